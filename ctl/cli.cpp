@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: MIT
+// buntimectl's entry point as a library call: parse, talk to the supervisor, render, exit code.
+#include "cli.h"
+
+#include "client.h"
+#include "config.h"
+#include "render.h"
+
+#include <nlohmann/json.hpp>
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <optional>
+#include <thread>
+
+namespace buntime::ctl {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t defaultWidth = 100;
+
+// One admin call whose failure has already been reported; holds the exit code to use.
+struct Fetched {
+    std::optional<json> value;
+    int exitCode = exitOk;
+};
+
+void reportUnreachable(const Client& client, const Reply& reply, std::ostream& err) {
+    err << "buntimectl: cannot reach " << client.endpoint().display() << " (" << reply.detail
+        << ")\n";
+}
+
+// Prints the supervisor's {"error": CODE, "message": TEXT} (or the raw body) as one line.
+void reportHttpError(const Reply& reply, std::string_view path, std::ostream& err) {
+    std::string message;
+    std::string code;
+    const json body = json::parse(reply.body, nullptr, false);
+    if (body.is_object()) {
+        if (const auto it = body.find("message"); it != body.end() && it->is_string()) {
+            message = it->get<std::string>();
+        }
+        if (const auto it = body.find("error"); it != body.end() && it->is_string()) {
+            code = it->get<std::string>();
+        }
+    }
+    if (message.empty() && code.empty()) {
+        message = reply.body.substr(0, reply.body.find('\n'));
+        if (message.size() > 200) {
+            message = message.substr(0, 200) + "...";
+        }
+    }
+    err << "buntimectl: " << (message.empty() ? code : message) << " (";
+    if (!code.empty() && !message.empty()) {
+        err << code << ", ";
+    }
+    err << "HTTP " << reply.status << " from " << path << ")\n";
+    if (reply.status == 401 || reply.status == 403) {
+        err << "buntimectl: pass --token or set RUNTIME_ADMIN_TOKEN\n";
+    }
+}
+
+int codeFor(const Reply& reply) {
+    return reply.outcome == Reply::Outcome::Unreachable ? exitUnreachable : exitServerError;
+}
+
+// GET or POST `path`, parse JSON; failures are reported on err.
+Fetched fetch(const Client& client, bool post, std::string_view path, std::ostream& err,
+              std::string* raw = nullptr) {
+    const Reply reply = post ? client.post(path) : client.get(path);
+    if (reply.outcome == Reply::Outcome::Unreachable) {
+        reportUnreachable(client, reply, err);
+        return {std::nullopt, exitUnreachable};
+    }
+    if (reply.outcome == Reply::Outcome::HttpError) {
+        reportHttpError(reply, path, err);
+        return {std::nullopt, codeFor(reply)};
+    }
+    json value = json::parse(reply.body, nullptr, false);
+    if (value.is_discarded()) {
+        err << "buntimectl: " << client.endpoint().display() << path
+            << " did not answer JSON (is this a buntime supervisor?)\n";
+        return {std::nullopt, exitServerError};
+    }
+    if (raw != nullptr) {
+        *raw = reply.body;
+    }
+    return {std::move(value), exitOk};
+}
+
+// --json output: the supervisor's body, guaranteed to end in a newline.
+void printRaw(std::ostream& out, std::string body) {
+    if (body.empty() || body.back() != '\n') {
+        body += '\n';
+    }
+    out << body;
+}
+
+std::string clockNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    char text[16];
+    std::strftime(text, sizeof text, "%H:%M:%S", &local);
+    return text;
+}
+
+bool stopped(const std::atomic<bool>* stop) {
+    return stop != nullptr && stop->load(std::memory_order_relaxed);
+}
+
+int status(const Client& client, const Options& options, std::size_t width, std::ostream& out,
+           std::ostream& err) {
+    Fetched health = fetch(client, false, "/_/api/health", err);
+    if (!health.value) {
+        return health.exitCode;
+    }
+    // Readiness answers 503 with a body when not ready: that is information, not an error.
+    json ready;
+    const Reply readyReply = client.get("/_/api/health/ready");
+    if (readyReply.outcome != Reply::Outcome::Unreachable) {
+        ready = json::parse(readyReply.body, nullptr, false);
+        if (ready.is_discarded()) {
+            ready = nullptr;
+        }
+    }
+    Fetched metrics = fetch(client, false, "/_/api/metrics", err);
+    if (!metrics.value) {
+        return metrics.exitCode;
+    }
+    if (options.json) {
+        out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump()
+            << '\n';
+    } else {
+        out << renderStatus(*health.value, ready, *metrics.value, width);
+    }
+    return exitOk;
+}
+
+// GET one resource and print it raw or rendered.
+template <typename Render>
+int show(const Client& client, std::string_view path, const Options& options, std::ostream& out,
+         std::ostream& err, Render render) {
+    std::string raw;
+    Fetched fetched = fetch(client, false, path, err, &raw);
+    if (!fetched.value) {
+        return fetched.exitCode;
+    }
+    if (options.json) {
+        printRaw(out, raw);
+    } else {
+        out << render(*fetched.value);
+    }
+    return exitOk;
+}
+
+int watch(const Client& client, const Options& options, std::size_t width, std::ostream& out,
+          std::ostream& err, const std::atomic<bool>* stop) {
+    const auto period = std::chrono::duration<double>(*options.watchSeconds);
+    unsigned done = 0;
+    bool everAnswered = false;
+    while (!stopped(stop)) {
+        const Reply reply = client.get("/_/api/metrics");
+        if (stopped(stop)) {
+            break; // interrupted mid-request: not an error
+        }
+        const json metrics = reply.outcome == Reply::Outcome::Ok
+                                 ? json::parse(reply.body, nullptr, false)
+                                 : json(nullptr);
+        if (reply.outcome == Reply::Outcome::Ok && !metrics.is_discarded()) {
+            if (options.json) {
+                out << metrics.dump() << '\n';
+            } else {
+                if (done % 20 == 0) {
+                    out << watchHeader(width);
+                }
+                out << watchLine(metrics, clockNow(), width);
+            }
+            out.flush();
+            everAnswered = true;
+        } else if (!everAnswered) {
+            // The first refresh decides whether the address is right at all.
+            if (reply.outcome == Reply::Outcome::Unreachable) {
+                reportUnreachable(client, reply, err);
+            } else if (reply.outcome == Reply::Outcome::HttpError) {
+                reportHttpError(reply, "/_/api/metrics", err);
+            } else {
+                err << "buntimectl: /_/api/metrics did not answer JSON\n";
+            }
+            return codeFor(reply);
+        } else if (reply.outcome == Reply::Outcome::Unreachable) {
+            err << "buntimectl: " << clockNow() << " cannot reach "
+                << client.endpoint().display() << " (" << reply.detail << "), retrying\n";
+        } else {
+            err << "buntimectl: " << clockNow() << " metrics failed (HTTP " << reply.status
+                << "), retrying\n";
+        }
+        ++done;
+        if (options.count && done >= *options.count) {
+            break;
+        }
+        const auto deadline = std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+        while (!stopped(stop) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+    return exitOk;
+}
+
+int mutate(const Client& client, std::string_view path, const Options& options,
+           std::ostream& out, std::ostream& err, std::string_view done) {
+    std::string raw;
+    Fetched fetched = fetch(client, true, path, err, &raw);
+    if (!fetched.value) {
+        return fetched.exitCode;
+    }
+    if (options.json) {
+        printRaw(out, raw);
+    } else {
+        out << done << '\n';
+    }
+    return exitOk;
+}
+
+} // namespace
+
+std::size_t outputWidth(const Options& options, const Environment& env) {
+    if (options.width) {
+        return *options.width;
+    }
+    if (env.terminalColumns > 0) {
+        return static_cast<std::size_t>(env.terminalColumns);
+    }
+    std::size_t columns = 0;
+    const char* end = env.columns.data() + env.columns.size();
+    const auto [ptr, ec] = std::from_chars(env.columns.data(), end, columns);
+    if (ec == std::errc{} && ptr == end && columns >= 20) {
+        return columns;
+    }
+    return defaultWidth;
+}
+
+Environment environmentFromProcess(int fd) {
+    Environment env;
+    auto get = [](const char* name) {
+        const char* value = std::getenv(name);
+        return value != nullptr ? std::string(value) : std::string();
+    };
+    env.port = get("PORT");
+    env.token = get("RUNTIME_ADMIN_TOKEN");
+    env.columns = get("COLUMNS");
+    winsize size{};
+    if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+        env.terminalColumns = size.ws_col;
+    }
+    return env;
+}
+
+int run(std::span<const std::string> args, const Environment& env, std::ostream& out,
+        std::ostream& err, const std::atomic<bool>* stop) {
+    auto parsed = parseArgs(args, env);
+    if (const auto* usage = std::get_if<UsageError>(&parsed)) {
+        err << "buntimectl: " << usage->message << '\n';
+        err << "Try 'buntimectl " << commandName(usage->command)
+            << (usage->command == Command::None ? "" : " ") << "--help'.\n";
+        return exitUsage;
+    }
+    const Options& options = std::get<Options>(parsed);
+    if (options.help) {
+        out << helpText(options.command);
+        return exitOk;
+    }
+    if (options.version) {
+        out << "buntimectl " << BUNTIME_VERSION << '\n';
+        return exitOk;
+    }
+
+    Endpoint endpoint;
+    if (!options.socket.empty()) {
+        endpoint = unixEndpoint(options.socket);
+    } else {
+        const std::string url =
+            options.url.empty() ? "http://127.0.0.1:" + (env.port.empty() ? "8000" : env.port)
+                                : options.url;
+        std::string error;
+        auto parsedEndpoint = parseEndpoint(url, error);
+        if (!parsedEndpoint) {
+            err << "buntimectl: bad " << (options.url.empty() ? "PORT" : "--url") << " '"
+                << (options.url.empty() ? env.port : options.url) << "': " << error << '\n';
+            return exitUsage;
+        }
+        endpoint = std::move(*parsedEndpoint);
+    }
+    const Client client(std::move(endpoint), options.token,
+                        std::chrono::milliseconds(
+                            static_cast<long long>(options.timeoutSeconds * 1000)));
+    const std::size_t width = outputWidth(options, env);
+
+    switch (options.command) {
+    case Command::Status:
+        return status(client, options, width, out, err);
+    case Command::Workers:
+        return show(client, "/_/api/workers", options, out, err, [&](const json& value) {
+            return renderWorkers(value, options.sort, options.app, width);
+        });
+    case Command::Apps:
+        return show(client, "/_/api/apps", options, out, err,
+                    [&](const json& value) { return renderApps(value, width); });
+    case Command::Metrics:
+        if (options.watchSeconds) {
+            return watch(client, options, width, out, err, stop);
+        }
+        return show(client, "/_/api/metrics", options, out, err,
+                    [&](const json& value) { return renderMetrics(value, width); });
+    case Command::Retire:
+        return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire",
+                      options, out, err, "retired " + options.key);
+    case Command::Reload:
+        return mutate(client, "/_/api/reload", options, out, err, "reloaded");
+    case Command::None:
+        break;
+    }
+    return exitUsage;
+}
+
+} // namespace buntime::ctl

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+// Report rendering: per-scenario tables, pool metrics, violations, JSON.
+#include "buntime/harness/report.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace buntime::harness {
+
+namespace {
+
+double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+std::string statusText(const ScenarioResult& r) {
+    std::string s;
+    for (const auto& [code, n] : r.statusCounts) {
+        if (!s.empty()) s += ' ';
+        s += std::to_string(code);
+        s += '=';
+        s += std::to_string(n);
+    }
+    return s.empty() ? "-" : s;
+}
+
+std::string bytesText(double b) {
+    if (b >= 1024.0 * 1024.0 * 1024.0) return fmt("%.2f GiB", b / (1024.0 * 1024.0 * 1024.0));
+    if (b >= 1024.0 * 1024.0) return fmt("%.1f MiB", b / (1024.0 * 1024.0));
+    if (b >= 1024.0) return fmt("%.1f KiB", b / 1024.0);
+    return fmt("%.0f B", b);
+}
+
+double perRequest(std::uint64_t total, std::uint64_t requests) {
+    return requests == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(requests);
+}
+
+} // namespace
+
+nlohmann::json poolSummary(const nlohmann::json& metrics) {
+    nlohmann::json out = nlohmann::json::object();
+    if (!metrics.is_object()) return out;
+    for (const char* key : {"activeWorkers", "hitRate", "hits", "misses", "totalWorkersCreated", "totalWorkersFailed",
+                            "memoryUsageMB", "supervisorRssBytes", "workerRssBytes"})
+        if (metrics.contains(key)) out[key] = metrics[key];
+    return out;
+}
+
+nlohmann::json resultJson(const ScenarioResult& r) {
+    nlohmann::json status = nlohmann::json::object();
+    for (const auto& [code, n] : r.statusCounts) status[std::to_string(code)] = n;
+    nlohmann::json j = {
+        {"scenario", r.scenario},
+        {"method", r.method},
+        {"path", r.target},
+        {"concurrency", r.concurrency},
+        {"durationMs", round3(r.durationSec * 1000.0)},
+        {"requests", r.requests},
+        {"rps", round3(r.rps())},
+        {"errors", r.errors},
+        {"timeouts", r.timeouts},
+        {"connectionErrors", r.connectionErrors},
+        {"httpErrors", r.httpErrors},
+        {"statusCounts", status},
+        {"latencyMs",
+         {{"p50", round3(ms(r.latency.percentileNs(50)))},
+          {"p95", round3(ms(r.latency.percentileNs(95)))},
+          {"p99", round3(ms(r.latency.percentileNs(99)))},
+          {"avg", round3(r.latency.meanNs() / 1e6)},
+          {"min", round3(ms(r.latency.minNs()))},
+          {"max", round3(ms(r.latency.maxNs()))}}},
+    };
+    if (r.connectionsOpened > 0) j["connectionsOpened"] = r.connectionsOpened;
+    if (r.ipc) {
+        const auto& x = *r.ipc;
+        j["ipc"] = {
+            {"ringNsPerRequestIn", round3(x.ringNsInPerRequest)},
+            {"ringNsPerRequestOut", round3(x.ringNsOutPerRequest)},
+            {"appNsPerRequest", round3(x.appNsPerRequest)},
+            {"messagesToWorker", x.messagesToWorker},
+            {"messagesToSupervisor", x.messagesToSupervisor},
+            {"bytesToWorker", x.bytesToWorker},
+            {"bytesToSupervisor", x.bytesToSupervisor},
+            {"wakeups", x.wakeups},
+            {"spinHits", x.spinHits},
+            {"sleeps", x.sleeps},
+            {"fullStalls", x.fullStalls},
+            {"wakeupsPerRequest", round3(perRequest(x.wakeups, r.requests))},
+            {"spinHitsPerRequest", round3(perRequest(x.spinHits, r.requests))},
+            {"bytesToWorkerPerRequest", round3(perRequest(x.bytesToWorker, r.requests))},
+            {"bytesToSupervisorPerRequest", round3(perRequest(x.bytesToSupervisor, r.requests))},
+        };
+    }
+    return j;
+}
+
+nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
+                           const std::optional<nlohmann::json>& pool, const std::vector<Violation>& violations) {
+    nlohmann::json config = {
+        {"mode", modeName(c.mode)},
+        {"durationMs", c.durationMs},
+        {"warmupMs", c.warmupMs},
+        {"concurrency", c.concurrency},
+        {"poolSize", c.poolSize},
+        {"clientTimeoutMs", c.clientTimeoutMs},
+        {"port", c.port == 0 ? nlohmann::json("random") : nlohmann::json(c.port)},
+        {"scenarios", c.scenarios},
+        {"gateFile", c.gateFile.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gateFile)},
+    };
+    if (c.target) config["target"] = c.target->text;
+    nlohmann::json res = nlohmann::json::array();
+    for (const auto& r : results) res.push_back(resultJson(r));
+    nlohmann::json viol = nlohmann::json::array();
+    for (const auto& v : violations)
+        viol.push_back({{"scenario", v.scenario}, {"metric", v.metric}, {"actual", round3(v.actual)},
+                        {"expected", v.expected}, {"message", v.text()}});
+    return {
+        {"config", config},
+        {"results", res},
+        {"pool", pool ? *pool : nlohmann::json(nullptr)},
+        {"gate", {{"file", c.gateFile.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gateFile)}, {"violations", viol}}},
+        {"passed", violations.empty()},
+    };
+}
+
+std::string formatScenario(const ScenarioResult& r) {
+    std::ostringstream o;
+    o << "\n== " << r.scenario << "  " << r.method << " " << r.target << "  concurrency=" << r.concurrency
+      << "  measured=" << fmt("%.0f", r.durationSec * 1000.0) << " ms\n";
+    auto row = [&](const char* k, const std::string& v) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "  %-10s ", k);
+        o << buf << v << "\n";
+    };
+    row("requests", std::to_string(r.requests));
+    row("rps", fmt("%.1f", r.rps()));
+    row("errors", std::to_string(r.errors) + " (timeouts " + std::to_string(r.timeouts) + ", connection " +
+                      std::to_string(r.connectionErrors) + ", status>=400 " + std::to_string(r.httpErrors) + ")");
+    row("p50", fmt("%.3f ms", ms(r.latency.percentileNs(50))));
+    row("p95", fmt("%.3f ms", ms(r.latency.percentileNs(95))));
+    row("p99", fmt("%.3f ms", ms(r.latency.percentileNs(99))));
+    row("avg", fmt("%.3f ms", r.latency.meanNs() / 1e6));
+    row("max", fmt("%.3f ms", ms(r.latency.maxNs())));
+    row("status", statusText(r));
+    if (r.ipc) {
+        const auto& x = *r.ipc;
+        row("ring in", fmt("%.0f ns/req", x.ringNsInPerRequest));
+        row("ring out", fmt("%.0f ns/req", x.ringNsOutPerRequest));
+        row("app", fmt("%.0f ns/req", x.appNsPerRequest));
+        row("wakeups", fmt("%.3f/req", perRequest(x.wakeups, r.requests)) + "  spins " +
+                           fmt("%.3f/req", perRequest(x.spinHits, r.requests)) + "  sleeps " +
+                           std::to_string(x.sleeps) + "  full stalls " + std::to_string(x.fullStalls));
+        row("bytes", "to worker " + bytesText(static_cast<double>(x.bytesToWorker)) + " (" +
+                         fmt("%.0f B/req", perRequest(x.bytesToWorker, r.requests)) + "), to supervisor " +
+                         bytesText(static_cast<double>(x.bytesToSupervisor)) + " (" +
+                         fmt("%.0f B/req", perRequest(x.bytesToSupervisor, r.requests)) + ")");
+    }
+    return o.str();
+}
+
+std::string formatSummary(const std::vector<ScenarioResult>& results) {
+    std::ostringstream o;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "\n%-16s %10s %10s %7s %9s %9s %9s %9s %9s  %s\n", "scenario", "requests", "rps",
+                  "errors", "p50 ms", "p95 ms", "p99 ms", "avg ms", "max ms", "status");
+    o << buf;
+    for (const auto& r : results) {
+        std::snprintf(buf, sizeof buf, "%-16s %10llu %10.1f %7llu %9.3f %9.3f %9.3f %9.3f %9.3f  ", r.scenario.c_str(),
+                      static_cast<unsigned long long>(r.requests), r.rps(), static_cast<unsigned long long>(r.errors),
+                      ms(r.latency.percentileNs(50)), ms(r.latency.percentileNs(95)), ms(r.latency.percentileNs(99)),
+                      r.latency.meanNs() / 1e6, ms(r.latency.maxNs()));
+        o << buf << statusText(r) << "\n";
+    }
+    return o.str();
+}
+
+std::string formatPool(const nlohmann::json& pool) {
+    std::ostringstream o;
+    o << "\nPool metrics\n";
+    auto num = [&](const char* k) { return pool.contains(k) && pool[k].is_number() ? pool[k].get<double>() : NAN; };
+    auto line = [&](const char* label, const std::string& v) {
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "  %-22s ", label);
+        o << buf << v << "\n";
+    };
+    if (pool.contains("activeWorkers")) line("active workers", fmt("%.0f", num("activeWorkers")));
+    const double hits = num("hits"), misses = num("misses");
+    if (!std::isnan(hits) && !std::isnan(misses) && hits + misses > 0)
+        line("hit rate", fmt("%.1f%%", 100.0 * hits / (hits + misses)) + fmt(" (%.0f hits", hits) + fmt(", %.0f misses)", misses));
+    else if (pool.contains("hitRate"))
+        line("hit rate", fmt("%.1f", num("hitRate")));
+    if (pool.contains("totalWorkersCreated")) line("worker creations", fmt("%.0f", num("totalWorkersCreated")));
+    if (pool.contains("totalWorkersFailed")) line("worker failures", fmt("%.0f", num("totalWorkersFailed")));
+    if (pool.contains("supervisorRssBytes")) line("supervisor RSS", bytesText(num("supervisorRssBytes")));
+    if (pool.contains("workerRssBytes")) line("workers RSS (total)", bytesText(num("workerRssBytes")));
+    if (pool.contains("memoryUsageMB")) line("memory usage", fmt("%.1f MB", num("memoryUsageMB")));
+    return o.str();
+}
+
+std::string formatViolations(const std::vector<Violation>& violations) {
+    if (violations.empty()) return "\nGates: passed\n";
+    std::string s = "\nGate violations (" + std::to_string(violations.size()) + "):\n";
+    for (const auto& v : violations) s += "  " + v.text() + "\n";
+    return s;
+}
+
+} // namespace buntime::harness

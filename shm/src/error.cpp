@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// Names of the shm error values, for logs and test output.
+#include "buntime/shm/error.h"
+
+namespace buntime::shm {
+
+std::string_view toString(Error e) noexcept {
+    switch (e) {
+    case Error::Ok: return "Ok";
+    case Error::WouldBlock: return "WouldBlock";
+    case Error::TooLarge: return "TooLarge";
+    case Error::BadMagic: return "BadMagic";
+    case Error::BadLength: return "BadLength";
+    case Error::BadGeneration: return "BadGeneration";
+    case Error::BadLayout: return "BadLayout";
+    case Error::PeerDead: return "PeerDead";
+    case Error::Timeout: return "Timeout";
+    case Error::System: return "System";
+    }
+    return "Unknown";
+}
+
+} // namespace buntime::shm

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// `buntime`: the supervisor executable. Reads the environment once and runs until SIGTERM.
+#include <cstdio>
+#include <exception>
+
+#include "buntime/proc/process_title.h"
+#include "buntime/supervisor/config.h"
+#include "buntime/supervisor/log.h"
+#include "buntime/supervisor/supervisor.h"
+#include "config.h"
+
+// Exit codes: 0 clean stop, 1 could not start (port in use, state dir locked ...), 2 usage.
+int main(int argc, char** argv) {
+    using namespace buntime::supervisor;
+    if (argc > 1) {
+        std::string_view arg = argv[1];
+        if (arg == "--version") {
+            std::printf("buntime %s\n", BUNTIME_VERSION);
+            return 0;
+        }
+        std::fprintf(stderr,
+                     "usage: buntime [--version]\n"
+                     "Configured by environment: PORT, RUNTIME_WORKER_DIRS, RUNTIME_POOL_SIZE, ... (see README)\n");
+        return arg == "--help" || arg == "-h" ? 0 : 2;
+    }
+    try {
+        auto environment = currentEnvironment();
+        std::vector<std::string> warnings;
+        auto config = configFromEnv(environment, warnings);
+        setLogLevel(config.log_level);
+        for (const auto& w : warnings) logWarn("config", w);
+        buntime::proc::setProcessTitle(argc, argv, "buntime: supervisor");
+        Supervisor supervisor(std::move(config), std::move(environment));
+        if (auto error = supervisor.start(true); !error.empty()) {
+            logError("supervisor", "cannot start: " + error);
+            return 1;
+        }
+        supervisor.run();
+        return 0;
+    } catch (const std::exception& e) {
+        logError("supervisor", std::string("fatal: ") + e.what());
+        return 1;
+    }
+}

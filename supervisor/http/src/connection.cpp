@@ -1,0 +1,734 @@
+// SPDX-License-Identifier: MIT
+// One HTTP/1.x connection: head parsing, body streaming, response framing, timeouts.
+#include "connection.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <cstring>
+#include <span>
+
+namespace buntime::http::detail {
+
+namespace beast = boost::beast;
+using boost::system::error_code;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
+        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
+        if (x != y) return false;
+    }
+    return true;
+}
+
+bool droppedResponseHeader(std::string_view name) noexcept {
+    switch (name.size()) {
+    case 6: return iequals(name, "server");
+    case 7: return iequals(name, "upgrade");
+    case 10: return iequals(name, "connection") || iequals(name, "keep-alive");
+    case 12: return iequals(name, "x-request-id");
+    case 14: return iequals(name, "content-length");
+    case 17: return iequals(name, "transfer-encoding");
+    default: return false;
+    }
+}
+
+bool hasCrLf(std::string_view s) noexcept { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+std::string_view reason(unsigned status) noexcept {
+    if (status < 100 || status > 999) return "Unknown";
+    auto r = beast::http::obsolete_reason(static_cast<beast::http::status>(status));
+    if (r.empty() || r.front() == '<') return "Unknown";
+    return {r.data(), r.size()};
+}
+
+void appendUint(std::string& out, std::uint64_t v) {
+    char tmp[24];
+    auto res = std::to_chars(tmp, tmp + sizeof tmp, v);
+    out.append(tmp, static_cast<std::size_t>(res.ptr - tmp));
+}
+
+std::string remoteOf(Socket& s, bool is_unix) {
+    if (is_unix) return "unix";
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(s.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "unknown";
+    char host[INET6_ADDRSTRLEN] = {0};
+    unsigned port = 0;
+    if (ss.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+        ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        port = ntohs(in->sin_port);
+        return std::string(host) + ":" + std::to_string(port);
+    }
+    if (ss.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        return "[" + std::string(host) + "]:" + std::to_string(port);
+    }
+    return "unix";
+}
+
+}  // namespace
+
+// ---- parser callbacks --------------------------------------------------------------
+
+void RequestParser::on_request_impl(beast::http::verb, string_view method, string_view target, int version,
+                                    error_code&) {
+    auto& h = c_.exchange_->head_;
+    h.method.assign(method.data(), method.size());
+    h.target.assign(target.data(), target.size());
+    h.version = static_cast<unsigned>(version);
+}
+
+void RequestParser::on_response_impl(int, string_view, int, error_code& ec) {
+    ec = beast::http::error::bad_method;  // never called for request parsers
+}
+
+void RequestParser::on_field_impl(beast::http::field f, string_view name, string_view value, error_code&) {
+    // Chunked trailers are dropped: the head is immutable once the handler has it.
+    if (is_header_done()) return;
+    auto& h = c_.exchange_->head_;
+    if (f == beast::http::field::transfer_encoding) te_seen = true;
+    if (f == beast::http::field::expect && iequals({value.data(), value.size()}, "100-continue"))
+        h.expect_continue = true;
+    h.headers.emplace_back(std::piecewise_construct, std::forward_as_tuple(name.data(), name.size()),
+                           std::forward_as_tuple(value.data(), value.size()));
+}
+
+std::size_t RequestParser::on_body_impl(string_view body, error_code&) {
+    body_ptr = body.data();
+    body_len = body.size();
+    return body.size();
+}
+
+std::size_t RequestParser::on_chunk_body_impl(std::uint64_t, string_view body, error_code&) {
+    body_ptr = body.data();
+    body_len = body.size();
+    return body.size();
+}
+
+// ---- lifetime ------------------------------------------------------------------------
+
+Connection::Connection(ServerState& server, Loop& loop, Socket socket, bool admin, bool is_unix)
+    : server_(server), loop_(loop), socket_(std::move(socket)), timer_(loop.ioc), admin_(admin), is_unix_(is_unix) {
+    // Link into the loop's list (we are on the loop's thread).
+    next = loop_.first;
+    if (next) next->prev = this;
+    loop_.first = this;
+}
+
+Connection::~Connection() { unlink(); }
+
+void Connection::unlink() {
+    if (prev)
+        prev->next = next;
+    else if (loop_.first == this)
+        loop_.first = next;
+    if (next) next->prev = prev;
+    prev = next = nullptr;
+}
+
+void Connection::start() {
+    counted_ = true;  // the acceptor already incremented server_.connections
+    if (!is_unix_) {
+        int one = 1;
+        ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    cap_ = std::max(server_.cfg.read_buffer_size, server_.cfg.header_limit + 1024);
+    buf_.reset(new char[cap_]);
+    remote_ = remoteOf(socket_, is_unix_);
+    staging_.reserve(512);
+    wstaging_.reserve(512);
+    setDeadline(Clock::now() + server_.cfg.header_timeout);
+    idle_ = false;  // a fresh connection is expected to send a head promptly
+    parseHead();
+}
+
+void Connection::startRejected() {
+    cap_ = 4096;
+    buf_.reset(new char[cap_]);
+    remote_ = remoteOf(socket_, is_unix_);
+    sendError(503);
+}
+
+void Connection::closeIfIdle() {
+    if (phase_ == Phase::Head && begin_ == end_ && !parser_) closeNow(false);
+}
+
+void Connection::closeNow(bool client_gone) {
+    if (phase_ == Phase::Closed) return;
+    bool in_exchange = phase_ == Phase::Request && resp_ != Resp::Done && exchange_;
+    phase_ = Phase::Closed;
+    error_code ec;
+    socket_.close(ec);
+    timer_.cancel();
+    ++timer_gen_;
+    if (in_exchange) {
+        resp_ = Resp::Done;
+        server_.active.fetch_sub(1, std::memory_order_relaxed);
+        logAccess(status_ ? status_ : 499);
+        if (body_cb_) {
+            auto cb = std::move(body_cb_);
+            body_cb_ = nullptr;
+            cb(BodyEvent{BodyStatus::Error, {}});
+        }
+        if (client_gone && gone_cb_) {
+            auto cb = std::move(gone_cb_);
+            gone_cb_ = nullptr;
+            cb();
+        }
+    }
+    gone_cb_ = nullptr;
+    // Pending (never written) write callbacks learn the failure now; in-flight ones
+    // get it from onWrite.
+    for (auto& cb : cbs_)
+        if (cb) postDone(std::move(cb), false);
+    cbs_.clear();
+    if (counted_) {
+        counted_ = false;
+        server_.connections.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    unlink();
+    exchange_.reset();  // breaks the exchange → connection cycle
+}
+
+// ---- reading -------------------------------------------------------------------------
+
+void Connection::startRead() {
+    if (reading_ || phase_ == Phase::Closed) return;
+    if (end_ == cap_ && begin_ > 0) {
+        std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+    }
+    if (end_ == cap_) return;  // full: wait for the consumer
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(buf_.get() + end_, cap_ - end_),
+                            [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onRead(ec, n); });
+}
+
+void Connection::onRead(const error_code& ec, std::size_t n) {
+    reading_ = false;
+    if (phase_ == Phase::Closed) return;
+    if (phase_ == Phase::Lingering) {
+        if (ec) return closeNow(false);
+        begin_ = end_ = 0;  // discard
+        return startRead();
+    }
+    if (ec) return closeNow(true);
+    end_ += n;
+    if (phase_ == Phase::Head) return parseHead();
+    // Request phase: either the handler waits for body bytes, or this was the read that
+    // watches for the client leaving (pipelined bytes are kept for later).
+    if (body_cb_) return continueBody();
+    if (body_done_) startRead();
+}
+
+void Connection::beginRequest() {
+    if (!exchange_ || exchange_.use_count() != 1)
+        exchange_ = std::make_shared<Exchange>(Exchange::Key{}, shared_from_this());
+    else
+        exchange_->head_.clear();
+    parser_.emplace(*this);
+    parser_->header_limit(static_cast<std::uint32_t>(server_.cfg.header_limit));
+    parser_->body_limit(boost::none);
+    head_bytes_ = 0;
+}
+
+void Connection::parseHead() {
+    for (;;) {
+        if (phase_ != Phase::Head) return;
+        if (begin_ == end_) {
+            if (!reading_) begin_ = end_ = 0;
+            return startRead();
+        }
+        if (!parser_) beginRequest();
+        error_code ec;
+        std::size_t used = parser_->put(asio::const_buffer(buf_.get() + begin_, end_ - begin_), ec);
+        begin_ += used;
+        head_bytes_ += used;
+        if (ec == beast::http::error::need_more) {
+            if (head_bytes_ + (end_ - begin_) >= server_.cfg.header_limit) return sendError(431);
+            // The head is incomplete: from now on it must complete within header_timeout.
+            if (deadline_ == Clock::time_point::max() || idle_) {
+                idle_ = false;
+                setDeadline(Clock::now() + server_.cfg.header_timeout);
+            }
+            if (reading_) return;
+            return startRead();
+        }
+        if (ec == beast::http::error::header_limit) return sendError(431);
+        if (ec) return sendError(400);
+        if (parser_->is_header_done()) return onHeadComplete();
+    }
+}
+
+void Connection::onHeadComplete() {
+    auto& p = *parser_;
+    auto& h = exchange_->head_;
+    phase_ = Phase::Request;
+    ++seq_;
+    exchange_->seq_ = seq_;
+    exchange_->started_at_ = Clock::now();
+    resp_ = Resp::None;
+    framing_ = Framing::None;
+    head_only_ = false;
+    close_after_ = false;
+    status_ = 0;
+    bytes_in_ = 0;
+    bytes_out_ = 0;
+    body_limit_.reset();
+    too_large_ = false;
+    continue_sent_ = false;
+    log_app_.clear();
+    log_pid_ = 0;
+    server_.active.fetch_add(1, std::memory_order_relaxed);
+    deadline_ = Clock::time_point::max();  // the handler owns the timing now
+    idle_ = false;
+
+    if (auto cl = p.content_length()) h.content_length = *cl;
+    h.chunked = p.chunked();
+    h.keep_alive = p.keep_alive();
+    h.remote = remote_;
+    h.from_admin_socket = admin_;
+    if (auto* rid = h.find("x-request-id"); rid && isValidRequestId(*rid))
+        h.request_id = *rid;
+    else
+        assignNewRequestId(h.request_id);
+    body_done_ = p.is_done();
+    if (p.te_seen && !p.chunked()) return sendError(501);  // no transfer-coding but chunked
+
+    auto ex = exchange_;
+    try {
+        server_.handler(std::move(ex));
+    } catch (...) {
+        if (resp_ == Resp::None)
+            sendError(500);
+        else
+            closeNow(false);
+        return;
+    }
+    // Waiting for the handler: keep a read pending so a vanished client is noticed.
+    if (phase_ == Phase::Request && resp_ != Resp::Ended && resp_ != Resp::Done && body_done_) startRead();
+}
+
+// ---- request body ----------------------------------------------------------------------
+
+void Connection::setBodyLimit(Exchange& ex, std::uint64_t limit) {
+    if (!current(ex)) return;
+    body_limit_ = limit;
+    auto& h = ex.head_;
+    if (!body_done_ && ((h.content_length && *h.content_length > limit) || bytes_in_ > limit)) tooLarge();
+}
+
+void Connection::readBody(Exchange& ex, BodyCallback cb) {
+    if (!current(ex) || body_cb_) {
+        auto status = too_large_ && ex.seq_ == seq_ ? BodyStatus::TooLarge : BodyStatus::Error;
+        if (cb) asio::post(loop_.ioc, [cb = std::move(cb), status] { cb(BodyEvent{status, {}}); });
+        return;
+    }
+    if (too_large_) return cb(BodyEvent{BodyStatus::TooLarge, {}});
+    body_cb_ = std::move(cb);
+    if (!body_done_ && ex.head_.expect_continue && !continue_sent_ && resp_ == Resp::None) {
+        continue_sent_ = true;
+        appendStaging("HTTP/1.1 100 Continue\r\n\r\n");
+        flush();
+    }
+    continueBody();
+}
+
+void Connection::continueBody() {
+    if (in_body_loop_) return;  // the running loop below picks the new callback up
+    in_body_loop_ = true;
+    while (body_cb_ && phase_ == Phase::Request) {
+        if (body_done_) {
+            auto cb = std::move(body_cb_);
+            body_cb_ = nullptr;
+            cb(BodyEvent{BodyStatus::End, {}});
+            continue;
+        }
+        if (begin_ == end_) {
+            if (!reading_) {
+                begin_ = end_ = 0;
+                startRead();
+            }
+            break;
+        }
+        auto& p = *parser_;
+        p.body_ptr = nullptr;
+        p.body_len = 0;
+        error_code ec;
+        std::size_t used = p.put(asio::const_buffer(buf_.get() + begin_, end_ - begin_), ec);
+        begin_ += used;
+        if (ec && ec != beast::http::error::need_more) {
+            auto cb = std::move(body_cb_);
+            body_cb_ = nullptr;
+            cb(BodyEvent{BodyStatus::Error, {}});
+            if (phase_ == Phase::Request) {
+                if (resp_ == Resp::None)
+                    sendError(400);
+                else
+                    closeNow(false);
+            }
+            break;
+        }
+        if (p.is_done()) body_done_ = true;
+        if (p.body_len > 0) {
+            bytes_in_ += p.body_len;
+            if (body_limit_ && bytes_in_ > *body_limit_) {
+                tooLarge();
+                break;
+            }
+            auto cb = std::move(body_cb_);
+            body_cb_ = nullptr;
+            cb(BodyEvent{BodyStatus::Data, std::as_bytes(std::span<const char>(p.body_ptr, p.body_len))});
+            continue;
+        }
+        if (body_done_) continue;
+        if (used == 0) {  // need more bytes for the next chunk header / body
+            if (!reading_) startRead();
+            break;
+        }
+    }
+    in_body_loop_ = false;
+    if (phase_ == Phase::Request && body_done_ && !body_cb_ && resp_ != Resp::Ended && resp_ != Resp::Done)
+        startRead();  // watch for the client leaving
+}
+
+void Connection::tooLarge() {
+    too_large_ = true;
+    if (body_cb_) {
+        auto cb = std::move(body_cb_);
+        body_cb_ = nullptr;
+        cb(BodyEvent{BodyStatus::TooLarge, {}});
+    }
+    if (phase_ != Phase::Request) return;
+    if (resp_ == Resp::None)
+        sendError(413);
+    else
+        closeNow(false);
+}
+
+// ---- responses -----------------------------------------------------------------------
+
+void Connection::appendStaging(std::string_view s) {
+    if (!segs_.empty() && segs_.back().ptr == nullptr && segs_.back().off + segs_.back().len == staging_.size()) {
+        segs_.back().len += s.size();
+    } else {
+        segs_.push_back(Seg{nullptr, staging_.size(), s.size()});
+    }
+    staging_.append(s);
+}
+
+void Connection::appendExternal(const char* p, std::size_t n) {
+    if (n == 0) return;
+    segs_.push_back(Seg{p, 0, n});
+}
+
+void Connection::writeHead(unsigned status, const Headers& headers, Framing framing, std::uint64_t length) {
+    auto& h = exchange_->head_;
+    status_ = status;
+    if (!h.keep_alive || server_.draining.load(std::memory_order_relaxed) || !body_done_ ||
+        framing == Framing::Close ||
+        (server_.cfg.max_requests_per_connection && requests_ + 1 >= server_.cfg.max_requests_per_connection))
+        close_after_ = true;
+    std::size_t start = staging_.size();
+    staging_ += h.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    appendUint(staging_, status);
+    staging_ += ' ';
+    staging_ += reason(status);
+    staging_ += "\r\nserver: buntime\r\nx-request-id: ";
+    staging_ += h.request_id;
+    staging_ += "\r\n";
+    for (const auto& [k, v] : headers) {
+        if (k.empty() || droppedResponseHeader(k) || hasCrLf(k) || hasCrLf(v)) continue;
+        staging_ += k;
+        staging_ += ": ";
+        staging_ += v;
+        staging_ += "\r\n";
+    }
+    if (framing == Framing::Length) {
+        staging_ += "content-length: ";
+        appendUint(staging_, length);
+        staging_ += "\r\n";
+    } else if (framing == Framing::Chunked) {
+        staging_ += "transfer-encoding: chunked\r\n";
+    }
+    if (close_after_)
+        staging_ += "connection: close\r\n";
+    else if (h.version == 10)
+        staging_ += "connection: keep-alive\r\n";
+    staging_ += "\r\n";
+    std::size_t len = staging_.size() - start;
+    if (!segs_.empty() && segs_.back().ptr == nullptr && segs_.back().off + segs_.back().len == start)
+        segs_.back().len += len;
+    else
+        segs_.push_back(Seg{nullptr, start, len});
+}
+
+static bool noBodyStatus(unsigned status) { return status < 200 || status == 204 || status == 304; }
+
+void Connection::respond(Exchange& ex, unsigned status, Headers& headers, std::string body) {
+    if (!current(ex) || resp_ != Resp::None) return;
+    bool nobody = noBodyStatus(status);
+    head_only_ = nobody || ex.head_.isHead();
+    writeHead(status, headers, nobody ? Framing::None : Framing::Length, body.size());
+    if (!head_only_ && !body.empty()) {
+        if (body.size() <= 4096) {
+            appendStaging(body);
+        } else {
+            owned_.push_back(std::move(body));
+            appendExternal(owned_.back().data(), owned_.back().size());
+        }
+    }
+    resp_ = Resp::Ended;
+    flush();
+}
+
+void Connection::sendError(unsigned status) {
+    // Called in Head or Request phase, before any response byte was produced.
+    if (!exchange_) exchange_ = std::make_shared<Exchange>(Exchange::Key{}, shared_from_this());
+    if (phase_ == Phase::Head) {
+        // Count it as an exchange so logging and flush logic stay uniform.
+        phase_ = Phase::Request;
+        ++seq_;
+        exchange_->seq_ = seq_;
+        exchange_->started_at_ = Clock::now();
+        if (exchange_->head_.request_id.empty()) exchange_->head_.request_id = newRequestId();
+        exchange_->head_.remote = remote_;
+        bytes_in_ = bytes_out_ = 0;
+        status_ = 0;
+        server_.active.fetch_add(1, std::memory_order_relaxed);
+        resp_ = Resp::None;
+    }
+    deadline_ = Clock::time_point::max();
+    body_done_ = false;  // forces connection: close
+    head_only_ = false;
+    std::string_view r = reason(status);
+    Headers none;
+    writeHead(status, none, Framing::Length, r.size());
+    appendStaging(r);
+    resp_ = Resp::Ended;
+    close_after_ = true;
+    flush();
+}
+
+void Connection::startResponse(Exchange& ex, unsigned status, Headers& headers, std::optional<std::uint64_t> length) {
+    if (!current(ex) || resp_ != Resp::None) return;
+    bool nobody = noBodyStatus(status);
+    head_only_ = nobody || ex.head_.isHead();
+    Framing f;
+    if (nobody)
+        f = Framing::None;
+    else if (length)
+        f = Framing::Length;
+    else if (ex.head_.isHead())
+        f = Framing::None;
+    else if (ex.head_.version >= 11)
+        f = Framing::Chunked;
+    else
+        f = Framing::Close;
+    framing_ = f;
+    resp_remaining_ = length.value_or(0);
+    writeHead(status, headers, f, resp_remaining_);
+    resp_ = Resp::Started;
+    flush();
+}
+
+void Connection::postDone(WriteCallback cb, bool ok) {
+    if (cb) asio::post(loop_.ioc, [cb = std::move(cb), ok] { cb(ok); });
+}
+
+void Connection::writeBody(Exchange& ex, std::span<const std::byte> data, std::string* owned, WriteCallback done) {
+    if (!current(ex) || resp_ != Resp::Started) return postDone(std::move(done), false);
+    const char* p = reinterpret_cast<const char*>(data.data());
+    std::size_t n = data.size();
+    if (framing_ == Framing::Length) {
+        if (n > resp_remaining_) n = static_cast<std::size_t>(resp_remaining_);
+        resp_remaining_ -= n;
+    }
+    if (head_only_ || n == 0) return postDone(std::move(done), true);
+    if (framing_ == Framing::Chunked) {
+        char hex[20];
+        auto res = std::to_chars(hex, hex + sizeof hex, n, 16);
+        appendStaging(std::string_view(hex, static_cast<std::size_t>(res.ptr - hex)));
+        appendStaging("\r\n");
+    }
+    if (owned) {
+        if (n <= 4096) {
+            appendStaging(std::string_view(p, n));
+        } else {
+            owned_.push_back(std::move(*owned));
+            appendExternal(owned_.back().data(), n);
+        }
+    } else {
+        appendExternal(p, n);
+    }
+    if (framing_ == Framing::Chunked) appendStaging("\r\n");
+    cbs_.push_back(std::move(done));
+    flush();
+}
+
+void Connection::endResponse(Exchange& ex) {
+    if (!current(ex) || resp_ != Resp::Started) return;
+    if (framing_ == Framing::Chunked && !head_only_) appendStaging("0\r\n\r\n");
+    if (framing_ == Framing::Length && resp_remaining_ > 0 && !head_only_) close_after_ = true;  // short body
+    resp_ = Resp::Ended;
+    flush();
+}
+
+void Connection::flush() {
+    if (writing_ || in_write_cbs_ || phase_ == Phase::Closed) return;
+    if (segs_.empty()) {
+        if (resp_ == Resp::Ended && phase_ == Phase::Request) onResponseFlushed();
+        return;
+    }
+    staging_.swap(wstaging_);
+    segs_.swap(wsegs_);
+    cbs_.swap(wcbs_);
+    owned_.swap(wowned_);
+    bufs_.clear();
+    for (const auto& s : wsegs_)
+        bufs_.emplace_back(s.ptr ? s.ptr : wstaging_.data() + s.off, s.len);
+    writing_ = true;
+    asio::async_write(socket_, std::span<const asio::const_buffer>(bufs_),
+                      [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n); });
+}
+
+void Connection::onWrite(const error_code& ec, std::size_t n) {
+    writing_ = false;
+    bytes_out_ += n;
+    wstaging_.clear();
+    wsegs_.clear();
+    wowned_.clear();
+    in_write_cbs_ = true;
+    for (auto& cb : wcbs_)
+        if (cb) cb(!ec && phase_ != Phase::Closed);
+    wcbs_.clear();
+    in_write_cbs_ = false;
+    if (phase_ == Phase::Closed) return;
+    if (ec) return closeNow(true);
+    flush();
+}
+
+void Connection::onResponseFlushed() {
+    resp_ = Resp::Done;
+    ++requests_;
+    server_.active.fetch_sub(1, std::memory_order_relaxed);
+    logAccess(status_);
+    gone_cb_ = nullptr;
+    if (body_cb_) {  // a readBody left pending while the response completed
+        auto cb = std::move(body_cb_);
+        body_cb_ = nullptr;
+        cb(BodyEvent{BodyStatus::Error, {}});
+    }
+    if (close_after_ || !body_done_ || server_.draining.load(std::memory_order_relaxed)) return lingerClose();
+    phase_ = Phase::Head;
+    parser_.reset();
+    if (exchange_.use_count() != 1) exchange_.reset();  // still held by the handler: do not reuse
+    if (begin_ == end_) {
+        idle_ = true;
+        setDeadline(Clock::now() + server_.cfg.idle_timeout);
+    }
+    parseHead();
+}
+
+void Connection::lingerClose() {
+    // Send FIN, then discard input for a while so unread request bytes do not turn the
+    // close into a RST that could destroy the response on the client side.
+    if (phase_ == Phase::Closed) return;
+    phase_ = Phase::Lingering;
+    error_code ec;
+    socket_.shutdown(asio::socket_base::shutdown_send, ec);
+    if (ec) return closeNow(false);
+    if (counted_) {  // a lingering socket no longer counts as a connection
+        counted_ = false;
+        server_.connections.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    exchange_.reset();
+    setDeadline(Clock::now() + server_.cfg.linger_timeout);
+    if (!reading_) {
+        begin_ = end_ = 0;
+        startRead();
+    }
+}
+
+// ---- timers --------------------------------------------------------------------------
+
+void Connection::setDeadline(Clock::time_point tp) {
+    deadline_ = tp;
+    if (tp >= armed_at_) return;  // the armed wait fires earlier and re-arms
+    armed_at_ = tp;
+    timer_.expires_at(tp);
+    std::uint64_t gen = ++timer_gen_;
+    timer_.async_wait([self = shared_from_this(), gen](const error_code&) { self->onTimer(gen); });
+}
+
+void Connection::onTimer(std::uint64_t gen) {
+    if (gen != timer_gen_ || phase_ == Phase::Closed) return;
+    armed_at_ = Clock::time_point::max();
+    auto now = Clock::now();
+    if (now < deadline_) {
+        if (deadline_ != Clock::time_point::max()) setDeadline(deadline_);
+        return;
+    }
+    deadline_ = Clock::time_point::max();
+    switch (phase_) {
+    case Phase::Head:
+        if (idle_ || (begin_ == end_ && !parser_)) return closeNow(false);
+        return sendError(408);
+    case Phase::Lingering: return closeNow(false);
+    default: return;
+    }
+}
+
+void Connection::logAccess(unsigned status) {
+    if (!server_.log.enabled() || !exchange_) return;
+    auto& h = exchange_->head_;
+    AccessRecord r;
+    r.request_id = h.request_id;
+    r.method = h.method;
+    r.path = h.path();
+    r.app = log_app_;
+    r.status = status;
+    r.bytes_in = bytes_in_;
+    r.bytes_out = bytes_out_;
+    r.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - exchange_->started_at_).count();
+    r.worker_pid = log_pid_;
+    server_.log.write(r);
+}
+
+// ---- misc exchange operations ---------------------------------------------------------
+
+void Connection::onClientGone(Exchange& ex, std::function<void()> cb) {
+    if (!current(ex)) return;
+    gone_cb_ = std::move(cb);
+}
+
+void Connection::abort(Exchange& ex) {
+    if (!current(ex)) return;
+    closeNow(false);
+}
+
+void Connection::setLogFields(Exchange& ex, std::string app, int pid) {
+    if (ex.seq_ != seq_) return;
+    log_app_ = std::move(app);
+    log_pid_ = pid;
+}
+
+}  // namespace buntime::http::detail

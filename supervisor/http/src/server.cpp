@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: MIT
+// Server: listeners (TCP, unix, admin, inherited), accept loop, event-loop threads, drain.
+#include "buntime/http/server.h"
+
+#include "connection.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace buntime::http {
+
+using detail::Connection;
+using detail::Listener;
+using detail::Loop;
+using detail::ServerState;
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+std::vector<int> takeListenFds(bool unset_env) {
+    std::vector<int> fds;
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* count = std::getenv("LISTEN_FDS");
+    if (pid && count) {
+        char* end = nullptr;
+        long p = std::strtol(pid, &end, 10);
+        long n = std::strtol(count, &end, 10);
+        if (p == static_cast<long>(::getpid()) && n > 0 && n < 1024) {
+            for (int fd = 3; fd < 3 + n; ++fd) {
+                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+                fds.push_back(fd);
+            }
+        }
+    }
+    if (unset_env) {
+        ::unsetenv("LISTEN_PID");
+        ::unsetenv("LISTEN_FDS");
+        ::unsetenv("LISTEN_FDNAMES");
+    }
+    return fds;
+}
+
+namespace {
+
+std::string errnoText(int e) { return std::strerror(e); }
+
+void acceptNext(const std::shared_ptr<ServerState>& st, Listener& l);
+
+void onAccepted(const std::shared_ptr<ServerState>& st, Listener& l, const error_code& ec, detail::Socket sock,
+                std::size_t loop_index) {
+    if (ec) {
+        if (ec == asio::error::operation_aborted || st->stopped.load() || st->draining.load()) return;
+        // EMFILE/ENFILE/ENOBUFS: back off instead of spinning on the error.
+        l.retry.expires_after(std::chrono::milliseconds(50));
+        l.retry.async_wait([st, &l](const error_code& e) {
+            if (!e) acceptNext(st, l);
+        });
+        return;
+    }
+    acceptNext(st, l);
+    auto& loop = *st->loops[loop_index];
+    bool admin = l.admin, is_unix = l.is_unix;
+    std::size_t n = st->connections.fetch_add(1, std::memory_order_acq_rel);
+    bool reject = n >= st->cfg.max_connections;
+    if (reject) st->connections.fetch_sub(1, std::memory_order_acq_rel);
+    auto launch = [st, &loop, admin, is_unix, reject](detail::Socket s) {
+        auto c = std::make_shared<Connection>(*st, loop, std::move(s), admin, is_unix);
+        if (reject)
+            c->startRejected();
+        else
+            c->start();
+    };
+    if (loop_index == 0)
+        launch(std::move(sock));
+    else
+        asio::post(loop.ioc, [launch, s = std::move(sock)]() mutable { launch(std::move(s)); });
+}
+
+void acceptNext(const std::shared_ptr<ServerState>& st, Listener& l) {
+    if (!l.acceptor.is_open()) return;
+    std::size_t idx = st->next_loop++ % st->loops.size();
+    l.acceptor.async_accept(st->loops[idx]->ioc, [st, &l, idx](const error_code& ec, detail::Socket s) {
+        onAccepted(st, l, ec, std::move(s), idx);
+    });
+}
+
+// Wraps a listening fd into a Listener on loop 0; takes ownership of fd.
+StartResult adopt(ServerState& st, int fd, bool admin) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
+        return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": getsockname: " + errnoText(errno)};
+    int listening = 0;
+    socklen_t ol = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) != 0 || !listening)
+        return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + " is not a listening socket"};
+    int family = ss.ss_family;
+    auto l = std::make_unique<Listener>(st.loops[0]->ioc);
+    l->admin = admin;
+    l->is_unix = family == AF_UNIX;
+    error_code ec;
+    l->acceptor.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd, ec);
+    if (ec) return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": " + ec.message()};
+    l->acceptor.non_blocking(true, ec);
+    if (!l->is_unix && st.port == 0) {
+        if (family == AF_INET) st.port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+        if (family == AF_INET6) st.port = ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+    }
+    st.listeners.push_back(std::move(l));
+    return {};
+}
+
+StartResult listenTcp(ServerState& st) {
+    error_code ec;
+    auto addr = asio::ip::make_address(st.cfg.bind_address, ec);
+    if (ec) return {ServerErrc::InvalidAddress, "invalid bind address '" + st.cfg.bind_address + "'"};
+    sockaddr_storage ss{};
+    socklen_t len;
+    if (addr.is_v4()) {
+        auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(st.cfg.port);
+        auto b = addr.to_v4().to_bytes();
+        std::memcpy(&in->sin_addr, b.data(), 4);
+        len = sizeof *in;
+    } else {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(st.cfg.port);
+        auto b = addr.to_v6().to_bytes();
+        std::memcpy(&in6->sin6_addr, b.data(), 16);
+        len = sizeof *in6;
+    }
+    std::string where = st.cfg.bind_address + ":" + std::to_string(st.cfg.port);
+    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return {ServerErrc::BindFailed, "socket for " + where + ": " + errnoText(errno)};
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        int e = errno;
+        ::close(fd);
+        return {e == EADDRINUSE ? ServerErrc::AddressInUse : ServerErrc::BindFailed,
+                "bind " + where + ": " + errnoText(e)};
+    }
+    if (::listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        ::close(fd);
+        return {ServerErrc::BindFailed, "listen " + where + ": " + errnoText(e)};
+    }
+    return adopt(st, fd, false);
+}
+
+StartResult listenUnix(ServerState& st, const std::string& path, bool admin) {
+    sockaddr_un sun{};
+    sun.sun_family = AF_UNIX;
+    if (path.size() >= sizeof sun.sun_path) return {ServerErrc::UnixSocketFailed, "unix socket path too long: " + path};
+    std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
+    struct stat sb{};
+    if (::lstat(path.c_str(), &sb) == 0) {
+        if (!S_ISSOCK(sb.st_mode)) return {ServerErrc::UnixSocketFailed, path + " exists and is not a socket"};
+        ::unlink(path.c_str());  // stale socket from a previous run
+    }
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return {ServerErrc::UnixSocketFailed, "socket for " + path + ": " + errnoText(errno)};
+    // Admin sockets are created 0600 from the start (no window with wider permissions).
+    mode_t old = admin ? ::umask(0177) : 0;
+    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+    int e = errno;
+    if (admin) ::umask(old);
+    if (rc != 0) {
+        ::close(fd);
+        return {ServerErrc::UnixSocketFailed, "bind " + path + ": " + errnoText(e)};
+    }
+    if (admin) ::chmod(path.c_str(), 0600);
+    st.unlink_on_exit.push_back(path);
+    if (::listen(fd, SOMAXCONN) != 0) {
+        e = errno;
+        ::close(fd);
+        return {ServerErrc::UnixSocketFailed, "listen " + path + ": " + errnoText(e)};
+    }
+    return adopt(st, fd, admin);
+}
+
+}  // namespace
+
+Server::Server(ServerConfig config, Handler handler) : state_(std::make_shared<ServerState>()) {
+    state_->cfg = std::move(config);
+    state_->handler = std::move(handler);
+    if (state_->cfg.threads == 0) state_->cfg.threads = 1;
+    for (unsigned i = 0; i < state_->cfg.threads; ++i) {
+        auto loop = std::make_unique<Loop>();
+        loop->work.emplace(loop->ioc.get_executor());
+        state_->loops.push_back(std::move(loop));
+    }
+}
+
+Server::~Server() {
+    stop();
+    join();
+    // Run what is still queued (the stop handlers if the loops never ran, aborted accepts
+    // and reads) so no handler keeps the state alive through a reference cycle.
+    for (auto& l : state_->loops) {
+        l->work.reset();
+        l->ioc.restart();
+        l->ioc.poll();
+    }
+    for (auto& l : state_->loops) {
+        for (auto* c = l->first; c;) {
+            auto* n = c->next;
+            c->closeNow(false);
+            c = n;
+        }
+        l->ioc.restart();
+        l->ioc.poll();
+    }
+    state_->listeners.clear();
+    for (const auto& p : state_->unlink_on_exit) ::unlink(p.c_str());
+}
+
+StartResult Server::start() {
+    auto& st = *state_;
+    if (st.started) return {ServerErrc::AlreadyStarted, "server already started"};
+    st.started = true;
+    if (auto err = st.log.open(st.cfg.access_log); !err.empty()) return {ServerErrc::AccessLogFailed, err};
+    for (int fd : st.cfg.inherited_fds)
+        if (auto r = adopt(st, fd, false); !r) return r;
+    if (st.cfg.listen_tcp)
+        if (auto r = listenTcp(st); !r) return r;
+    if (!st.cfg.unix_socket_path.empty())
+        if (auto r = listenUnix(st, st.cfg.unix_socket_path, false); !r) return r;
+    if (!st.cfg.admin_socket_path.empty())
+        if (auto r = listenUnix(st, st.cfg.admin_socket_path, true); !r) return r;
+    if (st.listeners.empty()) return {ServerErrc::NoListeners, "no listener configured"};
+    for (auto& l : st.listeners) {
+        auto s = state_;
+        asio::post(st.loops[0]->ioc, [s, lp = l.get()] { acceptNext(s, *lp); });
+    }
+    return {};
+}
+
+void Server::run() {
+    auto& st = *state_;
+    for (std::size_t i = 1; i < st.loops.size(); ++i) st.threads.emplace_back([l = st.loops[i].get()] { l->ioc.run(); });
+    st.loops[0]->ioc.run();
+    join();
+}
+
+void Server::runInThreads() {
+    auto& st = *state_;
+    for (auto& l : st.loops) st.threads.emplace_back([lp = l.get()] { lp->ioc.run(); });
+}
+
+void Server::join() {
+    for (auto& t : state_->threads)
+        if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+    state_->threads.clear();
+}
+
+void Server::stopAccepting() {
+    auto s = state_;
+    s->draining.store(true);
+    asio::post(s->loops[0]->ioc, [s] {
+        for (auto& l : s->listeners) {
+            error_code ec;
+            l->acceptor.close(ec);
+            l->retry.cancel();
+        }
+    });
+    closeIdle();
+}
+
+void Server::closeIdle() {
+    for (auto& lp : state_->loops) {
+        auto* loop = lp.get();
+        asio::post(loop->ioc, [s = state_, loop] {
+            for (auto* c = loop->first; c;) {
+                auto* n = c->next;
+                auto keep = c->shared_from_this();
+                c->closeIfIdle();
+                c = n;
+            }
+        });
+    }
+}
+
+bool Server::waitIdle(std::chrono::steady_clock::time_point deadline) {
+    while (state_->connections.load() != 0) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+}
+
+void Server::stop() {
+    auto s = state_;
+    if (s->stopped.exchange(true)) return;
+    s->draining.store(true);
+    for (std::size_t i = 0; i < s->loops.size(); ++i) {
+        auto* loop = s->loops[i].get();
+        asio::post(loop->ioc, [s, loop, i] {
+            if (i == 0)
+                for (auto& l : s->listeners) {
+                    error_code ec;
+                    l->acceptor.close(ec);
+                    l->retry.cancel();
+                }
+            for (auto* c = loop->first; c;) {
+                auto* n = c->next;
+                auto keep = c->shared_from_this();
+                c->closeNow(true);
+                c = n;
+            }
+            loop->work.reset();
+            loop->ioc.stop();
+        });
+    }
+}
+
+std::uint16_t Server::port() const noexcept { return state_->port; }
+std::size_t Server::connectionCount() const noexcept { return state_->connections.load(); }
+std::size_t Server::activeExchanges() const noexcept { return state_->active.load(); }
+boost::asio::io_context& Server::ioContext(std::size_t loop) noexcept { return state_->loops.at(loop)->ioc; }
+
+}  // namespace buntime::http

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// A spawned child process owned by a pidfd: spawn, signal, reap; kills and reaps on destruction.
+#pragma once
+
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <csignal>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "buntime/proc/expected.h"
+
+namespace buntime::proc {
+
+// How a child ended.
+struct ExitStatus {
+    enum class Kind { Exited, Signaled, Unknown };  // Unknown: reaped by someone else (ECHILD)
+    Kind kind = Kind::Unknown;
+    int code = 0;    // exit code when Exited
+    int signal = 0;  // terminating signal when Signaled
+
+    bool exited() const noexcept { return kind == Kind::Exited; }
+    bool signaled() const noexcept { return kind == Kind::Signaled; }
+    std::string describe() const;  // "exited 0", "killed by SIGKILL", "unknown"
+    bool operator==(const ExitStatus&) const = default;
+};
+
+struct ResourceLimit {
+    int resource;  // RLIMIT_AS, RLIMIT_DATA, RLIMIT_NOFILE, RLIMIT_CORE, ...
+    rlim_t soft;
+    rlim_t hard;
+};
+
+enum class SpawnMethod {
+    CloneVfork,  // clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD): cost independent of parent size
+    Fork,        // fork() + pidfd_open(): reference path, copies page tables
+};
+
+// Special values for SpawnOptions::stdinFd/stdoutFd/stderrFd.
+inline constexpr int kInheritFd = -1;  // keep the parent's 0/1/2
+inline constexpr int kDevNull = -2;    // open /dev/null in the child
+
+// Everything the child gets; the caller builds it (policy lives above this layer).
+struct SpawnOptions {
+    std::string executable;             // path given to execve (no PATH search); a relative
+                                        // path resolves after chdir(workingDirectory)
+    std::vector<std::string> argv;      // argv[0] included; empty → {executable}
+    std::vector<std::string> envp;      // the complete environment, "KEY=value" each
+    std::string workingDirectory;       // empty: inherit
+    std::vector<int> passFds;           // appear in the child at the same numbers (CLOEXEC
+                                        // cleared there); every other fd >= 3 is closed
+    std::vector<ResourceLimit> rlimits; // applied with setrlimit before exec
+    int deathSignal = SIGKILL;          // PR_SET_PDEATHSIG; 0 disables. Fires when the
+                                        // *thread* that spawned exits: spawn from a long-lived thread
+    bool newProcessGroup = false;       // setpgid(0, 0)
+    int stdinFd = kDevNull;             // an fd to dup2 onto 0, or kInheritFd / kDevNull
+    int stdoutFd = kInheritFd;
+    int stderrFd = kInheritFd;
+    SpawnMethod method = SpawnMethod::CloneVfork;
+};
+
+// Which step of the spawn failed.
+enum class SpawnStage {
+    Prepare,       // parent: bad options, mmap, clone/fork, pidfd_open
+    ProcessGroup,  // child: setpgid
+    DeathSignal,   // child: prctl(PR_SET_PDEATHSIG) or parent already gone
+    ResourceLimit, // child: setrlimit
+    Stdio,         // child: open /dev/null or dup2
+    PassFds,       // child: fcntl(F_SETFD) on a passed fd (EBADF if it was not open)
+    CloseFds,      // child: close_range
+    ChangeDir,     // child: chdir
+    Exec,          // child: execve
+};
+const char* spawnStageName(SpawnStage stage) noexcept;  // "execve", "chdir", ...
+
+struct SpawnError {
+    SpawnStage stage = SpawnStage::Prepare;
+    int sysErrno = 0;
+    std::string message;  // e.g. "spawn /x/worker: execve: No such file or directory"
+};
+
+// Owns one child process through its pidfd. Move-only.
+// Thread-safety: none; use one Process from one thread (or strand) at a time.
+// Nothing else in the process may reap it: no waitpid(-1), SIGCHLD not SIG_IGN.
+class Process {
+public:
+    static Expected<Process, SpawnError> spawn(const SpawnOptions& options);
+
+    Process() noexcept = default;  // empty: valid() == false
+    Process(Process&& other) noexcept;
+    Process& operator=(Process&& other) noexcept;  // kills and reaps the current child first
+    Process(const Process&) = delete;
+    Process& operator=(const Process&) = delete;
+    ~Process();  // SIGKILL + blocking reap if still running
+
+    bool valid() const noexcept { return pidfd_ >= 0; }
+    pid_t pid() const noexcept { return pid_; }
+    int pidfd() const noexcept { return pidfd_; }  // owned; CLOEXEC; readable once exited
+
+    // Signals go through the pidfd (no pid-reuse race). False (errno set) on failure,
+    // e.g. ESRCH once the child has been reaped.
+    bool signal(int sig) noexcept;
+    bool terminate() noexcept { return signal(SIGTERM); }
+    bool kill() noexcept { return signal(SIGKILL); }
+
+    // Non-blocking reap. nullopt while the child runs; afterwards the status (cached).
+    std::optional<ExitStatus> tryReap() noexcept;
+    // Blocking reap: for tests, tools and shutdown; never call it on an event loop.
+    ExitStatus wait() noexcept;
+    // The status once reaped, else nullopt. Does not reap.
+    const std::optional<ExitStatus>& status() const noexcept { return status_; }
+
+private:
+    Process(pid_t pid, int pidfd) noexcept : pid_(pid), pidfd_(pidfd) {}
+    void reset() noexcept;
+    std::optional<ExitStatus> reap(bool block) noexcept;
+
+    pid_t pid_ = -1;
+    int pidfd_ = -1;
+    std::optional<ExitStatus> status_;
+};
+
+} // namespace buntime::proc

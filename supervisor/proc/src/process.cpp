@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: MIT
+// Process spawning with clone(CLONE_VM|CLONE_VFORK|CLONE_PIDFD) or fork, plus pidfd signalling and reaping.
+#include "buntime/proc/process.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace buntime::proc {
+
+namespace {
+
+// Everything the child needs, prepared in the parent so the child never allocates.
+// With CLONE_VM the child writes failure (stage, errno) into this shared struct.
+struct ChildArgs {
+    const char* path = nullptr;
+    char* const* argv = nullptr;
+    char* const* envp = nullptr;
+    const char* cwd = nullptr;
+    const int* passFds = nullptr;
+    std::size_t passFdCount = 0;
+    const ResourceLimit* rlimits = nullptr;
+    std::size_t rlimitCount = 0;
+    int deathSignal = 0;
+    pid_t parentPid = 0;
+    bool newProcessGroup = false;
+    int stdio[3] = {kInheritFd, kInheritFd, kInheritFd};
+    sigset_t childMask{};
+    int errorPipe = -1;  // Fork method only: write end, CLOEXEC
+    volatile int failedStage = -1;
+    volatile int failedErrno = 0;
+};
+
+struct ChildFailure {
+    int stage;
+    int err;
+};
+
+[[noreturn]] void childFail(ChildArgs* a, SpawnStage stage) {
+    int err = errno;
+    a->failedStage = static_cast<int>(stage);
+    a->failedErrno = err;
+    if (a->errorPipe >= 0) {
+        ChildFailure f{static_cast<int>(stage), err};
+        [[maybe_unused]] ssize_t n = ::write(a->errorPipe, &f, sizeof f);
+    }
+    ::_exit(127);
+}
+
+// Runs in the child between clone/fork and execve. Async-signal-safe calls only:
+// with CLONE_VM it shares the parent's memory (the parent is suspended meanwhile).
+int childMain(void* raw) {
+    auto* a = static_cast<ChildArgs*>(raw);
+
+    // All signals are blocked (the parent blocked them before clone). Reset every
+    // disposition so that no parent handler can run on shared memory, and so the new
+    // program starts clean (ignored signals would otherwise survive execve).
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for glibc-internal signals
+    }
+
+    if (a->newProcessGroup && ::setpgid(0, 0) != 0) childFail(a, SpawnStage::ProcessGroup);
+
+    if (a->deathSignal != 0) {
+        if (::prctl(PR_SET_PDEATHSIG, a->deathSignal) != 0) childFail(a, SpawnStage::DeathSignal);
+        if (::getppid() != a->parentPid) {  // parent died before prctl took effect
+            errno = ESRCH;
+            childFail(a, SpawnStage::DeathSignal);
+        }
+    }
+
+    for (std::size_t i = 0; i < a->rlimitCount; ++i) {
+        struct rlimit rl {a->rlimits[i].soft, a->rlimits[i].hard};
+        if (::setrlimit(a->rlimits[i].resource, &rl) != 0) childFail(a, SpawnStage::ResourceLimit);
+    }
+
+    for (int target = 0; target < 3; ++target) {
+        int src = a->stdio[target];
+        if (src == kInheritFd) continue;
+        if (src == kDevNull) {
+            src = ::open("/dev/null", target == 0 ? O_RDONLY : O_WRONLY);  // not CLOEXEC: closed below
+            if (src < 0) childFail(a, SpawnStage::Stdio);
+            if (src != target) {
+                if (::dup2(src, target) < 0) childFail(a, SpawnStage::Stdio);
+                ::close(src);
+            }
+        } else if (src == target) {
+            if (::fcntl(target, F_SETFD, 0) != 0) childFail(a, SpawnStage::Stdio);
+        } else if (::dup2(src, target) < 0) {  // dup2 clears FD_CLOEXEC on target
+            childFail(a, SpawnStage::Stdio);
+        }
+    }
+
+    // Every fd >= 3 gets CLOEXEC (the kernel closes them at execve), then exactly the
+    // passed ones are cleared. Marking instead of closing keeps errorPipe usable.
+    if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        struct rlimit nofile {};
+        if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) childFail(a, SpawnStage::CloseFds);
+        rlim_t max = nofile.rlim_cur == RLIM_INFINITY ? 65536 : nofile.rlim_cur;
+        for (rlim_t fd = 3; fd < max; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
+    }
+    for (std::size_t i = 0; i < a->passFdCount; ++i) {
+        if (::fcntl(a->passFds[i], F_SETFD, 0) != 0) childFail(a, SpawnStage::PassFds);
+    }
+
+    if (a->cwd != nullptr && ::chdir(a->cwd) != 0) childFail(a, SpawnStage::ChangeDir);
+
+    ::sigprocmask(SIG_SETMASK, &a->childMask, nullptr);
+    ::execve(a->path, a->argv, a->envp);
+    childFail(a, SpawnStage::Exec);
+}
+
+int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+SpawnError makeError(SpawnStage stage, int err, const std::string& executable) {
+    SpawnError e;
+    e.stage = stage;
+    e.sysErrno = err;
+    e.message = "spawn " + executable + ": " + spawnStageName(stage) + ": " + std::strerror(err);
+    return e;
+}
+
+// Blocks every signal in this thread for the duration of the spawn; restores on scope exit.
+class SignalBlock {
+public:
+    SignalBlock() {
+        sigset_t all;
+        sigfillset(&all);
+        ::pthread_sigmask(SIG_SETMASK, &all, &saved_);
+    }
+    ~SignalBlock() { ::pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+    SignalBlock(const SignalBlock&) = delete;
+    SignalBlock& operator=(const SignalBlock&) = delete;
+
+private:
+    sigset_t saved_;
+};
+
+void blockingReap(int pidfd) {
+    siginfo_t info{};
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 &&
+           errno == EINTR) {
+    }
+}
+
+constexpr std::size_t kChildStackSize = 64 * 1024;
+
+} // namespace
+
+const char* spawnStageName(SpawnStage stage) noexcept {
+    switch (stage) {
+    case SpawnStage::Prepare: return "prepare";
+    case SpawnStage::ProcessGroup: return "setpgid";
+    case SpawnStage::DeathSignal: return "prctl(PR_SET_PDEATHSIG)";
+    case SpawnStage::ResourceLimit: return "setrlimit";
+    case SpawnStage::Stdio: return "stdio";
+    case SpawnStage::PassFds: return "pass fd";
+    case SpawnStage::CloseFds: return "close_range";
+    case SpawnStage::ChangeDir: return "chdir";
+    case SpawnStage::Exec: return "execve";
+    }
+    return "?";
+}
+
+std::string ExitStatus::describe() const {
+    switch (kind) {
+    case Kind::Exited: return "exited " + std::to_string(code);
+    case Kind::Signaled: {
+        const char* name = ::sigabbrev_np(signal);
+        return std::string("killed by ") + (name ? std::string("SIG") + name : "signal " + std::to_string(signal));
+    }
+    case Kind::Unknown: break;
+    }
+    return "unknown";
+}
+
+Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
+    if (options.executable.empty()) return makeError(SpawnStage::Prepare, EINVAL, "(empty)");
+
+    // argv/envp as NULL-terminated char* arrays pointing into the caller's strings.
+    std::vector<char*> argv;
+    if (options.argv.empty()) {
+        argv.push_back(const_cast<char*>(options.executable.c_str()));
+    } else {
+        argv.reserve(options.argv.size() + 1);
+        for (const auto& s : options.argv) argv.push_back(const_cast<char*>(s.c_str()));
+    }
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    envp.reserve(options.envp.size() + 1);
+    for (const auto& s : options.envp) envp.push_back(const_cast<char*>(s.c_str()));
+    envp.push_back(nullptr);
+
+    ChildArgs args;
+    args.path = options.executable.c_str();
+    args.argv = argv.data();
+    args.envp = envp.data();
+    args.cwd = options.workingDirectory.empty() ? nullptr : options.workingDirectory.c_str();
+    args.passFds = options.passFds.data();
+    args.passFdCount = options.passFds.size();
+    args.rlimits = options.rlimits.data();
+    args.rlimitCount = options.rlimits.size();
+    args.deathSignal = options.deathSignal;
+    args.parentPid = ::getpid();
+    args.newProcessGroup = options.newProcessGroup;
+    args.stdio[0] = options.stdinFd;
+    args.stdio[1] = options.stdoutFd;
+    args.stdio[2] = options.stderrFd;
+    sigemptyset(&args.childMask);  // the new program starts with no blocked signals
+
+    if (options.method == SpawnMethod::CloneVfork) {
+        void* stack = ::mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED) return makeError(SpawnStage::Prepare, errno, options.executable);
+        int pidfd = -1;
+        pid_t pid;
+        {
+            SignalBlock block;
+            // The parent sleeps until the child execs or exits (CLONE_VFORK).
+            pid = ::clone(childMain, static_cast<char*>(stack) + kChildStackSize,
+                          CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+        }
+        int cloneErrno = errno;
+        ::munmap(stack, kChildStackSize);
+        if (pid < 0) return makeError(SpawnStage::Prepare, cloneErrno, options.executable);
+        if (args.failedStage >= 0) {
+            blockingReap(pidfd);  // it already called _exit(127)
+            ::close(pidfd);
+            return makeError(static_cast<SpawnStage>(args.failedStage), args.failedErrno, options.executable);
+        }
+        return Process(pid, pidfd);
+    }
+
+    // Fork: failures come back through a CLOEXEC pipe; EOF means execve succeeded.
+    int pipeFds[2];
+    if (::pipe2(pipeFds, O_CLOEXEC) != 0) return makeError(SpawnStage::Prepare, errno, options.executable);
+    args.errorPipe = pipeFds[1];
+    pid_t pid;
+    {
+        SignalBlock block;
+        pid = ::fork();
+        if (pid == 0) childMain(&args);
+    }
+    int forkErrno = errno;
+    ::close(pipeFds[1]);
+    if (pid < 0) {
+        ::close(pipeFds[0]);
+        return makeError(SpawnStage::Prepare, forkErrno, options.executable);
+    }
+    ChildFailure failure{};
+    ssize_t n;
+    do {
+        n = ::read(pipeFds[0], &failure, sizeof failure);
+    } while (n < 0 && errno == EINTR);
+    ::close(pipeFds[0]);
+    int pidfd = pidfdOpen(pid);
+    if (pidfd < 0) {
+        int err = errno;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        return makeError(SpawnStage::Prepare, err, options.executable);
+    }
+    if (n == static_cast<ssize_t>(sizeof failure)) {
+        blockingReap(pidfd);
+        ::close(pidfd);
+        return makeError(static_cast<SpawnStage>(failure.stage), failure.err, options.executable);
+    }
+    return Process(pid, pidfd);
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
+      status_(std::exchange(other.status_, std::nullopt)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+    if (this != &other) {
+        reset();
+        pid_ = std::exchange(other.pid_, -1);
+        pidfd_ = std::exchange(other.pidfd_, -1);
+        status_ = std::exchange(other.status_, std::nullopt);
+    }
+    return *this;
+}
+
+Process::~Process() { reset(); }
+
+void Process::reset() noexcept {
+    if (pidfd_ < 0) return;
+    if (!status_) {
+        signal(SIGKILL);
+        reap(true);
+    }
+    ::close(pidfd_);
+    pidfd_ = -1;
+    pid_ = -1;
+    status_.reset();
+}
+
+bool Process::signal(int sig) noexcept {
+    if (pidfd_ < 0) {
+        errno = EBADF;
+        return false;
+    }
+    if (status_) {
+        errno = ESRCH;
+        return false;
+    }
+    return ::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) == 0;
+}
+
+std::optional<ExitStatus> Process::tryReap() noexcept { return reap(false); }
+
+ExitStatus Process::wait() noexcept {
+    auto s = reap(true);
+    return s ? *s : ExitStatus{};
+}
+
+std::optional<ExitStatus> Process::reap(bool block) noexcept {
+    if (status_ || pidfd_ < 0) return status_;
+    siginfo_t info{};
+    int flags = WEXITED | (block ? 0 : WNOHANG);
+    int rc;
+    do {
+        rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info, flags);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+        if (errno == ECHILD) status_ = ExitStatus{};  // reaped elsewhere: status unknowable
+        return status_;
+    }
+    if (info.si_pid == 0) return std::nullopt;  // WNOHANG, still running
+    ExitStatus s;
+    if (info.si_code == CLD_EXITED) {
+        s.kind = ExitStatus::Kind::Exited;
+        s.code = info.si_status;
+    } else {
+        s.kind = ExitStatus::Kind::Signaled;
+        s.signal = info.si_status;
+    }
+    status_ = s;
+    return status_;
+}
+
+} // namespace buntime::proc

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+// TTL caches in front of manifest parsing and app resolution; the clock is a parameter.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "buntime/router/manifest.h"
+#include "buntime/router/resolver.h"
+#include "buntime/router/result.h"
+
+namespace buntime::router {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// RUNTIME_WORKER_*_CACHE_TTL_MS values: a non-negative integer of milliseconds; unset
+// (nullptr), empty or invalid text gives `fallback`.
+std::chrono::milliseconds parseTtlMs(const char* value, std::chrono::milliseconds fallback);
+
+// A map whose entries live `ttl` after insertion (not sliding). ttl 0 disables: put() is
+// a no-op and get() always misses. At most `max_entries` entries: when full, expired ones
+// are dropped, then everything (keys may come from request URLs). Thread-safe (one mutex).
+template <typename K, typename V>
+class TtlCache {
+public:
+    explicit TtlCache(std::chrono::milliseconds ttl, std::size_t max_entries = 4096)
+        : ttl_(ttl), max_entries_(max_entries) {}
+
+    std::optional<V> get(const K& key, TimePoint now) {
+        std::lock_guard lock(mutex_);
+        auto it = entries_.find(key);
+        if (it == entries_.end())
+            return std::nullopt;
+        if (now >= it->second.expires) {
+            entries_.erase(it);
+            return std::nullopt;
+        }
+        return it->second.value;
+    }
+
+    void put(K key, V value, TimePoint now) {
+        if (ttl_.count() <= 0)
+            return;
+        std::lock_guard lock(mutex_);
+        if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
+            std::erase_if(entries_, [&](const auto& kv) { return now >= kv.second.expires; });
+            if (entries_.size() >= max_entries_)
+                entries_.clear();
+        }
+        entries_.insert_or_assign(std::move(key), Entry{std::move(value), now + ttl_});
+    }
+
+    void clear() {
+        std::lock_guard lock(mutex_);
+        entries_.clear();
+    }
+
+    std::size_t size() const {
+        std::lock_guard lock(mutex_);
+        return entries_.size();
+    }
+
+    std::chrono::milliseconds ttl() const noexcept { return ttl_; }
+
+private:
+    struct Entry {
+        V value;
+        TimePoint expires;
+    };
+    const std::chrono::milliseconds ttl_;
+    const std::size_t max_entries_;
+    mutable std::mutex mutex_;
+    std::map<K, Entry> entries_;
+};
+
+// Parsed manifests keyed by app directory (RUNTIME_WORKER_CONFIG_CACHE_TTL_MS). Errors
+// are returned, never cached: a fixed manifest is seen on the next call. Thread-safe.
+class ConfigCache {
+public:
+    explicit ConfigCache(std::chrono::milliseconds ttl) : cache_(ttl, 1024) {}
+
+    // Loads dir/manifest.yaml on a miss. The shared Manifest is immutable.
+    Result<std::shared_ptr<const Manifest>> get(const std::filesystem::path& dir, TimePoint now);
+    void clear() { cache_.clear(); }  // SIGHUP
+    std::size_t size() const { return cache_.size(); }
+
+private:
+    TtlCache<std::string, std::shared_ptr<const Manifest>> cache_;
+};
+
+// Resolutions keyed by (name, range text as given) (RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS).
+// Errors (not found, collision…) are never cached. `resolver` must outlive the cache.
+// Thread-safe.
+class ResolverCache {
+public:
+    ResolverCache(const Resolver& resolver, std::chrono::milliseconds ttl) : resolver_(resolver), cache_(ttl) {}
+
+    Result<ResolvedApp> resolve(std::string_view name, std::string_view range, TimePoint now);
+    void clear() { cache_.clear(); }  // SIGHUP
+    std::size_t size() const { return cache_.size(); }
+
+private:
+    const Resolver& resolver_;
+    TtlCache<std::string, ResolvedApp> cache_;
+};
+
+} // namespace buntime::router

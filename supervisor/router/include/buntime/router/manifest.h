@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// WorkerConfig: an app's manifest.yaml parsed with yaml-cpp, validated, defaults applied.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "buntime/router/result.h"
+
+namespace buntime::router {
+
+inline constexpr std::uint64_t kDefaultMaxBodySize = 10ull * 1024 * 1024;
+inline constexpr std::uint64_t kMaxBodySizeCeiling = 100ull * 1024 * 1024;
+
+// One public route: method "" means every method. From a list form (`- /health`) the
+// method is empty; from a map form (`GET: [/a, /b]` or `GET: /a`) it is the key, uppercased
+// ("ALL" and "*" become "").
+struct PublicRoute {
+    std::string method;
+    std::string path;
+    bool operator==(const PublicRoute&) const = default;
+};
+
+// The validated configuration of one app version. Plain value type; copy freely.
+struct WorkerConfig {
+    std::string name;                       // `name` key (informational; routing uses the dir)
+    std::string version;                    // `version` key, valid semver or empty
+    std::optional<std::string> entrypoint;  // relative to the app dir; worker picks a default
+    std::map<std::string, std::string> env;
+    std::chrono::milliseconds timeout{30'000};       // per request, > 0
+    std::chrono::milliseconds ttl{0};                // 0 = ephemeral; sliding
+    std::chrono::milliseconds idle_timeout{60'000};  // idle notification only; 0 = never
+    std::uint64_t max_requests = 1000;               // >= 1
+    std::uint64_t max_body_size = kDefaultMaxBodySize;  // 1 .. kMaxBodySizeCeiling bytes
+    bool low_memory = false;
+    bool inject_base = false;
+    std::vector<PublicRoute> public_routes;
+    std::uint32_t concurrency = 100;  // native edition: max requests in flight per worker
+    std::uint32_t threads = 4;        // native edition: handler threads per worker
+    // Seed keys kept so seed manifests load without warnings:
+    std::vector<std::string> env_prefix{"PUBLIC_", "VITE_"};  // env exposed to HTML clients
+    std::string visibility = "public";  // public | protected | internal (deployments UI)
+    bool auto_install = false;          // seed: `bun install` on load; no effect natively
+
+    bool ephemeral() const noexcept { return ttl.count() == 0; }
+};
+
+struct Manifest {
+    WorkerConfig config;
+    std::vector<std::string> warnings;  // e.g. "<path>: unknown key 'foo' (ignored)"
+};
+
+// Parses YAML text. `source` names the file in messages ("<source>: key 'timeout': invalid
+// duration \"abc\"", "<source>:3:5: YAML syntax error: ..."). An empty document gives the
+// defaults. Error codes: Syntax (YAML), BadManifest (a key's value). Never throws.
+Result<Manifest> parseManifest(std::string_view yaml, std::string_view source);
+
+// Reads and parses a file; Io error when it cannot be read. `path` is used as the source.
+Result<Manifest> loadManifest(const std::filesystem::path& path);
+
+// Manifest file name inside an app directory.
+inline constexpr std::string_view kManifestFile = "manifest.yaml";
+
+} // namespace buntime::router

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// manifest.yaml → WorkerConfig: yaml-cpp exceptions are caught here and become Error values.
+#include "buntime/router/manifest.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "buntime/router/semver.h"
+#include "buntime/router/units.h"
+
+namespace buntime::router {
+
+namespace {
+
+// Thrown only inside this file to unwind out of the key handlers; caught in parseManifest.
+struct KeyError {
+    std::string key;
+    std::string what;
+};
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+std::string upper(std::string s) {
+    for (char& c : s)
+        if (c >= 'a' && c <= 'z')
+            c = static_cast<char>(c - 'a' + 'A');
+    return s;
+}
+
+const std::string& scalar(const YAML::Node& n, const std::string& key, std::string_view expected) {
+    if (!n.IsScalar())
+        throw KeyError{key, "expected " + std::string(expected)};
+    return n.Scalar();
+}
+
+std::string stringValue(const YAML::Node& n, const std::string& key) {
+    const std::string& s = scalar(n, key, "a string");
+    if (s.empty())
+        throw KeyError{key, "must not be empty"};
+    return s;
+}
+
+bool boolValue(const YAML::Node& n, const std::string& key) {
+    std::string s = lower(scalar(n, key, "a boolean"));
+    if (s == "true" || s == "yes" || s == "on")
+        return true;
+    if (s == "false" || s == "no" || s == "off")
+        return false;
+    throw KeyError{key, "invalid boolean \"" + n.Scalar() + '"'};
+}
+
+std::uint64_t countValue(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) {
+    const std::string& s = scalar(n, key, "an integer");
+    std::uint64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size())
+        throw KeyError{key, "invalid integer \"" + s + '"'};
+    if (v < min || v > max)
+        throw KeyError{key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                                ", got " + s};
+    return v;
+}
+
+std::chrono::milliseconds durationValue(const YAML::Node& n, const std::string& key) {
+    auto d = parseDuration(scalar(n, key, "a duration"));
+    if (!d)
+        throw KeyError{key, d.error().message};
+    return *d;
+}
+
+void parseEnv(const YAML::Node& n, WorkerConfig& cfg) {
+    if (!n.IsMap())
+        throw KeyError{"env", "expected a map of NAME: value"};
+    for (const auto& kv : n) {
+        const YAML::Node k = kv.first;
+        const YAML::Node v = kv.second;
+        if (!k.IsScalar())
+            throw KeyError{"env", "variable names must be strings"};
+        const std::string name = k.Scalar();
+        if (name.empty() || name.find_first_of(std::string("=\0", 2)) != std::string::npos)
+            throw KeyError{"env", "invalid variable name \"" + name + '"'};
+        if (v.IsNull()) {
+            cfg.env[name] = "";
+        } else if (v.IsScalar()) {
+            if (v.Scalar().find('\0') != std::string::npos)
+                throw KeyError{"env", "value of " + name + " contains NUL"};
+            cfg.env[name] = v.Scalar();
+        } else {
+            throw KeyError{"env", "value of " + name + " must be a scalar"};
+        }
+    }
+}
+
+void addRoute(const YAML::Node& n, std::string method, WorkerConfig& cfg) {
+    std::string path = stringValue(n, "publicRoutes");
+    cfg.public_routes.push_back(PublicRoute{std::move(method), std::move(path)});
+}
+
+void parsePublicRoutes(const YAML::Node& n, WorkerConfig& cfg) {
+    if (n.IsSequence()) {
+        for (const auto& item : n)
+            addRoute(item, "", cfg);
+    } else if (n.IsMap()) {
+        for (const auto& kv : n) {
+            const YAML::Node k = kv.first;
+            const YAML::Node v = kv.second;
+            std::string method = upper(scalar(k, "publicRoutes", "a method name"));
+            if (method == "ALL" || method == "*")
+                method.clear();
+            if (v.IsSequence()) {
+                for (const auto& item : v)
+                    addRoute(item, method, cfg);
+            } else {
+                addRoute(v, method, cfg);
+            }
+        }
+    } else if (n.IsScalar()) {
+        addRoute(n, "", cfg);
+    } else {
+        throw KeyError{"publicRoutes", "expected a list of paths or a map of METHOD: paths"};
+    }
+}
+
+void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, std::vector<std::string>& warnings,
+              std::string_view source) {
+    if (key == "name") {
+        cfg.name = stringValue(v, key);
+    } else if (key == "version") {
+        cfg.version = stringValue(v, key);
+        if (auto parsed = Version::parse(cfg.version); !parsed)
+            throw KeyError{key, parsed.error().message};
+    } else if (key == "entrypoint") {
+        cfg.entrypoint = stringValue(v, key);
+    } else if (key == "env") {
+        parseEnv(v, cfg);
+    } else if (key == "timeout") {
+        cfg.timeout = durationValue(v, key);
+        if (cfg.timeout.count() == 0)
+            throw KeyError{key, "must be greater than 0"};
+    } else if (key == "ttl") {
+        cfg.ttl = durationValue(v, key);
+    } else if (key == "idleTimeout") {
+        cfg.idle_timeout = durationValue(v, key);
+    } else if (key == "maxRequests") {
+        cfg.max_requests = countValue(v, key, 1, UINT64_MAX);
+    } else if (key == "maxBodySize") {
+        auto size = parseSize(scalar(v, key, "a size"));
+        if (!size)
+            throw KeyError{key, size.error().message};
+        if (*size == 0)
+            throw KeyError{key, "must be greater than 0"};
+        if (*size > kMaxBodySizeCeiling)
+            throw KeyError{key, "\"" + v.Scalar() + "\" exceeds the 100mb ceiling"};
+        cfg.max_body_size = *size;
+    } else if (key == "lowMemory") {
+        cfg.low_memory = boolValue(v, key);
+    } else if (key == "injectBase") {
+        cfg.inject_base = boolValue(v, key);
+    } else if (key == "publicRoutes") {
+        parsePublicRoutes(v, cfg);
+    } else if (key == "concurrency") {
+        cfg.concurrency = static_cast<std::uint32_t>(countValue(v, key, 1, 1'000'000));
+    } else if (key == "threads") {
+        cfg.threads = static_cast<std::uint32_t>(countValue(v, key, 1, 1024));
+    } else if (key == "envPrefix") {
+        cfg.env_prefix.clear();
+        if (v.IsScalar()) {
+            cfg.env_prefix.push_back(stringValue(v, key));
+        } else if (v.IsSequence()) {
+            for (const auto& item : v)
+                cfg.env_prefix.push_back(stringValue(item, key));
+        } else {
+            throw KeyError{key, "expected a list of prefixes"};
+        }
+    } else if (key == "visibility") {
+        cfg.visibility = stringValue(v, key);
+        if (cfg.visibility != "public" && cfg.visibility != "protected" && cfg.visibility != "internal")
+            throw KeyError{key, "expected public, protected or internal, got \"" + cfg.visibility + '"'};
+    } else if (key == "autoInstall") {
+        cfg.auto_install = boolValue(v, key);
+    } else {
+        warnings.push_back(std::string(source) + ": unknown key '" + key + "' (ignored)");
+    }
+}
+
+} // namespace
+
+Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
+    Manifest m;
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml));
+    } catch (const YAML::Exception& e) {
+        std::ostringstream msg;
+        msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": YAML syntax error: " << e.msg;
+        return makeError(ErrorCode::Syntax, msg.str());
+    }
+    if (!root || root.IsNull())
+        return m;
+    if (!root.IsMap())
+        return makeError(ErrorCode::BadManifest, std::string(source) + ": expected a map of keys at the top level");
+    std::string key;
+    try {
+        for (const auto& kv : root) {
+            const YAML::Node k = kv.first;
+            const YAML::Node v = kv.second;
+            if (!k.IsScalar())
+                return makeError(ErrorCode::BadManifest, std::string(source) + ": keys must be strings");
+            key = k.Scalar();
+            if (v.IsNull())
+                continue;  // "timeout:" with no value keeps the default
+            applyKey(key, v, m.config, m.warnings, source);
+        }
+    } catch (const KeyError& e) {
+        return makeError(ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what);
+    } catch (const YAML::Exception& e) {
+        return makeError(ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg);
+    }
+    return m;
+}
+
+Result<Manifest> loadManifest(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return makeError(ErrorCode::Io, path.string() + ": cannot read manifest");
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad())
+        return makeError(ErrorCode::Io, path.string() + ": read error");
+    return parseManifest(buf.str(), path.string());
+}
+
+} // namespace buntime::router

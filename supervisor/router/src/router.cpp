@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// Router facade: parse the target, resolve through the cache, load the config through the cache.
+#include "buntime/router/router.h"
+
+namespace buntime::router {
+
+Router::Router(RouterOptions options)
+    : options_(std::move(options)),
+      resolver_(options_.roots),
+      resolver_cache_(resolver_, options_.resolver_cache_ttl),
+      config_cache_(options_.config_cache_ttl) {}
+
+Result<ResolvedApp> Router::resolve(std::string_view name, std::string_view range, TimePoint now) {
+    return resolver_cache_.resolve(name, range, now);
+}
+
+Result<std::shared_ptr<const Manifest>> Router::config(const std::filesystem::path& dir, TimePoint now) {
+    return config_cache_.get(dir, now);
+}
+
+void Router::clearCaches() {
+    resolver_cache_.clear();
+    config_cache_.clear();
+}
+
+Route Router::route(std::string_view target, TimePoint now) {
+    Route r;
+    r.target = parseTarget(target);
+    switch (r.target.kind) {
+    case TargetKind::Reserved:
+        r.status = RouteStatus::Reserved;
+        r.http_status = 200;
+        return r;
+    case TargetKind::BadRequest:
+        r.status = RouteStatus::BadRequest;
+        r.http_status = 400;
+        r.message = r.target.error;
+        return r;
+    case TargetKind::NotFound:
+        r.status = RouteStatus::NotFound;
+        r.http_status = 404;
+        r.message = "no app in path";
+        return r;
+    case TargetKind::App:
+        break;
+    }
+    auto fail = [&](const Error& e) {
+        r.message = e.message;
+        switch (e.code) {
+        case ErrorCode::NotFound:
+        case ErrorCode::NoMatch:
+            r.status = RouteStatus::NotFound;
+            r.http_status = 404;
+            break;
+        case ErrorCode::InvalidName:
+        case ErrorCode::InvalidValue:
+            r.status = RouteStatus::BadRequest;
+            r.http_status = 400;
+            break;
+        default:
+            r.status = RouteStatus::ServerError;
+            r.http_status = 500;
+            break;
+        }
+        return r;
+    };
+    auto app = resolver_cache_.resolve(r.target.app, r.target.range, now);
+    if (!app)
+        return fail(app.error());
+    auto manifest = config_cache_.get(app->dir, now);
+    if (!manifest) {
+        Error e = manifest.error();
+        if (e.code == ErrorCode::InvalidValue)
+            e.code = ErrorCode::BadManifest;  // a bad manifest is the server's fault
+        return fail(e);
+    }
+    r.status = RouteStatus::Ok;
+    r.http_status = 200;
+    r.app = std::move(app.value());
+    r.manifest = std::move(manifest.value());
+    return r;
+}
+
+} // namespace buntime::router

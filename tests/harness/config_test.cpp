@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// PERF_* parsing: seed defaults, invalid values warned and defaulted, scenario CSV, PERF_TARGET.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "buntime/harness/config.h"
+
+#include <map>
+#include <string>
+
+using namespace buntime::harness;
+
+namespace {
+
+ConfigResult parseWith(const std::map<std::string, std::string>& vars) {
+    return parseConfig([&](const char* name) -> const char* {
+        const auto it = vars.find(name);
+        return it == vars.end() ? nullptr : it->second.c_str();
+    });
+}
+
+bool warned(const ConfigResult& r, const std::string& text) {
+    for (const auto& w : r.warnings)
+        if (w.find(text) != std::string::npos) return true;
+    return false;
+}
+
+} // namespace
+
+TEST_CASE("defaults match the seed") {
+    const auto r = parseWith({});
+    CHECK(r.error.empty());
+    CHECK(r.warnings.empty());
+    const PerfConfig& c = r.config;
+    CHECK(c.mode == Mode::Http);
+    CHECK(c.durationMs == 10000);
+    CHECK(c.warmupMs == 2000);
+    CHECK(c.concurrency == 50);
+    CHECK(c.poolSize == 100);
+    CHECK(c.clientTimeoutMs == 10000);
+    CHECK(c.port == 0);
+    CHECK(c.scenarios == std::vector<std::string>{"warm-noop", "echo-1kb", "slow-50ms", "ephemeral-noop"});
+    CHECK_FALSE(c.json);
+    CHECK_FALSE(c.keepFixtures);
+    CHECK(c.outputFile.empty());
+    CHECK(c.gateFile.empty());
+    CHECK_FALSE(c.target.has_value());
+    CHECK(c.appsDir == defaultAppsDir());
+}
+
+TEST_CASE("valid values are taken") {
+    const auto r = parseWith({{"PERF_MODE", "direct"}, {"PERF_DURATION_MS", "300"}, {"PERF_WARMUP_MS", "0"},
+                              {"PERF_CONCURRENCY", "5"}, {"PERF_POOL_SIZE", "10"}, {"PERF_CLIENT_TIMEOUT_MS", "250"},
+                              {"PERF_PORT", "18080"}, {"PERF_JSON", "1"}, {"PERF_OUTPUT_FILE", "out.json"},
+                              {"PERF_GATE_FILE", "g.json"}, {"PERF_KEEP_FIXTURES", "1"}, {"PERF_APPS_DIR", "/x/apps"}});
+    REQUIRE(r.error.empty());
+    CHECK(r.warnings.empty());
+    const PerfConfig& c = r.config;
+    CHECK(c.mode == Mode::Direct);
+    CHECK(c.durationMs == 300);
+    CHECK(c.warmupMs == 0);
+    CHECK(c.concurrency == 5);
+    CHECK(c.poolSize == 10);
+    CHECK(c.clientTimeoutMs == 250);
+    CHECK(c.port == 18080);
+    CHECK(c.json);
+    CHECK(c.keepFixtures);
+    CHECK(c.outputFile == "out.json");
+    CHECK(c.gateFile == "g.json");
+    CHECK(c.appsDir == "/x/apps");
+}
+
+TEST_CASE("invalid values are warned about (naming var and value) and replaced by the default") {
+    const auto r = parseWith({{"PERF_MODE", "turbo"}, {"PERF_DURATION_MS", "abc"}, {"PERF_WARMUP_MS", "-5"},
+                              {"PERF_CONCURRENCY", "0"}, {"PERF_POOL_SIZE", "1.5"}, {"PERF_CLIENT_TIMEOUT_MS", "10s"},
+                              {"PERF_PORT", "70000"}});
+    CHECK(r.error.empty());
+    CHECK(r.warnings.size() == 7);
+    CHECK(warned(r, "PERF_MODE=\"turbo\""));
+    CHECK(warned(r, "PERF_DURATION_MS=\"abc\"; using default 10000"));
+    CHECK(warned(r, "PERF_WARMUP_MS=\"-5\"; using default 2000"));
+    CHECK(warned(r, "PERF_CONCURRENCY=\"0\"; using default 50"));
+    CHECK(warned(r, "PERF_POOL_SIZE=\"1.5\"; using default 100"));
+    CHECK(warned(r, "PERF_CLIENT_TIMEOUT_MS=\"10s\"; using default 10000"));
+    CHECK(warned(r, "PERF_PORT=\"70000\"; using default 0"));
+    const PerfConfig& c = r.config;
+    CHECK(c.mode == Mode::Http);
+    CHECK(c.durationMs == 10000);
+    CHECK(c.warmupMs == 2000);
+    CHECK(c.concurrency == 50);
+    CHECK(c.poolSize == 100);
+    CHECK(c.clientTimeoutMs == 10000);
+    CHECK(c.port == 0);
+}
+
+TEST_CASE("PERF_PORT=random and empty values keep defaults silently") {
+    const auto r = parseWith({{"PERF_PORT", "random"}, {"PERF_DURATION_MS", ""}});
+    CHECK(r.warnings.empty());
+    CHECK(r.config.port == 0);
+    CHECK(r.config.durationMs == 10000);
+}
+
+TEST_CASE("PERF_SCENARIOS is a CSV in the given order, deduplicated, spaces ignored") {
+    const auto r = parseWith({{"PERF_SCENARIOS", " echo-1kb, warm-noop ,echo-1kb,"}});
+    REQUIRE(r.error.empty());
+    CHECK(r.config.scenarios == std::vector<std::string>{"echo-1kb", "warm-noop"});
+    CHECK(parseWith({{"PERF_SCENARIOS", "all"}}).config.scenarios.size() == 4);
+}
+
+TEST_CASE("an unknown scenario is rejected") {
+    const auto r = parseWith({{"PERF_SCENARIOS", "warm-noop,cold-brew"}});
+    CHECK(r.error.find("unknown scenario \"cold-brew\"") != std::string::npos);
+    CHECK(r.error.find("warm-noop, echo-1kb, slow-50ms, ephemeral-noop") != std::string::npos);
+    CHECK_FALSE(parseWith({{"PERF_SCENARIOS", ",,"}}).error.empty());
+}
+
+TEST_CASE("scenario catalogue: requests and concurrency caps") {
+    const Scenario* echo = findScenario("echo-1kb");
+    REQUIRE(echo != nullptr);
+    CHECK(echo->method == "POST");
+    CHECK(echo->target == "/echo/body");
+    CHECK(echo->contentType == "text/plain");
+    CHECK(echo->body == std::string(1024, 'x'));
+    CHECK(findScenario("warm-noop")->target == "/noop/ping");
+    CHECK(findScenario("slow-50ms")->target == "/slow/wait?ms=50");
+    CHECK(findScenario("ephemeral-noop")->target == "/ephemeral/ping");
+    CHECK(effectiveConcurrency(*findScenario("slow-50ms"), 500) == 100);
+    CHECK(effectiveConcurrency(*findScenario("slow-50ms"), 50) == 50);
+    CHECK(effectiveConcurrency(*findScenario("ephemeral-noop"), 50) == 10);
+    CHECK(effectiveConcurrency(*findScenario("ephemeral-noop"), 5) == 5);
+    CHECK(effectiveConcurrency(*findScenario("warm-noop"), 500) == 500);
+}
+
+TEST_CASE("PERF_TARGET selects target mode; malformed targets are rejected") {
+    const auto r = parseWith({{"PERF_TARGET", "http://127.0.0.1:8000/"}, {"PERF_MODE", "direct"}});
+    REQUIRE(r.error.empty());
+    CHECK(r.config.mode == Mode::Target);
+    REQUIRE(r.config.target.has_value());
+    CHECK(r.config.target->host == "127.0.0.1");
+    CHECK(r.config.target->port == 8000);
+    CHECK(r.config.target->text == "http://127.0.0.1:8000");
+    CHECK(parseTargetUrl("http://localhost")->port == 80);
+    CHECK_FALSE(parseTargetUrl("https://x:1").has_value());
+    CHECK_FALSE(parseTargetUrl("http://x:0").has_value());
+    CHECK_FALSE(parseTargetUrl("http://x:1/path").has_value());
+    CHECK_FALSE(parseTargetUrl("127.0.0.1:8000").has_value());
+    CHECK_FALSE(parseWith({{"PERF_TARGET", "ftp://x"}}).error.empty());
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// Report JSON shape, pool summary and the human tables.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "buntime/harness/report.h"
+
+using namespace buntime::harness;
+using nlohmann::json;
+
+namespace {
+
+ScenarioResult sample() {
+    ScenarioResult r;
+    r.scenario = "warm-noop";
+    r.method = "GET";
+    r.target = "/noop/ping";
+    r.concurrency = 5;
+    r.durationSec = 2.0;
+    r.requests = 1000;
+    r.errors = 2;
+    r.httpErrors = 2;
+    r.statusCounts = {{200, 998}, {500, 2}};
+    for (int i = 1; i <= 1000; ++i) r.latency.record(static_cast<std::uint64_t>(i) * 1000);  // 1 us .. 1 ms
+    r.connectionsOpened = 5;
+    return r;
+}
+
+} // namespace
+
+TEST_CASE("result JSON carries counts, rps, percentiles in ms and status counts") {
+    const json j = resultJson(sample());
+    CHECK(j["scenario"] == "warm-noop");
+    CHECK(j["method"] == "GET");
+    CHECK(j["path"] == "/noop/ping");
+    CHECK(j["concurrency"] == 5);
+    CHECK(j["requests"] == 1000);
+    CHECK(j["rps"].get<double>() == doctest::Approx(500));
+    CHECK(j["errors"] == 2);
+    CHECK(j["httpErrors"] == 2);
+    CHECK(j["statusCounts"]["200"] == 998);
+    CHECK(j["statusCounts"]["500"] == 2);
+    CHECK(j["latencyMs"]["p50"].get<double>() == doctest::Approx(0.5).epsilon(0.01));
+    CHECK(j["latencyMs"]["p99"].get<double>() == doctest::Approx(0.99).epsilon(0.01));
+    CHECK(j["latencyMs"]["max"].get<double>() == doctest::Approx(1.0));
+    CHECK(j["latencyMs"]["avg"].get<double>() == doctest::Approx(0.5005).epsilon(0.002));
+    CHECK_FALSE(j.contains("ipc"));  // no runtime counters (PERF_TARGET mode)
+}
+
+TEST_CASE("IPC breakdown appears in JSON and table when present") {
+    ScenarioResult r = sample();
+    r.ipc = IpcBreakdown{};
+    r.ipc->ringNsInPerRequest = 1500;
+    r.ipc->wakeups = 250;
+    r.ipc->spinHits = 750;
+    r.ipc->bytesToWorker = 100000;
+    const json j = resultJson(r);
+    REQUIRE(j.contains("ipc"));
+    CHECK(j["ipc"]["ringNsPerRequestIn"] == 1500.0);
+    CHECK(j["ipc"]["wakeupsPerRequest"].get<double>() == doctest::Approx(0.25));
+    CHECK(j["ipc"]["spinHitsPerRequest"].get<double>() == doctest::Approx(0.75));
+    CHECK(j["ipc"]["bytesToWorkerPerRequest"].get<double>() == doctest::Approx(100));
+    const std::string table = formatScenario(r);
+    CHECK(table.find("ring in") != std::string::npos);
+    CHECK(table.find("1500 ns/req") != std::string::npos);
+    CHECK(table.find("0.250/req") != std::string::npos);
+}
+
+TEST_CASE("full report: config, results, pool, gate violations, passed") {
+    PerfConfig c;
+    c.scenarios = {"warm-noop"};
+    c.gateFile = "thresholds/thresholds.json";
+    const json pool = poolSummary({{"activeWorkers", 3}, {"hits", 90}, {"misses", 10}, {"hitRate", 90.0},
+                                   {"totalWorkersCreated", 10}, {"totalWorkersFailed", 0}, {"uptimeMs", 5},
+                                   {"supervisorRssBytes", 1000}, {"workerRssBytes", 2000}});
+    CHECK_FALSE(pool.contains("uptimeMs"));
+    CHECK(pool["activeWorkers"] == 3);
+    const std::vector<Violation> v = {{"warm-noop", "maxErrors", 2, 0}};
+    const json rep = buildReport(c, {sample()}, pool, v);
+    CHECK(rep["config"]["mode"] == "http");
+    CHECK(rep["config"]["durationMs"] == 10000);
+    CHECK(rep["config"]["warmupMs"] == 2000);
+    CHECK(rep["config"]["concurrency"] == 50);
+    CHECK(rep["config"]["poolSize"] == 100);
+    CHECK(rep["config"]["clientTimeoutMs"] == 10000);
+    CHECK(rep["config"]["port"] == "random");
+    CHECK(rep["config"]["scenarios"] == json::array({"warm-noop"}));
+    CHECK_FALSE(rep["config"].contains("target"));
+    REQUIRE(rep["results"].is_array());
+    CHECK(rep["results"].size() == 1);
+    CHECK(rep["pool"]["workerRssBytes"] == 2000);
+    CHECK(rep["gate"]["file"] == "thresholds/thresholds.json");
+    REQUIRE(rep["gate"]["violations"].size() == 1);
+    CHECK(rep["gate"]["violations"][0]["message"] == "warm-noop maxErrors: actual=2 expected=0");
+    CHECK(rep["passed"] == false);
+
+    const json noPool = buildReport(c, {}, std::nullopt, {});
+    CHECK(noPool["pool"].is_null());
+    CHECK(noPool["passed"] == true);
+}
+
+TEST_CASE("human tables name every column and the pool lines") {
+    const std::string summary = formatSummary({sample()});
+    for (const char* col : {"requests", "rps", "errors", "p50", "p95", "p99", "avg", "max", "status", "200=998 500=2"})
+        CHECK(summary.find(col) != std::string::npos);
+    const std::string pool = formatPool({{"activeWorkers", 3}, {"hits", 90}, {"misses", 10}, {"totalWorkersCreated", 10},
+                                         {"totalWorkersFailed", 1}, {"supervisorRssBytes", 2097152}, {"workerRssBytes", 4096}});
+    CHECK(pool.find("active workers") != std::string::npos);
+    CHECK(pool.find("90.0%") != std::string::npos);
+    CHECK(pool.find("worker creations") != std::string::npos);
+    CHECK(pool.find("worker failures") != std::string::npos);
+    CHECK(pool.find("2.0 MiB") != std::string::npos);
+    CHECK(pool.find("4.0 KiB") != std::string::npos);
+    CHECK(formatViolations({}).find("passed") != std::string::npos);
+    CHECK(formatViolations({{"echo-1kb", "minRps", 1, 2}}).find("echo-1kb minRps: actual=1 expected=2") != std::string::npos);
+}

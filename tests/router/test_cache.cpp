@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+// TTL caches with a hand-driven clock: expiry, ttl 0 disables, errors are not cached.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "buntime/router/cache.h"
+#include "temp_tree.h"
+
+using namespace buntime::router;
+using buntime::router::test::TempTree;
+using std::chrono::milliseconds;
+namespace fs = std::filesystem;
+
+namespace {
+
+const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
+
+} // namespace
+
+TEST_CASE("TtlCache expiry is exact and not sliding") {
+    TtlCache<std::string, int> c(milliseconds(1000));
+    c.put("a", 1, t0);
+    CHECK(c.get("a", t0) == 1);
+    CHECK(c.get("a", t0 + milliseconds(999)) == 1);
+    CHECK_FALSE(c.get("a", t0 + milliseconds(1000)).has_value());
+    CHECK(c.size() == 0);  // expired entry dropped on lookup
+    c.put("b", 2, t0);
+    c.put("b", 3, t0 + milliseconds(500));  // re-put refreshes
+    CHECK(c.get("b", t0 + milliseconds(1400)) == 3);
+    c.clear();
+    CHECK_FALSE(c.get("b", t0 + milliseconds(1400)).has_value());
+}
+
+TEST_CASE("TtlCache with ttl 0 stores nothing") {
+    TtlCache<std::string, int> c(milliseconds(0));
+    c.put("a", 1, t0);
+    CHECK(c.size() == 0);
+    CHECK_FALSE(c.get("a", t0).has_value());
+}
+
+TEST_CASE("TtlCache is bounded") {
+    TtlCache<int, int> c(milliseconds(1000), 4);
+    for (int i = 0; i < 4; ++i)
+        c.put(i, i, t0);
+    c.put(100, 100, t0 + milliseconds(1500));  // all four expired: purged, not cleared wholesale
+    CHECK(c.size() == 1);
+    for (int i = 0; i < 3; ++i)
+        c.put(i, i, t0 + milliseconds(1500));
+    CHECK(c.size() == 4);
+    c.put(7, 7, t0 + milliseconds(1500));  // full of live entries: starts over
+    CHECK(c.size() == 1);
+    CHECK(c.get(7, t0 + milliseconds(1500)) == 7);
+}
+
+TEST_CASE("parseTtlMs") {
+    CHECK(parseTtlMs(nullptr, milliseconds(1000)) == milliseconds(1000));
+    CHECK(parseTtlMs("", milliseconds(1000)) == milliseconds(1000));
+    CHECK(parseTtlMs("0", milliseconds(1000)) == milliseconds(0));
+    CHECK(parseTtlMs("250", milliseconds(1000)) == milliseconds(250));
+    CHECK(parseTtlMs("-1", milliseconds(1000)) == milliseconds(1000));
+    CHECK(parseTtlMs("1s", milliseconds(1000)) == milliseconds(1000));
+}
+
+TEST_CASE("ConfigCache serves the cached manifest until the TTL passes") {
+    TempTree t;
+    t.write("app/manifest.yaml", "maxRequests: 1\n");
+    ConfigCache cache(milliseconds(1000));
+    auto first = cache.get(t.root() / "app", t0);
+    REQUIRE(first);
+    CHECK((*first)->config.max_requests == 1);
+
+    t.write("app/manifest.yaml", "maxRequests: 2\n");
+    auto cached = cache.get(t.root() / "app", t0 + milliseconds(999));
+    REQUIRE(cached);
+    CHECK((*cached)->config.max_requests == 1);
+    CHECK(cached->get() == first->get());
+
+    auto fresh = cache.get(t.root() / "app", t0 + milliseconds(1000));
+    REQUIRE(fresh);
+    CHECK((*fresh)->config.max_requests == 2);
+
+    t.write("app/manifest.yaml", "maxRequests: 3\n");
+    cache.clear();
+    auto reloaded = cache.get(t.root() / "app", t0 + milliseconds(1001));
+    REQUIRE(reloaded);
+    CHECK((*reloaded)->config.max_requests == 3);
+}
+
+TEST_CASE("ConfigCache with ttl 0 reads the file every time") {
+    TempTree t;
+    t.write("app/manifest.yaml", "maxRequests: 1\n");
+    ConfigCache cache(milliseconds(0));
+    CHECK((*cache.get(t.root() / "app", t0))->config.max_requests == 1);
+    t.write("app/manifest.yaml", "maxRequests: 2\n");
+    CHECK((*cache.get(t.root() / "app", t0))->config.max_requests == 2);
+    CHECK(cache.size() == 0);
+}
+
+TEST_CASE("ConfigCache does not cache errors") {
+    TempTree t;
+    t.write("app/manifest.yaml", "timeout: nonsense\n");
+    ConfigCache cache(milliseconds(1000));
+    auto bad = cache.get(t.root() / "app", t0);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::BadManifest);
+    t.write("app/manifest.yaml", "timeout: 2s\n");
+    auto good = cache.get(t.root() / "app", t0 + milliseconds(1));
+    REQUIRE(good);
+    CHECK((*good)->config.timeout == milliseconds(2000));
+    auto missing = cache.get(t.root() / "none", t0);
+    CHECK_FALSE(missing);
+    CHECK(cache.size() == 1);
+}
+
+TEST_CASE("ResolverCache keeps a resolution until the TTL passes") {
+    TempTree t;
+    t.write("r/app@1.0.0/manifest.yaml", "");
+    Resolver resolver({t.root() / "r"});
+    ResolverCache cache(resolver, milliseconds(1000));
+    CHECK(cache.resolve("app", "", t0)->version == "1.0.0");
+
+    t.write("r/app@1.1.0/manifest.yaml", "");
+    CHECK(cache.resolve("app", "", t0 + milliseconds(999))->version == "1.0.0");
+    CHECK(cache.resolve("app", "^1", t0 + milliseconds(999))->version == "1.1.0");  // other key
+    CHECK(cache.resolve("app", "", t0 + milliseconds(1000))->version == "1.1.0");
+
+    t.write("r/app@1.2.0/manifest.yaml", "");
+    cache.clear();
+    CHECK(cache.resolve("app", "", t0 + milliseconds(1001))->version == "1.2.0");
+}
+
+TEST_CASE("ResolverCache with ttl 0 resolves every time") {
+    TempTree t;
+    t.write("r/app@1.0.0/manifest.yaml", "");
+    Resolver resolver({t.root() / "r"});
+    ResolverCache cache(resolver, milliseconds(0));
+    CHECK(cache.resolve("app", "", t0)->version == "1.0.0");
+    t.write("r/app@2.0.0/manifest.yaml", "");
+    CHECK(cache.resolve("app", "", t0)->version == "2.0.0");
+    CHECK(cache.size() == 0);
+}
+
+TEST_CASE("ResolverCache does not cache negative results") {
+    TempTree t;
+    Resolver resolver({t.root() / "r"});
+    ResolverCache cache(resolver, milliseconds(1000));
+    auto missing = cache.resolve("late", "", t0);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == ErrorCode::NotFound);
+    t.write("r/late@1.0.0/manifest.yaml", "");
+    auto found = cache.resolve("late", "", t0 + milliseconds(1));
+    REQUIRE(found);
+    CHECK(found->key == "late@1.0.0");
+
+    CHECK_FALSE(cache.resolve("late", "^2", t0 + milliseconds(2)));
+    t.write("r/late@2.0.0/manifest.yaml", "");
+    CHECK(cache.resolve("late", "^2", t0 + milliseconds(3))->version == "2.0.0");
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+// manifest.yaml parsing: defaults, every key, validation errors naming file and key.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include "buntime/router/json.h"
+#include "buntime/router/manifest.h"
+#include "temp_tree.h"
+
+using namespace buntime::router;
+using buntime::router::test::TempTree;
+using std::chrono::milliseconds;
+
+namespace {
+
+Manifest ok(const char* yaml) {
+    auto r = parseManifest(yaml, "app/manifest.yaml");
+    REQUIRE_MESSAGE(r.hasValue(), (r ? "" : r.error().message));
+    return *r;
+}
+
+Error err(const char* yaml) {
+    auto r = parseManifest(yaml, "examples/apps/x/manifest.yaml");
+    REQUIRE_FALSE(r.hasValue());
+    return r.error();
+}
+
+} // namespace
+
+TEST_CASE("empty manifest gives the seed defaults") {
+    for (const char* text : {"", "# only a comment\n", "~\n"}) {
+        auto m = ok(text);
+        const WorkerConfig& c = m.config;
+        CHECK_FALSE(c.entrypoint.has_value());
+        CHECK(c.env.empty());
+        CHECK(c.timeout == milliseconds(30'000));
+        CHECK(c.ttl == milliseconds(0));
+        CHECK(c.ephemeral());
+        CHECK(c.idle_timeout == milliseconds(60'000));
+        CHECK(c.max_requests == 1000);
+        CHECK(c.max_body_size == 10ull * 1024 * 1024);
+        CHECK_FALSE(c.low_memory);
+        CHECK_FALSE(c.inject_base);
+        CHECK(c.public_routes.empty());
+        CHECK(c.concurrency == 100);
+        CHECK(c.threads == 4);
+        CHECK(c.env_prefix == std::vector<std::string>{"PUBLIC_", "VITE_"});
+        CHECK(c.visibility == "public");
+        CHECK_FALSE(c.auto_install);
+        CHECK(m.warnings.empty());
+    }
+}
+
+TEST_CASE("every key is read") {
+    auto m = ok(R"(
+name: hello
+version: 1.2.3-beta.1
+entrypoint: dist/app.so
+env:
+  GREETING: hi
+  COUNT: 3
+  EMPTY:
+timeout: 5s
+ttl: 10m
+idleTimeout: 90
+maxRequests: 50
+maxBodySize: 1mb
+lowMemory: true
+injectBase: yes
+publicRoutes:
+  - /health
+  - /static/*
+concurrency: 8
+threads: 2
+envPrefix: [NEXT_PUBLIC_]
+visibility: internal
+autoInstall: true
+)");
+    const WorkerConfig& c = m.config;
+    CHECK(c.name == "hello");
+    CHECK(c.version == "1.2.3-beta.1");
+    CHECK(c.entrypoint == "dist/app.so");
+    CHECK(c.env.at("GREETING") == "hi");
+    CHECK(c.env.at("COUNT") == "3");
+    CHECK(c.env.at("EMPTY").empty());
+    CHECK(c.timeout == milliseconds(5'000));
+    CHECK(c.ttl == milliseconds(600'000));
+    CHECK_FALSE(c.ephemeral());
+    CHECK(c.idle_timeout == milliseconds(90'000));
+    CHECK(c.max_requests == 50);
+    CHECK(c.max_body_size == 1024 * 1024);
+    CHECK(c.low_memory);
+    CHECK(c.inject_base);
+    REQUIRE(c.public_routes.size() == 2);
+    CHECK(c.public_routes[0] == PublicRoute{"", "/health"});
+    CHECK(c.public_routes[1] == PublicRoute{"", "/static/*"});
+    CHECK(c.concurrency == 8);
+    CHECK(c.threads == 2);
+    CHECK(c.env_prefix == std::vector<std::string>{"NEXT_PUBLIC_"});
+    CHECK(c.visibility == "internal");
+    CHECK(c.auto_install);
+    CHECK(m.warnings.empty());
+}
+
+TEST_CASE("publicRoutes as a map of methods") {
+    auto m = ok(R"(
+publicRoutes:
+  GET: [/a, /b]
+  post: /c
+  ALL: /d
+)");
+    const auto& r = m.config.public_routes;
+    REQUIRE(r.size() == 4);
+    CHECK(r[0] == PublicRoute{"GET", "/a"});
+    CHECK(r[1] == PublicRoute{"GET", "/b"});
+    CHECK(r[2] == PublicRoute{"POST", "/c"});
+    CHECK(r[3] == PublicRoute{"", "/d"});
+}
+
+TEST_CASE("unknown keys are warnings, not errors") {
+    auto m = ok("timeout: 1s\nfoo: 1\nmax_requests: 3\n");
+    REQUIRE(m.warnings.size() == 2);
+    CHECK(m.warnings[0] == "app/manifest.yaml: unknown key 'foo' (ignored)");
+    CHECK(m.warnings[1].find("'max_requests'") != std::string::npos);
+    CHECK(m.config.max_requests == 1000);
+}
+
+TEST_CASE("a key with no value keeps its default") {
+    auto m = ok("timeout:\nttl: ~\n");
+    CHECK(m.config.timeout == milliseconds(30'000));
+    CHECK(m.config.ttl == milliseconds(0));
+}
+
+TEST_CASE("bad values name the file and the key") {
+    CHECK(err("timeout: abc\n").message == "examples/apps/x/manifest.yaml: key 'timeout': invalid duration \"abc\"");
+    CHECK(err("timeout: abc\n").code == ErrorCode::BadManifest);
+    CHECK(err("ttl: -5\n").message.find("key 'ttl'") != std::string::npos);
+    CHECK(err("timeout: 0\n").message.find("key 'timeout'") != std::string::npos);
+    CHECK(err("idleTimeout: [1]\n").message.find("key 'idleTimeout'") != std::string::npos);
+    CHECK(err("maxRequests: 0\n").message.find("key 'maxRequests'") != std::string::npos);
+    CHECK(err("maxRequests: 1.5\n").message.find("key 'maxRequests'") != std::string::npos);
+    CHECK(err("maxRequests: -3\n").message.find("key 'maxRequests'") != std::string::npos);
+    CHECK(err("maxBodySize: lots\n").message.find("key 'maxBodySize'") != std::string::npos);
+    CHECK(err("lowMemory: maybe\n").message.find("key 'lowMemory'") != std::string::npos);
+    CHECK(err("injectBase: {a: 1}\n").message.find("key 'injectBase'") != std::string::npos);
+    CHECK(err("env: [A, B]\n").message.find("key 'env'") != std::string::npos);
+    CHECK(err("env:\n  A: [1]\n").message.find("key 'env'") != std::string::npos);
+    CHECK(err("env:\n  \"A=B\": 1\n").message.find("key 'env'") != std::string::npos);
+    CHECK(err("publicRoutes: [[/a]]\n").message.find("key 'publicRoutes'") != std::string::npos);
+    CHECK(err("version: one\n").message.find("key 'version'") != std::string::npos);
+    CHECK(err("entrypoint: \"\"\n").message.find("key 'entrypoint'") != std::string::npos);
+    CHECK(err("concurrency: 0\n").message.find("key 'concurrency'") != std::string::npos);
+    CHECK(err("threads: 100000\n").message.find("key 'threads'") != std::string::npos);
+    CHECK(err("visibility: secret\n").message.find("key 'visibility'") != std::string::npos);
+    CHECK(err("envPrefix: {a: 1}\n").message.find("key 'envPrefix'") != std::string::npos);
+}
+
+TEST_CASE("maxBodySize ceiling is 100mb") {
+    CHECK(ok("maxBodySize: 100mb\n").config.max_body_size == 100ull * 1024 * 1024);
+    CHECK(ok("maxBodySize: 2048\n").config.max_body_size == 2048);
+    auto e = err("maxBodySize: 101mb\n");
+    CHECK(e.message.find("key 'maxBodySize'") != std::string::npos);
+    CHECK(e.message.find("100mb") != std::string::npos);
+    CHECK(err("maxBodySize: 1gb\n").code == ErrorCode::BadManifest);
+}
+
+TEST_CASE("YAML syntax errors name file and line") {
+    auto e = err("timeout: 1s\nenv:\n  A: [unclosed\nttl: 1\n");
+    CHECK(e.code == ErrorCode::Syntax);
+    CHECK(e.message.starts_with("examples/apps/x/manifest.yaml:"));
+    CHECK(e.message.find("YAML syntax error") != std::string::npos);
+    auto e2 = err("a: 1\nb: : :\n  - x\n");
+    CHECK(e2.code == ErrorCode::Syntax);
+    CHECK(e2.message.starts_with("examples/apps/x/manifest.yaml:2:"));
+}
+
+TEST_CASE("top level must be a map") {
+    CHECK(err("- a\n- b\n").code == ErrorCode::BadManifest);
+    CHECK(err("just text\n").code == ErrorCode::BadManifest);
+}
+
+TEST_CASE("loadManifest reads files and reports missing ones") {
+    TempTree tree;
+    auto path = tree.write("app/manifest.yaml", "timeout: 2s\nmaxRequests: 7\n");
+    auto m = loadManifest(path);
+    REQUIRE(m);
+    CHECK(m->config.timeout == milliseconds(2'000));
+    CHECK(m->config.max_requests == 7);
+
+    auto bad_path = tree.write("bad/manifest.yaml", "ttl: forever\n");
+    auto bad = loadManifest(bad_path);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().message == bad_path.string() + ": key 'ttl': invalid duration \"forever\"");
+
+    auto missing = loadManifest(tree.root() / "nope/manifest.yaml");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == ErrorCode::Io);
+    CHECK(missing.error().message.find("nope/manifest.yaml") != std::string::npos);
+}
+
+TEST_CASE("toJson exposes the config with camelCase keys") {
+    auto m = ok("entrypoint: app.so\nttl: 1m\nenv: {A: b}\npublicRoutes: {GET: /h}\n");
+    auto j = toJson(m.config);
+    CHECK(j["entrypoint"] == "app.so");
+    CHECK(j["ttlMs"] == 60'000);
+    CHECK(j["timeoutMs"] == 30'000);
+    CHECK(j["maxBodySize"] == 10 * 1024 * 1024);
+    CHECK(j["env"]["A"] == "b");
+    CHECK(j["publicRoutes"][0]["method"] == "GET");
+    CHECK(j["ephemeral"] == false);
+    CHECK(toJson(ok("").config)["entrypoint"].is_null());
+}

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+// Test helper: runs the real `buntime` binary on a free port with a given environment and
+// talks to it over HTTP (cpp-httplib) or raw sockets.
+#pragma once
+
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace buntime::test {
+
+inline std::uint16_t freePort() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+inline std::string readFile(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+inline void writeFile(const std::filesystem::path& p, const std::string& text) {
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary) << text;
+}
+
+// A temporary directory removed at scope exit.
+struct TempDir {
+    std::filesystem::path path;
+    TempDir() {
+        char tmpl[] = "/tmp/buntime-test-XXXXXX";
+        path = ::mkdtemp(tmpl);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
+
+class SupervisorProcess {
+public:
+    SupervisorProcess(std::map<std::string, std::string> env, std::string log_path = {})
+        : port_(freePort()), log_path_(std::move(log_path)) {
+        env["PORT"] = std::to_string(port_);
+        if (!env.count("RUNTIME_BIND")) env["RUNTIME_BIND"] = "127.0.0.1";
+        if (log_path_.empty()) log_path_ = "/tmp/buntime-test-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
+        std::vector<std::string> envs;
+        for (char** e = environ; *e; ++e) {
+            std::string s(*e);
+            auto key = s.substr(0, s.find('='));
+            if (!env.count(key) && key.rfind("RUNTIME_", 0) != 0) envs.push_back(s);
+        }
+        for (auto& [k, v] : env) envs.push_back(k + "=" + v);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            ::dup2(fd, 2);
+            ::dup2(fd, 1);
+            std::vector<char*> envp;
+            for (auto& s : envs) envp.push_back(s.data());
+            envp.push_back(nullptr);
+            std::string bin = BUNTIME_BINARY;
+            char* argv[] = {bin.data(), nullptr};
+            ::execve(bin.c_str(), argv, envp.data());
+            ::_exit(127);
+        }
+    }
+    ~SupervisorProcess() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+
+    std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    const std::string& logPath() const { return log_path_; }
+    std::string log() const { return readFile(log_path_); }
+
+    httplib::Client client() const {
+        httplib::Client c("127.0.0.1", port_);
+        c.set_connection_timeout(5);
+        c.set_read_timeout(30);
+        return c;
+    }
+
+    // Waits until /_/api/health/live answers; false if the process died or time ran out.
+    bool waitReady(std::chrono::milliseconds limit = std::chrono::seconds(15)) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                exited_status_ = status;
+                pid_ = -1;
+                return false;
+            }
+            auto c = client();
+            c.set_connection_timeout(0, 200000);
+            if (auto r = c.Get("/_/api/health/live"); r && r->status == 200) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+
+    // Sends a signal and waits for exit; returns the wait status or nullopt on timeout.
+    std::optional<int> signalAndWait(int sig, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+        if (pid_ <= 0) return exited_status_;
+        ::kill(pid_, sig);
+        return waitExit(limit);
+    }
+    std::optional<int> waitExit(std::chrono::milliseconds limit) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                pid_ = -1;
+                exited_status_ = status;
+                return status;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return std::nullopt;
+    }
+
+private:
+    std::uint16_t port_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    std::optional<int> exited_status_;
+};
+
+// Sends raw bytes on a new TCP connection and returns everything read until the server
+// closes (or the timeout passes).
+inline std::string rawExchange(std::uint16_t port, const std::string& bytes,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return {};
+    }
+    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::size_t off = 0;
+    while (off < bytes.size()) {
+        auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+    }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+inline int statusOf(const std::string& raw) {
+    if (raw.size() < 12 || raw.rfind("HTTP/1.", 0) != 0) return 0;
+    return std::atoi(raw.c_str() + 9);
+}
+
+} // namespace buntime::test

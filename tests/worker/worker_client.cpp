@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+// Test-side supervisor stand-in (see worker_client.h).
+#include "worker_client.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace buntime::test {
+namespace {
+
+shm::Channel makeChannel(std::size_t ring_bytes) {
+    shm::ChannelConfig config;
+    config.ring_bytes = ring_bytes;
+    auto ch = shm::Channel::create(config);
+    if (!ch) throw std::runtime_error("Channel::create failed: " + std::string(shm::toString(ch.error())));
+    return std::move(ch).value();
+}
+
+std::span<const std::byte> bytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+
+} // namespace
+
+std::optional<std::string> Reply::header(std::string_view name) const {
+    for (const auto& [k, v] : head.headers) {
+        if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+    }
+    return std::nullopt;
+}
+
+WorkerClient::WorkerClient(WorkerOptions options) : channel_(makeChannel(options.ring_bytes)) {
+    const shm::ChannelFds fds = channel_.fds();
+    std::vector<std::string> args{BUNTIME_WORKER_PATH, "--app-dir", options.app_dir, "--name", options.name,
+                                  "--version", options.version};
+    args.insert(args.end(), options.args.begin(), options.args.end());
+    std::vector<std::string> env;
+    for (char** e = environ; *e; ++e) {
+        if (std::strncmp(*e, "BUNTIME_CHANNEL=", 16) != 0) env.emplace_back(*e);
+    }
+    env.push_back(std::string(proto::kChannelEnv) + "=" + fds.toString());
+    for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int keep[] = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data,
+                        fds.to_supervisor_space};
+
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+        // Same fd numbers, without CLOEXEC, so the worker inherits them.
+        for (int fd : keep) ::fcntl(fd, F_SETFD, 0);
+        ::execve(argv[0], argv.data(), envp.data());
+        ::_exit(127);
+    }
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd_ >= 0) channel_.setPeerPidfd(pidfd_);
+    reader_ = std::thread([this] { readLoop(); });
+}
+
+WorkerClient::~WorkerClient() {
+    if (!reaped_) {
+        ::kill(pid_, SIGKILL);
+        waitExit(5s);
+    }
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    reader_.join();
+    if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+void WorkerClient::readLoop() {
+    shm::FrameView frame;
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stop_) break;
+        }
+        shm::Error e = channel_.receive(frame, 50ms);
+        if (e == shm::Error::Timeout) continue;
+        if (e != shm::Error::Ok) break;
+        const auto& h = frame.header;
+        std::lock_guard lock(mutex_);
+        switch (h.kind) {
+        case static_cast<std::uint16_t>(proto::Kind::Ready): {
+            Startup s;
+            auto info = proto::decodeReadyInfo(frame.head);
+            s.ready = info.has_value();
+            if (info) s.info = *info;
+            else s.reason = "malformed ReadyInfo";
+            startup_ = s;
+            break;
+        }
+        case static_cast<std::uint16_t>(proto::Kind::InitFailed): {
+            Startup s;
+            s.reason.assign(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
+            startup_ = s;
+            break;
+        }
+        case static_cast<std::uint16_t>(proto::Kind::Response): {
+            Reply& r = replies_[h.request_id];
+            auto head = proto::decodeResponseHead(frame.head);
+            if (!head) {
+                r.error = true;
+                r.reason = "malformed response head";
+                r.done = true;
+                break;
+            }
+            r.head = std::move(*head);
+            r.body.assign(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
+            r.frames = 1;
+            r.done = (h.flags & shm::kFlagMore) == 0;
+            break;
+        }
+        case shm::kContinuationKind: {
+            Reply& r = replies_[h.request_id];
+            r.body.append(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
+            ++r.frames;
+            r.done = (h.flags & shm::kFlagMore) == 0;
+            break;
+        }
+        case static_cast<std::uint16_t>(proto::Kind::Error): {
+            Reply& r = replies_[h.request_id];
+            r.error = true;
+            r.reason.assign(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
+            r.done = true;
+            break;
+        }
+        default:
+            break;
+        }
+        channel_.release();
+        cv_.notify_all();
+    }
+    std::lock_guard lock(mutex_);
+    reader_done_ = true;
+    cv_.notify_all();
+}
+
+Startup WorkerClient::startup(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] { return startup_.has_value() || reader_done_; });
+    if (startup_) return *startup_;
+    Startup none;
+    none.reason = "no Ready/InitFailed";
+    return none;
+}
+
+std::vector<std::byte> WorkerClient::requestHead(const std::string& method, const std::string& path, std::int64_t length,
+                                                 const std::string& query) {
+    proto::RequestHead h;
+    h.method = method;
+    h.path = path;
+    h.query = query;
+    h.base = "/fixture";
+    h.target = "/fixture" + path + (query.empty() ? "" : "?" + query);
+    h.request_id = "req-test";
+    h.content_length = length;
+    return proto::encode(h);
+}
+
+std::uint64_t WorkerClient::send(std::string method, std::string path, std::string body, std::vector<proto::Header> headers,
+                                 std::string query) {
+    proto::RequestHead h;
+    h.method = std::move(method);
+    h.path = std::move(path);
+    h.query = std::move(query);
+    h.base = "/fixture";
+    h.target = "/fixture" + h.path + (h.query.empty() ? "" : "?" + h.query);
+    h.headers = std::move(headers);
+    h.content_length = static_cast<std::int64_t>(body.size());
+    std::lock_guard lock(send_mutex_);
+    const std::uint64_t id = next_id_++;
+    h.request_id = "req-" + std::to_string(id);
+    auto head = proto::encode(h);
+    shm::Error e = shm::sendMessage(channel_, static_cast<std::uint16_t>(proto::Kind::Request), 0, id, head, bytes(body), 60s);
+    if (e != shm::Error::Ok) throw std::runtime_error("send failed: " + std::string(shm::toString(e)));
+    return id;
+}
+
+Reply WorkerClient::wait(std::uint64_t id, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, timeout, [&] {
+        auto it = replies_.find(id);
+        return (it != replies_.end() && it->second.done) || reader_done_;
+    });
+    auto it = replies_.find(id);
+    if (it == replies_.end() || !it->second.done) {
+        Reply none;
+        none.error = true;
+        none.reason = "no reply";
+        return none;
+    }
+    Reply r = std::move(it->second);
+    replies_.erase(it);
+    return r;
+}
+
+bool WorkerClient::hasReply(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    return replies_.count(id) != 0;
+}
+
+void WorkerClient::control(proto::Kind kind, std::string_view head) {
+    sendFrame(shm::Outgoing{static_cast<std::uint16_t>(kind), 0, 0, bytes(head), {}});
+}
+
+void WorkerClient::sendFrame(const shm::Outgoing& frame) {
+    std::lock_guard lock(send_mutex_);
+    shm::Error e = channel_.send(frame, 10s);
+    if (e != shm::Error::Ok) throw std::runtime_error("send failed: " + std::string(shm::toString(e)));
+}
+
+void WorkerClient::cancel(std::uint64_t id) {
+    sendFrame(shm::Outgoing{static_cast<std::uint16_t>(proto::Kind::Cancel), 0, id, {}, {}});
+}
+
+void WorkerClient::idle() { control(proto::Kind::Idle, {}); }
+
+void WorkerClient::terminate(std::uint64_t grace_ms) { control(proto::Kind::Terminate, std::to_string(grace_ms)); }
+
+std::optional<int> WorkerClient::waitExit(std::chrono::milliseconds timeout) {
+    if (reaped_) return exit_status_;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        int status = 0;
+        pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            reaped_ = true;
+            exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            return exit_status_;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/buntime-worker-test-XXXXXX";
+    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+}
+
+void TempDir::write(std::string_view rel, std::string_view content) const {
+    std::filesystem::path p = *this / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary);
+    out << content;
+}
+
+void TempDir::copy(const std::string& from, std::string_view rel) const {
+    std::filesystem::path p = *this / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::filesystem::copy_file(from, p, std::filesystem::copy_options::overwrite_existing);
+}
+
+std::string readFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+} // namespace buntime::test

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+// Test-side supervisor stand-in: creates a channel, spawns a real buntime-worker with the
+// fds inherited, and speaks the protocol (requests out, reassembled replies in).
+//
+// Thread-safety: send*/cancel/idle/terminate and wait* may be called from any thread; a
+// reader thread owns the inbound ring.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "buntime/protocol.h"
+#include "buntime/shm/channel.h"
+
+namespace buntime::test {
+
+using namespace std::chrono_literals;
+
+struct Reply {
+    bool done = false;
+    bool error = false;           // Kind::Error
+    std::string reason;           // Kind::Error head
+    proto::ResponseHead head;
+    std::string body;
+    std::size_t frames = 0;
+    std::optional<std::string> header(std::string_view name) const;
+};
+
+struct Startup {
+    bool ready = false;           // Kind::Ready (else InitFailed or nothing)
+    proto::ReadyInfo info;
+    std::string reason;           // InitFailed head
+};
+
+struct WorkerOptions {
+    std::string app_dir;
+    std::string name = "fixture";
+    std::string version = "1.0.0";
+    std::vector<std::string> args;                            // extra argv
+    std::vector<std::pair<std::string, std::string>> env;     // extra env
+    std::size_t ring_bytes = 256 * 1024;
+};
+
+class WorkerClient {
+public:
+    explicit WorkerClient(WorkerOptions options);
+    ~WorkerClient();
+    WorkerClient(const WorkerClient&) = delete;
+    WorkerClient& operator=(const WorkerClient&) = delete;
+
+    pid_t pid() const { return pid_; }
+    shm::Channel& channel() { return channel_; }
+
+    // Ready or InitFailed (waits up to `timeout`).
+    Startup startup(std::chrono::milliseconds timeout = 10s);
+
+    std::uint64_t send(std::string method, std::string path, std::string body = {},
+                       std::vector<proto::Header> headers = {}, std::string query = {});
+    Reply wait(std::uint64_t id, std::chrono::milliseconds timeout = 30s);
+    bool hasReply(std::uint64_t id);
+    Reply request(std::string method, std::string path, std::string body = {}, std::vector<proto::Header> headers = {},
+                  std::string query = {}) {
+        return wait(send(std::move(method), std::move(path), std::move(body), std::move(headers), std::move(query)));
+    }
+    Reply get(std::string path, std::string query = {}) { return request("GET", std::move(path), {}, {}, std::move(query)); }
+
+    void cancel(std::uint64_t id);
+    void idle();
+    void terminate(std::uint64_t grace_ms);
+    // Sends one raw frame (tests of framing).
+    void sendFrame(const shm::Outgoing& frame);
+    std::uint64_t nextId() { return next_id_++; }
+    static std::vector<std::byte> requestHead(const std::string& method, const std::string& path, std::int64_t length,
+                                              const std::string& query = {});
+
+    // Exit status: the code if it exited, 128+signal if killed; nullopt on timeout.
+    std::optional<int> waitExit(std::chrono::milliseconds timeout = 10s);
+
+private:
+    void readLoop();
+    void control(proto::Kind kind, std::string_view head);
+
+    shm::Channel channel_;
+    pid_t pid_ = -1;
+    int pidfd_ = -1;
+    bool reaped_ = false;
+    int exit_status_ = 0;
+    std::uint64_t next_id_ = 1;
+
+    std::mutex send_mutex_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::map<std::uint64_t, Reply> replies_;  // guarded by mutex_
+    std::optional<Startup> startup_;          // guarded by mutex_
+    bool reader_done_ = false;                // guarded by mutex_
+    bool stop_ = false;
+    std::thread reader_;
+};
+
+// A directory under /tmp removed (recursively) on destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::string& path() const { return path_; }
+    std::string operator/(std::string_view rel) const { return path_ + "/" + std::string(rel); }
+    void write(std::string_view rel, std::string_view content) const;
+    void copy(const std::string& from, std::string_view rel) const;
+
+private:
+    std::string path_;
+};
+
+std::string readFile(const std::string& path);
+
+} // namespace buntime::test

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+// The worker process from argv to serving: channel, parent watch, title, app load, init.
+#include "buntime/worker/host.h"
+
+#include <dlfcn.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "buntime/protocol.h"
+#include "buntime/shm/channel.h"
+#include "buntime/worker/config.h"
+#include "buntime/worker/entrypoint.h"
+#include "buntime/worker/log.h"
+#include "buntime/worker/server.h"
+#include "buntime/worker/static_site.h"
+
+extern char** environ;
+
+namespace buntime::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<shm::Channel> openChannel() {
+    const char* text = std::getenv(proto::kChannelEnv);
+    if (!text) {
+        BUNTIME_LOG(Error, "env %s is not set: buntime-worker is started by the supervisor", proto::kChannelEnv);
+        return std::nullopt;
+    }
+    auto fds = shm::ChannelFds::parse(text);
+    if (!fds) {
+        BUNTIME_LOG(Error, "env %s='%s' is malformed", proto::kChannelEnv, text);
+        return std::nullopt;
+    }
+    auto channel = shm::Channel::open(*fds);
+    if (!channel) {
+        auto e = shm::toString(channel.error());
+        BUNTIME_LOG(Error, "cannot open the channel: %.*s", int(e.size()), e.data());
+        return std::nullopt;
+    }
+    return std::move(channel).value();
+}
+
+[[noreturn]] void leave(int code) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::_exit(code);
+}
+
+// Reports an init failure to the supervisor (opening the channel if needed) and exits.
+[[noreturn]] void failInit(std::optional<shm::Channel>& channel, const std::string& reason, int code) {
+    BUNTIME_LOG(Error, "init failed: %s; exiting (status %d)", reason.c_str(), code);
+    if (!channel) channel = openChannel();
+    if (channel) {
+        shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::InitFailed), 0, 0, shm::asBytes(reason), {}, 5s);
+    }
+    leave(code);
+}
+
+struct LoadedApp {
+    const buntime_app_v1* table = nullptr;
+    void* ctx = nullptr;
+    std::unique_ptr<StaticSite> site;  // Static kind only
+};
+
+std::string loadSharedObject(const Entrypoint& entry, LoadedApp& out) {
+    void* handle = ::dlopen(entry.path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        const char* err = ::dlerror();
+        return "dlopen " + entry.path + " failed: " + (err ? err : "unknown error");
+    }
+    ::dlerror();
+    void* sym = ::dlsym(handle, "buntime_app");
+    if (!sym) {
+        const char* err = ::dlerror();
+        return entry.path + " does not export buntime_app: " + (err ? err : "symbol missing");
+    }
+    const buntime_app_v1* table = nullptr;
+    try {
+        table = reinterpret_cast<buntime_app_fn>(sym)();
+    } catch (...) {
+        return "buntime_app() in " + entry.path + " threw";
+    }
+    if (!table) return "buntime_app() in " + entry.path + " returned NULL";
+    out.table = table;
+    return {};
+}
+
+std::string checkTable(const buntime_app_v1* table) {
+    if (table->abi_version != BUNTIME_APP_ABI_VERSION)
+        return "app ABI version " + std::to_string(table->abi_version) + " is not supported (host: " +
+               std::to_string(BUNTIME_APP_ABI_VERSION) + ")";
+    if (table->style != BUNTIME_STYLE_BLOCKING && table->style != BUNTIME_STYLE_ASYNC)
+        return "app style " + std::to_string(table->style) + " is unknown";
+    if (!table->handle) return "app has no handle function";
+    if (!table->init) return "app has no init function";
+    return {};
+}
+
+std::string runInit(const buntime_app_v1* table, const WorkerConfig& cfg, const std::string& app_dir, void** ctx) {
+    buntime_app_info info{{cfg.name.data(), cfg.name.size()},
+                          {cfg.version.data(), cfg.version.size()},
+                          {app_dir.data(), app_dir.size()},
+                          cfg.threads,
+                          cfg.concurrency};
+    char reason[1024] = "";
+    int rc = 0;
+    try {
+        rc = table->init(Server::hostTable(), &info, ctx, reason, sizeof reason);
+    } catch (const std::exception& e) {
+        return std::string("init threw: ") + e.what();
+    } catch (...) {
+        return "init threw an unknown exception";
+    }
+    if (rc != 0) {
+        reason[sizeof reason - 1] = '\0';
+        return reason[0] ? std::string(reason) : "init failed (code " + std::to_string(rc) + ")";
+    }
+    return {};
+}
+
+} // namespace
+
+int serve(int argc, char** argv, const buntime_app_v1* builtin) {
+    log::initFromEnv();
+    const pid_t parent = ::getppid();
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != parent) leave(kExitOk);  // the parent died before the signal was armed
+
+    std::optional<shm::Channel> channel;
+    auto parsed = parseArgs(argc, argv);
+    if (!parsed.config) failInit(channel, parsed.error + "\n" + usage(), kExitUsage);
+    const WorkerConfig cfg = std::move(*parsed.config);
+    log::setTag(cfg.name + "@" + cfg.version);
+
+    std::string app_dir = cfg.app_dir;
+    std::optional<Entrypoint> entry;
+    if (!builtin) {
+        auto resolved = resolveEntrypoint(cfg.app_dir, cfg.entrypoint);
+        if (!resolved.entry) failInit(channel, resolved.error, kExitInitFailed);
+        entry = std::move(resolved.entry);
+        app_dir = entry->app_dir;
+        if (entry->kind == EntrypointKind::Executable) {
+            // Same pid, same env (BUNTIME_CHANNEL) and the inherited channel fds; the
+            // executable's main calls buntime_serve() with these arguments.
+            std::vector<char*> args(argv, argv + argc);
+            args[0] = entry->path.data();
+            args.push_back(nullptr);
+            BUNTIME_LOG(Debug, "exec %s", entry->path.c_str());
+            ::execve(entry->path.c_str(), args.data(), environ);
+            failInit(channel, "exec " + entry->path + " failed: " + std::strerror(errno), kExitInitFailed);
+        }
+    } else {
+        char real[4096];
+        if (::realpath(cfg.app_dir.c_str(), real)) app_dir = real;
+    }
+
+    channel = openChannel();
+    if (!channel) leave(kExitChannel);
+    if (auto e = channel->watchParent(); e != shm::Error::Ok) {
+        auto text = shm::toString(e);
+        BUNTIME_LOG(Warn, "cannot watch the supervisor: %.*s", int(text.size()), text.data());
+    }
+    setProcessTitle(argc, argv, "buntime: worker " + cfg.name + "@" + cfg.version);
+
+    LoadedApp app;
+    std::string kind = builtin ? "exec" : std::string(kindName(entry->kind));
+    if (builtin) {
+        app.table = builtin;
+    } else if (entry->kind == EntrypointKind::SharedObject) {
+        if (auto err = loadSharedObject(*entry, app); !err.empty()) failInit(channel, err, kExitInitFailed);
+    } else {
+        app.site = std::make_unique<StaticSite>(entry->static_root, entry->index_name, cfg.inject_base);
+        app.table = StaticSite::appTable();
+        app.ctx = app.site.get();
+        app::detail::host = Server::hostTable();
+    }
+    if (auto err = checkTable(app.table); !err.empty()) failInit(channel, err, kExitInitFailed);
+    if (!app.site) {
+        if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty()) failInit(channel, err, kExitInitFailed);
+    }
+
+    proto::ReadyInfo ready{kind, cfg.threads, cfg.concurrency};
+    auto ready_bytes = proto::encode(ready);
+    if (auto e = shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::Ready), 0, 0, ready_bytes, {}, 10s);
+        e != shm::Error::Ok) {
+        auto text = shm::toString(e);
+        BUNTIME_LOG(Error, "cannot send Ready: %.*s", int(text.size()), text.data());
+        leave(kExitChannel);
+    }
+    BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind.c_str(),
+                app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
+
+    ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
+    auto* server = new Server(*channel, options, app.table, app.ctx);  // lives until _exit
+    leave(server->run());
+}
+
+} // namespace buntime::worker
+
+extern "C" int buntime_serve(int argc, char** argv, const buntime_app_v1* app) {
+    return buntime::worker::serve(argc, argv, app);
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// The worker process: parse argv, open the channel, load the app, init, Ready, serve.
+//
+// Exit codes: 0 terminated or the supervisor went away; 1 the app failed to load or init
+// (Kind::InitFailed was sent); 2 bad command line; 3 the channel is missing or broken.
+#pragma once
+
+#include <string>
+
+#include "buntime/app.h"
+
+namespace buntime::worker {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInitFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitChannel = 3;
+
+// builtin == nullptr: buntime-worker (resolves and loads the entrypoint, execve()s an
+// `app` executable). Otherwise the app linked into this executable (BUNTIME_APP_MAIN).
+// Does not return while serving; returns the exit code only on early failures.
+int serve(int argc, char** argv, const buntime_app_v1* builtin);
+
+// Overwrites the argv area (and comm) so ps shows `title`. argv must be the process's
+// original argv; its strings are clobbered.
+void setProcessTitle(int argc, char** argv, const std::string& title) noexcept;
+
+} // namespace buntime::worker
