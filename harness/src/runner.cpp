@@ -80,6 +80,32 @@ IpcBreakdown ipcDelta(const supervisor::IpcCounters& a, const supervisor::IpcCou
 }
 #endif
 
+// Gates, tables and JSON; returns the exit code. Runs before the runtime stops, so the
+// numbers are out even if shutdown goes wrong.
+int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results, const std::optional<nlohmann::json>& pool,
+               const std::optional<GateParse>& gates, std::ostream& out, std::ostream& err) {
+    std::ostream& human = c.json ? err : out;
+    const auto violations = evaluateGates(gates ? &gates->gates : nullptr, results);
+    for (const auto& r : results) human << formatScenario(r);
+    human << formatSummary(results);
+    if (pool) human << formatPool(*pool);
+    human << formatViolations(violations);
+
+    const nlohmann::json report = buildReport(c, results, pool, violations);
+    if (c.json) out << report.dump(2) << "\n";
+    if (!c.outputFile.empty()) {
+        std::ofstream f(c.outputFile, std::ios::trunc);
+        f << report.dump(2) << "\n";
+        if (!f) {
+            err << "buntime-perf: cannot write " << c.outputFile << "\n";
+            return 1;
+        }
+    }
+    human.flush();
+    out.flush();
+    return exitCodeFor(violations);
+}
+
 } // namespace
 
 int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
@@ -144,12 +170,13 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
                     results.push_back(std::move(r));
                 }
                 pool = poolSummary(runtime.metrics());
+                rc = emitReport(c, results, pool, gates, out, err);
                 runtime.stop();
             }
         }
         if (c.keepFixtures) err << "buntime-perf: fixtures kept in " << fixtures << "\n";
         else removeFixtures(fixtures);
-        if (rc != 0) return rc;
+        return rc;
 #else
         err << "buntime-perf: PERF_MODE=" << modeName(c.mode)
             << " needs the supervisor, which this build does not include; set PERF_TARGET=http://host:port\n";
@@ -157,23 +184,7 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
 #endif
     }
 
-    const auto violations = evaluateGates(gates ? &gates->gates : nullptr, results);
-    for (const auto& r : results) human << formatScenario(r);
-    human << formatSummary(results);
-    if (pool) human << formatPool(*pool);
-    human << formatViolations(violations);
-
-    const nlohmann::json report = buildReport(c, results, pool, violations);
-    if (c.json) out << report.dump(2) << "\n";
-    if (!c.outputFile.empty()) {
-        std::ofstream f(c.outputFile, std::ios::trunc);
-        f << report.dump(2) << "\n";
-        if (!f) {
-            err << "buntime-perf: cannot write " << c.outputFile << "\n";
-            return 1;
-        }
-    }
-    return exitCodeFor(violations);
+    return emitReport(c, results, pool, gates, out, err);
 }
 
 } // namespace buntime::harness

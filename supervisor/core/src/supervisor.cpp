@@ -197,8 +197,9 @@ struct Supervisor::Impl {
     void onClientGone(std::uint64_t call_id);
 
     // workers
+    // `ephemeral_call` is the one request an ephemeral worker serves (0 for pooled workers).
     bool spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
-                     std::shared_ptr<const router::Manifest> manifest, bool ephemeral);
+                     std::shared_ptr<const router::Manifest> manifest, std::uint64_t ephemeral_call);
     void onFrame(pool::WorkerId id, const shm::FrameView& frame);
     void onResponseHead(Worker& w, const std::shared_ptr<Call>& call, const shm::FrameView& frame);
     void onResponseBody(Worker& w, const std::shared_ptr<Call>& call, const shm::FrameView& frame);
@@ -525,11 +526,8 @@ void Supervisor::Impl::dispatch(const std::shared_ptr<Call>& call) {
 void Supervisor::Impl::startEphemeral(const std::shared_ptr<Call>& call) {
     auto id = pool_.onEphemeralStart(call->app.key, Clock::now());
     call->worker = id;
-    if (!spawnWorker(id, call->app, call->manifest, true)) {
+    if (!spawnWorker(id, call->app, call->manifest, call->id))
         fail(call, 503, "WORKER_SPAWN_FAILED", "could not start a worker for " + call->app.key, pool::Outcome::Crash);
-        return;
-    }
-    worker(id)->ephemeral_call = call->id;
 }
 
 void Supervisor::Impl::sendToWorker(const std::shared_ptr<Call>& call, Worker& w) {
@@ -705,7 +703,8 @@ void Supervisor::Impl::onClientGone(std::uint64_t id) {
 // --- workers ----------------------------------------------------------------------------------
 
 bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
-                                   std::shared_ptr<const router::Manifest> manifest, bool ephemeral) {
+                                   std::shared_ptr<const router::Manifest> manifest, std::uint64_t ephemeral_call) {
+    const bool ephemeral = ephemeral_call != 0;
     const auto& cfg = manifest->config;
     shm::ChannelConfig cc;
     cc.ring_bytes = config_.ring_bytes;
@@ -760,6 +759,7 @@ bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp&
     w->app = app;
     w->manifest = std::move(manifest);
     w->ephemeral = ephemeral;
+    w->ephemeral_call = ephemeral_call;
     w->generation = cc.generation;
     w->spawned = Clock::now();
     w->process = std::move(process.value());
@@ -955,6 +955,7 @@ void Supervisor::Impl::onWorkerExit(pool::WorkerId id, proc::ExitStatus status) 
         else
             logInfo("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how);
         std::vector<std::uint64_t> lost(w->in_flight.begin(), w->in_flight.end());
+        if (w->ephemeral && w->ephemeral_call && !w->in_flight.count(w->ephemeral_call)) lost.push_back(w->ephemeral_call);
         for (auto cid : lost) {
             if (auto c = call(cid))
                 fail(c, 502, "WORKER_CRASHED",
@@ -973,7 +974,7 @@ void Supervisor::Impl::apply(pool::Effects fx) {
         switch (a.kind) {
         case pool::ActionKind::Spawn: {
             auto it = key_apps_.find(a.key);
-            bool ok = it != key_apps_.end() && spawnWorker(a.worker, it->second.first, it->second.second, false);
+            bool ok = it != key_apps_.end() && spawnWorker(a.worker, it->second.first, it->second.second, 0);
             if (!ok) {
                 auto more = pool_.onSpawnFailed(a.worker, Clock::now());
                 for (auto t : more.failed) {
