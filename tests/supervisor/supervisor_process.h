@@ -134,6 +134,7 @@ public:
         return waitExit(limit);
     }
     std::optional<int> waitExit(std::chrono::milliseconds limit) {
+        if (pid_ <= 0) return exited_status_;
         auto deadline = std::chrono::steady_clock::now() + limit;
         while (std::chrono::steady_clock::now() < deadline) {
             int status = 0;

@@ -182,6 +182,7 @@ struct Supervisor::Impl {
     std::string start(bool handle_signals);
     void shutdown();
     void finishShutdown();
+    void waitForWorkersThenStop(Clock::time_point deadline);
     void reload();
 
     // requests
@@ -384,6 +385,7 @@ void Supervisor::Impl::notifyStatus() {
 }
 
 void Supervisor::Impl::scheduleTick() {
+    if (!running_ && shutting_down_) return;
     tick_timer_->expires_after(std::chrono::milliseconds(100));
     tick_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
@@ -956,12 +958,16 @@ void Supervisor::Impl::onWorkerExit(pool::WorkerId id, proc::ExitStatus status) 
             logInfo("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how);
         std::vector<std::uint64_t> lost(w->in_flight.begin(), w->in_flight.end());
         if (w->ephemeral && w->ephemeral_call && !w->in_flight.count(w->ephemeral_call)) lost.push_back(w->ephemeral_call);
+        pool::Effects fx;
+        if (!w->ephemeral) fx = pool_.onWorkerExited(id, now, crashed).effects;  // accounts the lost requests
         for (auto cid : lost) {
-            if (auto c = call(cid))
-                fail(c, 502, "WORKER_CRASHED",
-                     "the worker for " + w->key + " exited (" + how + ") before answering", pool::Outcome::Crash);
+            auto c = call(cid);
+            if (!c) continue;
+            if (!w->ephemeral) c->worker = 0;  // already accounted by onWorkerExited
+            fail(c, 502, "WORKER_CRASHED", "the worker for " + w->key + " exited (" + how + ") before answering",
+                 pool::Outcome::Crash);
         }
-        if (!w->ephemeral) apply(pool_.onWorkerExited(id, now, crashed).effects);
+        apply(std::move(fx));
     }
     accumulateRingCounters(*w);
     w->link->close();
@@ -1178,6 +1184,21 @@ json Supervisor::Impl::workers() {
     return rows;
 }
 
+namespace {
+// "<file>: key '<key>': <why>" (the router's manifest errors) → {file, key, message}.
+json manifestErrorJson(const std::string& message, const std::filesystem::path& fallback_file) {
+    std::string file = fallback_file.string(), key;
+    if (auto k = message.find(": key '"); k != std::string::npos) {
+        file = message.substr(0, k);
+        auto start = k + 7;
+        key = message.substr(start, message.find('\'', start) - start);
+    } else if (auto m = message.find("manifest.yaml"); m != std::string::npos) {
+        file = message.substr(0, m + 13);
+    }
+    return json{{"file", file}, {"key", key}, {"message", message}};
+}
+} // namespace
+
 json Supervisor::Impl::apps() {
     auto now = Clock::now();
     json out = json::array();
@@ -1199,17 +1220,13 @@ json Supervisor::Impl::apps() {
                                         : std::filesystem::exists(v.dir / "app", ec)        ? "exec"
                                                                                             : "none";
             } else {
-                const auto& msg = manifest.error().message;
-                auto key_pos = msg.find("key '");
-                std::string key = key_pos == std::string::npos ? "" : msg.substr(key_pos + 5, msg.find('\'', key_pos + 5) - key_pos - 5);
-                row["error"] = json{{"file", (v.dir / "manifest.yaml").string()}, {"key", key}, {"message", msg}};
+                row["error"] = manifestErrorJson(manifest.error().message, v.dir / "manifest.yaml");
             }
-            if (!v.error.empty() && row["error"].is_null())
-                row["error"] = json{{"file", (v.dir / "manifest.yaml").string()}, {"key", ""}, {"message", v.error}};
+            if (!v.error.empty() && row["error"].is_null()) row["error"] = manifestErrorJson(v.error, v.dir / "manifest.yaml");
             out.push_back(std::move(row));
         }
         for (const auto& e : app.errors)
-            out.push_back(json{{"name", app.name}, {"version", ""}, {"error", json{{"file", ""}, {"key", ""}, {"message", e}}}});
+            out.push_back(json{{"name", app.name}, {"version", ""}, {"error", manifestErrorJson(e, {})}});
     }
     return out;
 }
@@ -1299,39 +1316,37 @@ void Supervisor::Impl::finishShutdown() {
     apply(std::move(fx));
     for (auto& [id, w] : workers_) terminateWorker(*w, config_.terminate_grace);
     // Wait for the workers' onTerminate hooks, then kill what is left.
-    auto deadline = Clock::now() + config_.terminate_grace;
-    auto waiter = std::make_shared<asio::steady_timer>(server_->ioContext(0));
-    auto check = std::make_shared<std::function<void()>>();
-    *check = [this, deadline, waiter, check] {
-        bool all_gone = true;
-        for (auto& [id, w] : workers_) all_gone = all_gone && w->exited;
-        if (!all_gone && Clock::now() < deadline) {
-            waiter->expires_after(std::chrono::milliseconds(20));
-            waiter->async_wait([check](boost::system::error_code) { (*check)(); });
-            return;
+    waitForWorkersThenStop(Clock::now() + config_.terminate_grace);
+}
+
+void Supervisor::Impl::waitForWorkersThenStop(Clock::time_point deadline) {
+    bool all_gone = true;
+    for (auto& [id, w] : workers_) all_gone = all_gone && w->exited;
+    if (!all_gone && Clock::now() < deadline) {
+        tick_timer_->expires_after(std::chrono::milliseconds(20));
+        tick_timer_->async_wait([this, deadline](boost::system::error_code ec) {
+            if (!ec) waitForWorkersThenStop(deadline);
+        });
+        return;
+    }
+    for (auto& [id, w] : workers_) {
+        if (!w->exited) {
+            logWarn("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ignored TERMINATE; killing it");
+            w->process.kill();
+            w->process.wait();
         }
-        for (auto& [id, w] : workers_) {
-            if (!w->exited) {
-                logWarn("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) +
-                                    " ignored TERMINATE; killing it");
-                w->process.kill();
-                w->process.wait();
-            }
-            w->watcher.cancel();
-        }
-        workers_.clear();
-        tick_timer_->cancel();
-        status_timer_->cancel();
-        if (watchdog_timer_) watchdog_timer_->cancel();
-        if (signals_) {
-            boost::system::error_code ignored;
-            signals_->cancel(ignored);
-        }
-        logInfo("supervisor", "stopped");
-        *check = nullptr;
-        server_->stop();
-    };
-    (*check)();
+        w->watcher.cancel();
+        if (w->link) w->link->close();
+    }
+    workers_.clear();
+    status_timer_->cancel();
+    if (watchdog_timer_) watchdog_timer_->cancel();
+    if (signals_) {
+        boost::system::error_code ignored;
+        signals_->cancel(ignored);
+    }
+    logInfo("supervisor", "stopped");
+    server_->stop();
 }
 
 // --- Supervisor -------------------------------------------------------------------------------
