@@ -152,7 +152,16 @@ int show(const Client& client, std::string_view path, const Options& options, st
     if (!fetched.value) {
         return fetched.exitCode;
     }
-    if (options.json) {
+    if (options.json && options.command == Command::Workers && !options.app.empty() && fetched.value->contains("workers")) {
+        // --app filters the JSON too, so scripts see what the table would show.
+        json filtered = *fetched.value;
+        auto& rows = filtered["workers"];
+        json kept = json::array();
+        for (const auto& w : rows)
+            if (w.value("name", "") == options.app) kept.push_back(w);
+        rows = std::move(kept);
+        out << filtered.dump(2) << '\n';
+    } else if (options.json) {
         printRaw(out, raw);
     } else {
         out << render(*fetched.value);
@@ -221,7 +230,16 @@ int mutate(const Client& client, std::string_view path, const Options& options,
     if (!fetched.value) {
         return fetched.exitCode;
     }
-    if (options.json) {
+    if (options.json && options.command == Command::Workers && !options.app.empty() && fetched.value->contains("workers")) {
+        // --app filters the JSON too, so scripts see what the table would show.
+        json filtered = *fetched.value;
+        auto& rows = filtered["workers"];
+        json kept = json::array();
+        for (const auto& w : rows)
+            if (w.value("name", "") == options.app) kept.push_back(w);
+        rows = std::move(kept);
+        out << filtered.dump(2) << '\n';
+    } else if (options.json) {
         printRaw(out, raw);
     } else {
         out << done << '\n';

@@ -194,7 +194,7 @@ Prints the supervisor metrics (GET /_/api/metrics), one per line with human unit
 
 Retires the worker KEY (e.g. hello@1.0.0, see `buntimectl workers`) via
 POST /_/api/workers/KEY/retire; in-flight requests finish, the next request starts a
-fresh worker. Needs --token (or $RUNTIME_ADMIN_TOKEN) when the supervisor has one.
+fresh worker. Needs --token (or $RUNTIME_ADMIN_TOKEN) over TCP, or --socket on the admin socket.
 )";
         break;
     case Command::Reload:

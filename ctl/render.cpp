@@ -175,14 +175,14 @@ std::string renderStatus(const json& health, const json& ready, const json& metr
     if (active && poolSize && *poolSize > 0) {
         pool += " (" + formatPercent(*active / *poolSize) + " full)";
     }
-    std::string hitRate = orDash(number(metrics, "hitRate"), formatPercent) + " (" +
+    std::string hitRate = orDash(number(metrics, "hitRate"), formatHitRate) + " (" +
                           orDash(number(metrics, "hits"), plain) + " hits, " +
                           orDash(number(metrics, "misses"), plain) + " misses)";
     std::string requests = orDash(number(metrics, "requestsPerSecond"), plain) + " req/s, " +
                            orDash(number(metrics, "totalRequests"), plain) + " total, avg " +
                            orDash(number(metrics, "avgResponseTimeMs"), formatDuration);
-    std::string ephemeral = orDash(number(metrics, "ephemeralConcurrency"), plain) + "/" +
-                            orDash(number(metrics, "ephemeralConcurrencyLimit"), plain) +
+    std::string ephemeral = orDash(number(metrics, "ephemeralActive"), plain) + "/" +
+                            orDash(number(metrics, "ephemeralConcurrency"), plain) +
                             " running, queue " +
                             orDash(number(metrics, "ephemeralQueueDepth"), plain) + "/" +
                             orDash(number(metrics, "ephemeralQueueLimit"), plain);
@@ -340,7 +340,7 @@ std::string renderMetrics(const json& metrics, std::size_t width) {
                 } else if (key.ends_with("MB")) {
                     human = formatBytes(v * 1024 * 1024);
                 } else if (key == "hitRate") {
-                    human = formatPercent(v);
+                    human = formatHitRate(v);
                 }
                 if (!human.empty() && human != shown) {
                     shown += " (" + human + ")";
@@ -382,8 +382,8 @@ std::string watchLine(const json& metrics, std::string_view clock, std::size_t w
     std::snprintf(line, sizeof line, watchFormat, std::string(clock).c_str(),
                   orDash(number(metrics, "requestsPerSecond"), plain).c_str(),
                   orDash(number(metrics, "totalRequests"), plain).c_str(),
-                  orDash(number(metrics, "hitRate"), formatPercent).c_str(), workers.c_str(),
-                  orDash(number(metrics, "ephemeralConcurrency"), plain).c_str(), queue.c_str(),
+                  orDash(number(metrics, "hitRate"), formatHitRate).c_str(), workers.c_str(),
+                  orDash(number(metrics, "ephemeralActive"), plain).c_str(), queue.c_str(),
                   orDash(number(metrics, "avgResponseTimeMs"), formatDuration).c_str(),
                   orDash(rss, formatBytes).c_str());
     return elide(line, width) + '\n';

@@ -84,6 +84,8 @@ std::string formatBytes(double bytes) {
     return number + units[unit];
 }
 
+std::string formatHitRate(double percent) { return formatPercent(percent / 100); }
+
 std::string formatPercent(double ratio) {
     if (!std::isfinite(ratio) || ratio < 0) {
         return "-";

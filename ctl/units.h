@@ -16,6 +16,8 @@ std::string formatBytes(double bytes);
 
 // ratio 0..1 → "0%", "0.8%", "99.0%", "100%"; one decimal below 100%.
 std::string formatPercent(double ratio);
+// The supervisor's hitRate is already a percentage (0..100), as the seed reports it.
+std::string formatHitRate(double percent);
 
 // A plain number, at most two decimals, no trailing zeros: 12 → "12", 0.4 → "0.4".
 std::string formatNumber(double value);

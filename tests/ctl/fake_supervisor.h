@@ -22,9 +22,9 @@ inline const std::string healthBody =
     R"({"status":"ok","version":"0.1.0","pid":123,"uptimeMs":1000,"listen":"0.0.0.0:8000"})";
 
 inline const std::string metricsBody =
-    R"({"activeWorkers":1,"avgResponseTimeMs":0.4,"evictions":0,"ephemeralConcurrency":0,)"
+    R"({"activeWorkers":1,"avgResponseTimeMs":0.4,"evictions":0,"ephemeralConcurrency":2,)"
     R"("ephemeralQueueDepth":0,"ephemeralQueueLimit":100,"ephemeralConcurrencyLimit":2,)"
-    R"("hitRate":0.99,"hits":100,"misses":1,"memoryUsageMB":12.5,"requestsPerSecond":50.1,)"
+    R"("hitRate":99.0,"ephemeralActive":0,"hits":100,"misses":1,"memoryUsageMB":12.5,"requestsPerSecond":50.1,)"
     R"("totalRequests":101,"totalWorkersCreated":1,"totalWorkersFailed":0,)"
     R"("totalWorkersRetired":0,"uptimeMs":1000,"poolSize":100,"pid":123,"version":"0.1.0",)"
     R"("listen":"0.0.0.0:8000","supervisorRssBytes":12345678})";

@@ -15,6 +15,9 @@
 #   - <!-- supervisor --> before a ```console block: its `[VAR=value ...] scripts/run` line
 #     (re)starts the supervisor: the previous one gets SIGTERM and must exit 0.
 #   - Other blocks never run.
+#   - Each `build/...` path in the first column of a README table must exist in BUILD_ROOT,
+#     and the names listed in SURFACE (env vars, manifest keys, PERF_* variables, scenarios,
+#     admin routes) must all appear in the README (between backquotes, routes inside a span).
 # The supervisor's RUNTIME_STATE_DIR is a scratch directory (scripts/run would use
 # build/state, which a `scripts/run` the developer has open would hold locked); RUNTIME_* and
 # PORT inherited from the caller are dropped so the README's defaults hold.
@@ -175,9 +178,42 @@ class Supervisor:
         self.proc = None
 
 
+# Names the code defines that the README must document, each as `name`: (file, pattern).
+SURFACE = [
+    ('supervisor/core/include/buntime/supervisor/config.h', r'//\s*(PORT|RUNTIME_[A-Z_]+)\b'),
+    ('supervisor/router/src/manifest.cpp', r'key == "([A-Za-z]+)"'),
+    ('harness/include/buntime/harness/config.h', r'\b(PERF_[A-Z_]+)\b'),
+    ('harness/src/config.cpp', r'\{"([a-z0-9-]+)", "(?:GET|POST)"'),
+    ('supervisor/core/src/supervisor.cpp', r'path == "(/_/[^"]+)"'),
+]
+
+
+def check_surface(readme, source):
+    text = open(readme, encoding='utf-8').read()
+    missing = []
+    for rel, pattern in SURFACE:
+        path = os.path.join(source, rel)
+        if not os.path.exists(path):
+            continue
+        for name in sorted(set(re.findall(pattern, open(path, encoding='utf-8').read()))):
+            # Routes may sit inside longer spans (`GET /_/api/health`); other names stand alone.
+            found = (re.search(re.escape(name) + r'(?![A-Za-z0-9_/-])', text) if name.startswith('/')
+                     else f'`{name}`' in text)
+            if not found:
+                missing.append(f'{name} (from {rel})')
+    if missing:
+        fail('README.md does not document: ' + ', '.join(missing))
+
+
 def run(readme, source, build):
     blocks = parse(readme)
     created = {b.marker.split(':', 1)[1].strip().split('/')[0] for b in blocks if b.marker and b.marker.startswith('file:')}
+    # The table of built programs ("| `build/...` | ...") must name files that exist.
+    for n, line in enumerate(open(readme, encoding='utf-8'), 1):
+        m = re.match(r'^\| `(build/[^`]+)`', line)
+        if m and not os.path.exists(os.path.join(build, m.group(1)[len('build/'):])):
+            fail(f'README.md:{n}: {m.group(1)} does not exist in {build}')
+    check_surface(readme, source)
     scratch = make_scratch(source, build, created)
     port = free_port()
     sup = Supervisor(scratch, port)
