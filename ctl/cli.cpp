@@ -143,12 +143,13 @@ int status(const Client& client, const Options& options, std::size_t width, std:
     return exitOk;
 }
 
-// GET one resource and print it raw or rendered.
-template <typename Render>
-int show(const Client& client, std::string_view path, const Options& options, std::ostream& out,
-         std::ostream& err, Render render) {
+// GET (or POST) one resource and print it: raw with --json, else what `text` writes for
+// the parsed value.
+template <typename Text>
+int fetchAndPrint(const Client& client, bool post, std::string_view path, const Options& options,
+                  std::ostream& out, std::ostream& err, Text text) {
     std::string raw;
-    Fetched fetched = fetch(client, false, path, err, &raw);
+    Fetched fetched = fetch(client, post, path, err, &raw);
     if (!fetched.value) {
         return fetched.exitCode;
     }
@@ -164,9 +165,16 @@ int show(const Client& client, std::string_view path, const Options& options, st
     } else if (options.json) {
         printRaw(out, raw);
     } else {
-        out << render(*fetched.value);
+        text(*fetched.value);
     }
     return exitOk;
+}
+
+// GET one resource and print it raw or rendered.
+template <typename Render>
+int show(const Client& client, std::string_view path, const Options& options, std::ostream& out,
+         std::ostream& err, Render render) {
+    return fetchAndPrint(client, false, path, options, out, err, [&](const json& value) { out << render(value); });
 }
 
 int watch(const Client& client, const Options& options, std::size_t width, std::ostream& out,
@@ -225,26 +233,7 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
 
 int mutate(const Client& client, std::string_view path, const Options& options,
            std::ostream& out, std::ostream& err, std::string_view done) {
-    std::string raw;
-    Fetched fetched = fetch(client, true, path, err, &raw);
-    if (!fetched.value) {
-        return fetched.exitCode;
-    }
-    if (options.json && options.command == Command::Workers && !options.app.empty() && fetched.value->contains("workers")) {
-        // --app filters the JSON too, so scripts see what the table would show.
-        json filtered = *fetched.value;
-        auto& rows = filtered["workers"];
-        json kept = json::array();
-        for (const auto& w : rows)
-            if (w.value("name", "") == options.app) kept.push_back(w);
-        rows = std::move(kept);
-        out << filtered.dump(2) << '\n';
-    } else if (options.json) {
-        printRaw(out, raw);
-    } else {
-        out << done << '\n';
-    }
-    return exitOk;
+    return fetchAndPrint(client, true, path, options, out, err, [&](const json&) { out << done << '\n'; });
 }
 
 } // namespace

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Fuzz target: the supervisor's decoder of response heads a worker wrote (untrusted bytes).
 //
-// Properties: no crash; decodeResponseHead succeeds ⇒ the status is 100..999 and both
-// encoders (proto::encode and the worker's ResponseHeadBuilder) reproduce the input.
+// Properties: no crash; decodeResponseHead succeeds ⇒ the status is 100..999, and
+// proto::encode and a reused (reset) ResponseHeadBuilder both reproduce the input.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <span>
 
 #include "buntime/protocol.h"
-#include "buntime/worker/wire.h"
 #include "fuzz_check.h"
 
 using namespace buntime;
@@ -24,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(again.size() == size);
     FUZZ_CHECK(std::memcmp(again.data(), data, size) == 0);
 
-    worker::wire::ResponseHeadBuilder builder;
+    proto::ResponseHeadBuilder builder;
     builder.addHeader("stale", "header");  // reset() must forget it
     builder.reset();
     for (const auto& [name, value] : decoded->headers) builder.addHeader(name, value);

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the worker's pure parts: argv, entrypoint resolution, static path safety,
-// content types and <base href> injection.
+// content types, <base href> injection and the proto head codecs.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "buntime/protocol.h"
 #include "buntime/worker/config.h"
 #include "buntime/worker/entrypoint.h"
 #include "buntime/worker/static_site.h"
-#include "buntime/worker/wire.h"
 #include "worker_client.h"
 
 using namespace buntime::worker;
@@ -147,7 +151,25 @@ bool sameHead(const buntime::proto::RequestHead& a, const buntime::proto::Reques
 
 } // namespace
 
-TEST_CASE("wire::decodeRequestHeadInto matches proto::decodeRequestHead, reusing a dirty head") {
+// The expected wire format written out by hand: little-endian integers, strings as u32 length + bytes.
+class ExpectedBytes {
+public:
+    ExpectedBytes& le(std::uint64_t v, int width) {
+        for (int i = 0; i < width; ++i) out_.push_back(std::byte((v >> (8 * i)) & 0xff));
+        return *this;
+    }
+    ExpectedBytes& str(std::string_view s) {
+        le(s.size(), 4);
+        for (char c : s) out_.push_back(std::byte(static_cast<unsigned char>(c)));
+        return *this;
+    }
+    const std::vector<std::byte>& bytes() const { return out_; }
+
+private:
+    std::vector<std::byte> out_;
+};
+
+TEST_CASE("proto request head: exact bytes, round trip, decodeRequestHeadInto reuses a dirty head") {
     buntime::proto::RequestHead h;
     h.method = "POST";
     h.target = "/app/some/long/path/that/does/not/fit/sso?x=1";
@@ -159,31 +181,36 @@ TEST_CASE("wire::decodeRequestHeadInto matches proto::decodeRequestHead, reusing
     h.content_length = 1234;
     h.sent_ns = 987654321;
     const auto bytes = buntime::proto::encode(h);
+    ExpectedBytes expected;
+    expected.str(h.method).str(h.target).str(h.path).str(h.query).str(h.base).str(h.request_id);
+    expected.le(2, 4).str("content-type").str("application/json").str("x-empty").str("");
+    expected.le(1234, 8).le(987654321, 8);
+    CHECK(bytes == expected.bytes());
 
     buntime::proto::RequestHead dirty;
     dirty.method = "GARBAGE";
     dirty.headers = {{"a", "b"}, {"c", "d"}, {"e", "f"}};
     dirty.sent_ns = 5;
-    REQUIRE(wire::decodeRequestHeadInto(bytes, dirty));
+    REQUIRE(buntime::proto::decodeRequestHeadInto(bytes, dirty));
     auto reference = buntime::proto::decodeRequestHead(bytes);
     REQUIRE(reference);
     CHECK(sameHead(dirty, *reference));
     CHECK(sameHead(dirty, h));
 
-    // Every truncation and a trailing byte are refused by both.
+    // Every truncation and a trailing byte are refused by both entry points.
     for (std::size_t n = 0; n < bytes.size(); ++n) {
         std::span<const std::byte> cut(bytes.data(), n);
         CAPTURE(n);
         CHECK_FALSE(buntime::proto::decodeRequestHead(cut));
-        CHECK_FALSE(wire::decodeRequestHeadInto(cut, dirty));
+        CHECK_FALSE(buntime::proto::decodeRequestHeadInto(cut, dirty));
     }
     auto longer = bytes;
     longer.push_back(std::byte{0});
     CHECK_FALSE(buntime::proto::decodeRequestHead(longer));
-    CHECK_FALSE(wire::decodeRequestHeadInto(longer, dirty));
+    CHECK_FALSE(buntime::proto::decodeRequestHeadInto(longer, dirty));
 }
 
-TEST_CASE("wire::ResponseHeadBuilder encodes exactly like proto::encode(ResponseHead)") {
+TEST_CASE("proto response head: ResponseHeadBuilder and proto::encode write the exact bytes, which decode back") {
     for (int headers : {0, 1, 5}) {
         buntime::proto::ResponseHead h;
         h.status = 418;
@@ -192,16 +219,26 @@ TEST_CASE("wire::ResponseHeadBuilder encodes exactly like proto::encode(Response
         h.request_received_ns = 111;
         h.handler_ns = 222;
         h.sent_ns = 333;
+        ExpectedBytes expected;
+        expected.le(418, 2).le(std::uint64_t(headers), 4);
+        for (const auto& [k, v] : h.headers) expected.str(k).str(v);
+        expected.le(static_cast<std::uint64_t>(h.content_length), 8).le(111, 8).le(222, 8).le(333, 8);
         const auto reference = buntime::proto::encode(h);
-        wire::ResponseHeadBuilder b;
+        buntime::proto::ResponseHeadBuilder b;
         b.addHeader("junk", "from a previous response");
         b.reset();
         for (const auto& [k, v] : h.headers) b.addHeader(k, v);
         auto built = b.finish(h.status, h.content_length, h.request_received_ns, h.handler_ns, h.sent_ns);
         CAPTURE(headers);
+        CHECK(reference == expected.bytes());
         CHECK(std::vector<std::byte>(built.begin(), built.end()) == reference);
         auto decoded = buntime::proto::decodeResponseHead(built);
         REQUIRE(decoded);
         CHECK(decoded->handler_ns == 222);
+        CHECK(decoded->status == 418);
+        CHECK(decoded->headers == h.headers);
+        CHECK(decoded->content_length == h.content_length);
+        CHECK(decoded->request_received_ns == 111);
+        CHECK(decoded->sent_ns == 333);
     }
 }

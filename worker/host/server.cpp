@@ -209,7 +209,7 @@ void Server::onRequest(const shm::FrameView& frame) {
     ex->head_bytes = frame.head.size();
     ex->received_ns = proto::monotonicNs();
     ex->handler_start_ns = ex->received_ns;
-    if (!wire::decodeRequestHeadInto(frame.head, ex->head)) {
+    if (!proto::decodeRequestHeadInto(frame.head, ex->head)) {
         channel_.release();
         BUNTIME_LOG(Warn, "dropping request %llu: malformed head", static_cast<unsigned long long>(id));
         sendError(id, "malformed request head");

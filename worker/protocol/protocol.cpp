@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Binary encoding of protocol heads: little-endian u32 lengths, strings as length+bytes.
+// One reader and one writer per format; the allocating API wraps the allocation-free one.
 #include "buntime/protocol.h"
 
 #include <time.h>
@@ -14,7 +15,6 @@ constexpr std::uint32_t kMaxHeaders = 10000;
 
 class Writer {
 public:
-    void u16(std::uint16_t v) { raw(&v, sizeof v); }
     void u32(std::uint32_t v) { raw(&v, sizeof v); }
     void i64(std::int64_t v) { raw(&v, sizeof v); }
     void str(std::string_view s) {
@@ -38,53 +38,53 @@ private:
     std::vector<std::byte> out_;
 };
 
+// Reads into existing strings (assign reuses their capacity). Any short or oversized
+// field sets !ok() and every later read is a no-op.
 class Reader {
 public:
-    explicit Reader(std::span<const std::byte> in) : in_(in) {}
+    explicit Reader(std::span<const std::byte> in) : p_(reinterpret_cast<const char*>(in.data())), left_(in.size()) {}
     bool ok() const { return ok_; }
-    bool done() const { return ok_ && pos_ == in_.size(); }
-
+    bool done() const { return ok_ && left_ == 0; }
     template <typename T>
     T num() {
         T v{};
-        if (!need(sizeof v)) return v;
-        std::memcpy(&v, in_.data() + pos_, sizeof v);
-        pos_ += sizeof v;
+        if (!ok_ || left_ < sizeof v) {
+            ok_ = false;
+            return v;
+        }
+        std::memcpy(&v, p_, sizeof v);
+        p_ += sizeof v;
+        left_ -= sizeof v;
         return v;
     }
-    std::string str() {
-        auto n = num<std::uint32_t>();
-        if (n > kMaxString || !need(n)) {
+    void str(std::string& out) {
+        const auto n = num<std::uint32_t>();
+        if (!ok_ || n > kMaxString || left_ < n) {
             ok_ = false;
-            return {};
+            return;
         }
-        std::string s(reinterpret_cast<const char*>(in_.data() + pos_), n);
-        pos_ += n;
-        return s;
+        out.assign(p_, n);
+        p_ += n;
+        left_ -= n;
     }
-    std::vector<Header> headers() {
-        auto n = num<std::uint32_t>();
-        std::vector<Header> hs;
-        if (n > kMaxHeaders) {
+    // [u32 count][name, value]...; reuses the entries `out` already has.
+    void headers(std::vector<Header>& out) {
+        const auto n = num<std::uint32_t>();
+        if (!ok_ || n > kMaxHeaders) {
             ok_ = false;
-            return hs;
+            return;
         }
-        hs.reserve(n);
+        if (out.size() > n) out.resize(n);
         for (std::uint32_t i = 0; i < n && ok_; ++i) {
-            auto k = str();
-            auto v = str();
-            hs.emplace_back(std::move(k), std::move(v));
+            if (i == out.size()) out.emplace_back();
+            str(out[i].first);
+            str(out[i].second);
         }
-        return hs;
     }
 
 private:
-    bool need(std::size_t n) {
-        if (!ok_ || in_.size() - pos_ < n) ok_ = false;
-        return ok_;
-    }
-    std::span<const std::byte> in_;
-    std::size_t pos_ = 0;
+    const char* p_;
+    std::size_t left_;
     bool ok_ = true;
 };
 
@@ -111,14 +111,10 @@ std::vector<std::byte> encode(const RequestHead& h) {
 }
 
 std::vector<std::byte> encode(const ResponseHead& h) {
-    Writer w;
-    w.u16(h.status);
-    w.headers(h.headers);
-    w.i64(h.content_length);
-    w.i64(static_cast<std::int64_t>(h.request_received_ns));
-    w.i64(static_cast<std::int64_t>(h.handler_ns));
-    w.i64(static_cast<std::int64_t>(h.sent_ns));
-    return w.take();
+    ResponseHeadBuilder b;
+    for (const auto& [k, v] : h.headers) b.addHeader(k, v);
+    const auto bytes = b.finish(h.status, h.content_length, h.request_received_ns, h.handler_ns, h.sent_ns);
+    return {bytes.begin(), bytes.end()};
 }
 
 std::vector<std::byte> encode(const ReadyInfo& info) {
@@ -129,19 +125,23 @@ std::vector<std::byte> encode(const ReadyInfo& info) {
     return w.take();
 }
 
-std::optional<RequestHead> decodeRequestHead(std::span<const std::byte> bytes) {
+bool decodeRequestHeadInto(std::span<const std::byte> bytes, RequestHead& out) {
     Reader r(bytes);
+    r.str(out.method);
+    r.str(out.target);
+    r.str(out.path);
+    r.str(out.query);
+    r.str(out.base);
+    r.str(out.request_id);
+    r.headers(out.headers);
+    out.content_length = r.num<std::int64_t>();
+    out.sent_ns = static_cast<std::uint64_t>(r.num<std::int64_t>());
+    return r.done();
+}
+
+std::optional<RequestHead> decodeRequestHead(std::span<const std::byte> bytes) {
     RequestHead h;
-    h.method = r.str();
-    h.target = r.str();
-    h.path = r.str();
-    h.query = r.str();
-    h.base = r.str();
-    h.request_id = r.str();
-    h.headers = r.headers();
-    h.content_length = r.num<std::int64_t>();
-    h.sent_ns = static_cast<std::uint64_t>(r.num<std::int64_t>());
-    if (!r.done()) return std::nullopt;
+    if (!decodeRequestHeadInto(bytes, h)) return std::nullopt;
     return h;
 }
 
@@ -149,7 +149,7 @@ std::optional<ResponseHead> decodeResponseHead(std::span<const std::byte> bytes)
     Reader r(bytes);
     ResponseHead h;
     h.status = r.num<std::uint16_t>();
-    h.headers = r.headers();
+    r.headers(h.headers);
     h.content_length = r.num<std::int64_t>();
     h.request_received_ns = static_cast<std::uint64_t>(r.num<std::int64_t>());
     h.handler_ns = static_cast<std::uint64_t>(r.num<std::int64_t>());
@@ -161,11 +161,42 @@ std::optional<ResponseHead> decodeResponseHead(std::span<const std::byte> bytes)
 std::optional<ReadyInfo> decodeReadyInfo(std::span<const std::byte> bytes) {
     Reader r(bytes);
     ReadyInfo info;
-    info.entrypoint_kind = r.str();
+    r.str(info.entrypoint_kind);
     info.threads = r.num<std::uint32_t>();
     info.concurrency = r.num<std::uint32_t>();
     if (!r.done()) return std::nullopt;
     return info;
+}
+
+void ResponseHeadBuilder::reset() {
+    buf_.assign(6, '\0');
+    count_ = 0;
+}
+
+void ResponseHeadBuilder::addHeader(std::string_view name, std::string_view value) {
+    const auto nl = static_cast<std::uint32_t>(name.size());
+    const auto vl = static_cast<std::uint32_t>(value.size());
+    const std::size_t at = buf_.size();
+    buf_.resize(at + 8 + name.size() + value.size());
+    char* p = buf_.data() + at;
+    std::memcpy(p, &nl, 4);
+    std::memcpy(p + 4, name.data(), name.size());
+    std::memcpy(p + 4 + name.size(), &vl, 4);
+    std::memcpy(p + 8 + name.size(), value.data(), value.size());
+    ++count_;
+}
+
+std::span<const std::byte> ResponseHeadBuilder::finish(std::uint16_t status, std::int64_t content_length,
+                                                       std::uint64_t request_received_ns, std::uint64_t handler_ns,
+                                                       std::uint64_t sent_ns) {
+    std::memcpy(buf_.data(), &status, 2);
+    std::memcpy(buf_.data() + 2, &count_, 4);
+    const std::size_t at = buf_.size();
+    buf_.resize(at + 32);
+    const std::int64_t tail[4] = {content_length, static_cast<std::int64_t>(request_received_ns),
+                                  static_cast<std::int64_t>(handler_ns), static_cast<std::int64_t>(sent_ns)};
+    std::memcpy(buf_.data() + at, tail, sizeof tail);
+    return {reinterpret_cast<const std::byte*>(buf_.data()), buf_.size()};
 }
 
 } // namespace buntime::proto

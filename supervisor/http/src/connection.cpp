@@ -16,23 +16,14 @@
 #include <cstring>
 #include <span>
 
+#include "ascii.h"
+
 namespace buntime::http::detail {
 
 namespace beast = boost::beast;
 using boost::system::error_code;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
 
 bool droppedResponseHeader(std::string_view name) noexcept {
     switch (name.size()) {

@@ -5,20 +5,11 @@
 #include <cstdint>
 #include <random>
 
+#include "ascii.h"
+
 namespace buntime::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        unsigned char x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
-        if (x >= 'A' && x <= 'Z') x = static_cast<unsigned char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<unsigned char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
 
 // xoshiro256** seeded from std::random_device, one per thread.
 struct Rng {
@@ -44,7 +35,7 @@ struct Rng {
 
 const std::string* RequestHead::find(std::string_view name) const noexcept {
     for (const auto& [k, v] : headers)
-        if (iequals(k, name)) return &v;
+        if (detail::iequals(k, name)) return &v;
     return nullptr;
 }
 

@@ -69,6 +69,30 @@ std::optional<RequestHead> decodeRequestHead(std::span<const std::byte> bytes);
 std::optional<ResponseHead> decodeResponseHead(std::span<const std::byte> bytes);
 std::optional<ReadyInfo> decodeReadyInfo(std::span<const std::byte> bytes);
 
+// The allocation-free form of decodeRequestHead for the worker's hot path: decodes into an
+// existing head, reusing its strings' capacity. False where decodeRequestHead returns
+// nullopt (then `out` holds a partial decode).
+bool decodeRequestHeadInto(std::span<const std::byte> bytes, RequestHead& out);
+
+// A response head built header by header in one reusable buffer (the worker's hot path;
+// encode(ResponseHead) is built with it): [u16 status][u32 count][headers...], then
+// finish() appends content length and timing. Not thread-safe (one response, one holder).
+class ResponseHeadBuilder {
+public:
+    ResponseHeadBuilder() { reset(); }
+    void reset();
+    void addHeader(std::string_view name, std::string_view value);
+    std::uint32_t count() const noexcept { return count_; }
+    // Stamps status and count, appends the length and the timing fields of ResponseHead;
+    // call once per response. The span is valid until reset() or the next addHeader().
+    std::span<const std::byte> finish(std::uint16_t status, std::int64_t content_length, std::uint64_t request_received_ns,
+                                      std::uint64_t handler_ns, std::uint64_t sent_ns);
+
+private:
+    std::string buf_;
+    std::uint32_t count_ = 0;
+};
+
 // Limits a worker enforces on what an app returns (a violation becomes a 500).
 inline constexpr std::size_t kMaxResponseHeaders = 100;
 inline constexpr std::size_t kMaxResponseHeaderBytes = 64 * 1024;

@@ -24,7 +24,6 @@
 #include "buntime/protocol.h"
 #include "buntime/shm/channel.h"
 #include "buntime/worker/thread_pool.h"
-#include "buntime/worker/wire.h"
 
 namespace buntime::worker {
 
@@ -59,7 +58,7 @@ struct Exchange {
 
     // Response state: touched by one thread at a time (the one holding the handle).
     std::uint16_t status = 200;
-    wire::ResponseHeadBuilder response_head;  // headers so far, already encoded
+    proto::ResponseHeadBuilder response_head;  // headers so far, already encoded
     std::size_t header_bytes = 0;
     std::int64_t declared_length = -1;
     std::int64_t written = 0;
