@@ -8,10 +8,12 @@
 // seconds with bytes starting "HTTP/1.x " or closes without a word, and keeps serving
 // (a well-formed probe request is answered 200 every 32 inputs).
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +65,19 @@ void handle(std::shared_ptr<Exchange> ex) {
     ex->readBody(*reader);
 }
 
+// A run that crashed (abort skips destructors) leaves its socket directory behind; the
+// next run removes those of processes that are gone.
+void removeStaleDirs() {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/tmp", ec)) {
+        const std::string name = e.path().filename().string();
+        constexpr std::string_view kPrefix = "buntime-fuzz-http-";
+        if (!name.starts_with(kPrefix)) continue;
+        const long pid = std::strtol(name.c_str() + kPrefix.size(), nullptr, 10);
+        if (pid > 0 && ::kill(pid_t(pid), 0) != 0 && errno == ESRCH) std::filesystem::remove_all(e.path(), ec);
+    }
+}
+
 struct Fixture {
     std::filesystem::path dir;
     std::string socket_path;
@@ -70,9 +85,11 @@ struct Fixture {
     std::uint64_t runs = 0;
 
     Fixture() {
-        char tmpl[] = "/tmp/buntime-fuzz-http-XXXXXX";
-        FUZZ_CHECK(::mkdtemp(tmpl) != nullptr);
-        dir = tmpl;
+        removeStaleDirs();
+        dir = std::filesystem::path("/tmp") / ("buntime-fuzz-http-" + std::to_string(::getpid()));
+        std::error_code ec;
+        std::filesystem::remove_all(dir, ec);
+        FUZZ_CHECK(std::filesystem::create_directory(dir, ec));
         socket_path = (dir / "http.sock").string();
         ServerConfig cfg;
         cfg.listen_tcp = false;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// echo: answers {"method": ..., "length": <request body length>} (blocking style).
+// echo: answers {"method": ..., "length": <request body length>}. It never blocks, so it uses
+// the async style and runs inline on the worker's I/O thread (no hand-off to a handler thread).
 #include <buntime/app.h>
 
 #include <string>
@@ -28,11 +29,11 @@ std::string jsonString(std::string_view s) {
 } // namespace
 
 struct Echo {
-    void handle(buntime::app::Request& req, buntime::app::Response& res) {
+    void handle(buntime::app::Request req, buntime::app::Response res) {
         std::string json = "{\"method\":" + jsonString(req.method()) + ",\"length\":" + std::to_string(req.body().size()) + "}";
         res.header("content-type", "application/json");
         res.end(json);
     }
 };
 
-BUNTIME_APP(Echo)
+BUNTIME_ASYNC_APP(Echo)

@@ -43,6 +43,7 @@ namespace {
 constexpr std::size_t kPendingSendLimit = 1 << 20;    // request bytes queued per worker before reading pauses
 constexpr std::size_t kClientBacklogLimit = 1 << 20;  // response bytes queued per client before the ring pauses
 constexpr std::size_t kSingleFrameBody = 64 * 1024;   // bodies read whole and sent with the head
+constexpr std::chrono::milliseconds kTickInterval{50}; // request deadlines and pool health checks
 
 std::span<const std::byte> bytesOf(const std::string& s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -89,7 +90,7 @@ struct Call {
     bool done = false;
     bool body_sent = false;
     Clock::time_point started;
-    std::unique_ptr<asio::steady_timer> deadline;
+    Clock::time_point deadline;  // checked by the tick; a timer per request costs more than the sweep
     std::size_t client_backlog = 0;  // response bytes handed to the client, not yet written
     bool pausing_link = false;
     std::uint64_t sent_ns = 0;
@@ -265,6 +266,7 @@ struct Supervisor::Impl {
     Clock::time_point shutdown_deadline_;
     std::string listen_;
     IpcTotals ipc_totals_;
+    std::vector<std::uint64_t> expired_;  // scratch for tick()
 };
 
 Supervisor::Impl::Impl(SupervisorConfig c, std::vector<std::string> env)
@@ -386,7 +388,7 @@ void Supervisor::Impl::notifyStatus() {
 
 void Supervisor::Impl::scheduleTick() {
     if (!running_ && shutting_down_) return;
-    tick_timer_->expires_after(std::chrono::milliseconds(100));
+    tick_timer_->expires_after(kTickInterval);
     tick_timer_->async_wait([this](boost::system::error_code ec) {
         if (ec) return;
         tick();
@@ -396,6 +398,10 @@ void Supervisor::Impl::scheduleTick() {
 
 void Supervisor::Impl::tick() {
     auto now = Clock::now();
+    expired_.clear();
+    for (const auto& [id, c] : calls_)
+        if (c->deadline <= now) expired_.push_back(id);
+    for (auto id : expired_) onDeadline(id);
     if (auto next = pool_.nextCheckAt(); next && *next <= now) apply(pool_.tick(now));
     if (shutting_down_) {
         bool requests_done = calls_.empty() && server_->activeExchanges() == 0;
@@ -460,11 +466,7 @@ void Supervisor::Impl::accept(std::shared_ptr<Client> client) {
     call->client->setLogFields(call->app.key, 0);
     calls_.emplace(call->id, call);
 
-    call->deadline = std::make_unique<asio::steady_timer>(server_->ioContext(0));
-    call->deadline->expires_after(call->manifest->config.timeout);
-    call->deadline->async_wait([this, id = call->id](boost::system::error_code ec) {
-        if (!ec) onDeadline(id);
-    });
+    call->deadline = now + call->manifest->config.timeout;
     call->client->onClientGone([this, id = call->id] { onClientGone(id); });
     dispatch(call);
 }
@@ -482,7 +484,6 @@ void Supervisor::Impl::dispatch(const std::shared_ptr<Call>& call) {
             return;
         case pool::GateDecision::Rejected: {
             call->done = true;
-            call->deadline->cancel();
             calls_.erase(call->id);
             auto& gate = pool_.ephemeralGate();
             call->client->respond(
@@ -638,7 +639,6 @@ void Supervisor::Impl::fail(const std::shared_ptr<Call>& call, unsigned status, 
 void Supervisor::Impl::finish(const std::shared_ptr<Call>& call, pool::Outcome outcome) {
     if (call->done) return;
     call->done = true;
-    if (call->deadline) call->deadline->cancel();
     calls_.erase(call->id);
     auto now = Clock::now();
     double duration = msSince(call->started, now);

@@ -367,15 +367,7 @@ void Connection::continueBody() {
         std::size_t used = p.put(asio::const_buffer(buf_.get() + begin_, end_ - begin_), ec);
         begin_ += used;
         if (ec && ec != beast::http::error::need_more) {
-            auto cb = std::move(body_cb_);
-            body_cb_ = nullptr;
-            cb(BodyEvent{BodyStatus::Error, {}});
-            if (phase_ == Phase::Request) {
-                if (resp_ == Resp::None)
-                    sendError(400);
-                else
-                    closeNow(false);
-            }
+            malformedBody();
             break;
         }
         if (p.is_done()) body_done_ = true;
@@ -392,6 +384,12 @@ void Connection::continueBody() {
         }
         if (body_done_) continue;
         if (used == 0) {  // need more bytes for the next chunk header / body
+            if (end_ - begin_ == cap_) {
+                // A chunk-size line, extension or trailer longer than the whole buffer can
+                // never complete: refuse it instead of waiting forever.
+                malformedBody();
+                break;
+            }
             if (!reading_) startRead();
             break;
         }
@@ -399,6 +397,17 @@ void Connection::continueBody() {
     in_body_loop_ = false;
     if (phase_ == Phase::Request && body_done_ && !body_cb_ && resp_ != Resp::Ended && resp_ != Resp::Done)
         startRead();  // watch for the client leaving
+}
+
+void Connection::malformedBody() {
+    auto cb = std::move(body_cb_);
+    body_cb_ = nullptr;
+    if (cb) cb(BodyEvent{BodyStatus::Error, {}});
+    if (phase_ != Phase::Request) return;
+    if (resp_ == Resp::None)
+        sendError(400);
+    else
+        closeNow(false);
 }
 
 void Connection::tooLarge() {

@@ -134,6 +134,7 @@ private:
     void beginRequest();
     void onHeadComplete();
     void continueBody();
+    void malformedBody();  // 400 + close (or close if the response started)
     void tooLarge();
     void sendError(unsigned status);
     void writeHead(unsigned status, const Headers& headers, Framing framing, std::uint64_t length);
