@@ -9,6 +9,8 @@
 #include <future>
 #include <set>
 
+#include <sys/un.h>
+
 #include "supervisor_process.h"
 
 using namespace buntime::test;
@@ -413,4 +415,69 @@ TEST_CASE("a second supervisor on the same state dir fails with a clear message"
     REQUIRE(status);
     CHECK(WEXITSTATUS(*status) == 1);
     CHECK(second.log().find("another supervisor (pid " + std::to_string(first.pid()) + ")") != std::string::npos);
+}
+
+TEST_CASE("systemd notify: READY, STATUS, WATCHDOG and STOPPING reach NOTIFY_SOCKET") {
+    TempDir apps, sock_dir;
+    auto path = (sock_dir.path / "notify.sock").string();
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    timeval tv{0, 200000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+
+    auto env = baseEnv(apps.path);
+    env["NOTIFY_SOCKET"] = path;
+    env["WATCHDOG_USEC"] = "200000";  // ping at least every 100 ms
+    SupervisorProcess s(env);
+    REQUIRE(s.waitReady());
+    std::string seen;
+    auto collect = [&](std::chrono::milliseconds limit, std::initializer_list<std::string_view> until) {
+        auto deadline = std::chrono::steady_clock::now() + limit;
+        auto all_seen = [&] {
+            for (auto u : until)
+                if (seen.find(u) == std::string::npos) return false;
+            return true;
+        };
+        char buf[4096];
+        while (std::chrono::steady_clock::now() < deadline && !all_seen()) {
+            auto n = ::recv(fd, buf, sizeof buf, 0);
+            if (n > 0) seen.append(buf, static_cast<std::size_t>(n)).append("\n");
+        }
+    };
+    collect(std::chrono::seconds(3), {"READY=1", "STATUS=serving", "WATCHDOG=1"});
+    CHECK(seen.find("READY=1") != std::string::npos);
+    CHECK(seen.find("STATUS=serving") != std::string::npos);
+    CHECK(seen.find("MAINPID=" + std::to_string(s.pid())) != std::string::npos);
+    CHECK(seen.find("WATCHDOG=1") != std::string::npos);
+    auto status = s.signalAndWait(SIGTERM);
+    REQUIRE(status);
+    CHECK(WEXITSTATUS(*status) == 0);
+    collect(std::chrono::seconds(1), {"STOPPING=1"});
+    CHECK(seen.find("STOPPING=1") != std::string::npos);
+    ::close(fd);
+}
+
+TEST_CASE("socket activation: the supervisor serves on a listening socket passed with LISTEN_FDS") {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 128) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    auto port = ntohs(addr.sin_port);
+
+    auto env = baseEnv(EXAMPLES_DIR);
+    env["PORT"] = "1";  // must be ignored: the inherited socket wins
+    SupervisorProcess s(env, {}, fd, port);
+    ::close(fd);  // only the supervisor holds it now
+    REQUIRE(s.waitReady());
+    CHECK(get(s, "/hello/") == "Hello from Buntime");
+    CHECK(getJson(s, "/_/api/health")["listen"].get<std::string>().find("systemd socket") != std::string::npos);
 }

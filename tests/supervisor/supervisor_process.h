@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -64,9 +65,11 @@ struct TempDir {
 
 class SupervisorProcess {
 public:
-    SupervisorProcess(std::map<std::string, std::string> env, std::string log_path = {})
-        : port_(freePort()), log_path_(std::move(log_path)) {
-        env["PORT"] = std::to_string(port_);
+    // `listen_fd`: a listening socket handed over as systemd does (fd 3, LISTEN_PID, LISTEN_FDS).
+    SupervisorProcess(std::map<std::string, std::string> env, std::string log_path = {}, int listen_fd = -1,
+                      std::uint16_t listen_port = 0)
+        : port_(listen_fd >= 0 ? listen_port : freePort()), log_path_(std::move(log_path)) {
+        if (listen_fd < 0) env["PORT"] = std::to_string(port_);
         if (!env.count("RUNTIME_BIND")) env["RUNTIME_BIND"] = "127.0.0.1";
         if (log_path_.empty()) log_path_ = "/tmp/buntime-test-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
         std::vector<std::string> envs;
@@ -81,6 +84,12 @@ public:
             int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             ::dup2(fd, 2);
             ::dup2(fd, 1);
+            if (listen_fd >= 0) {
+                if (listen_fd != 3) ::dup2(listen_fd, 3);
+                ::fcntl(3, F_SETFD, 0);  // inherited across exec
+                envs.push_back("LISTEN_PID=" + std::to_string(::getpid()));
+                envs.push_back("LISTEN_FDS=1");
+            }
             std::vector<char*> envp;
             for (auto& s : envs) envp.push_back(s.data());
             envp.push_back(nullptr);

@@ -216,6 +216,7 @@ struct Supervisor::Impl {
     void scheduleTick();
     void notifyStatus();
     void waitSignal();
+    void pingWatchdog(Clock::duration period);
 
     // views
     json metrics();
@@ -340,25 +341,24 @@ std::string Supervisor::Impl::start(bool handle_signals) {
         signals_ = std::make_unique<asio::signal_set>(io, SIGTERM, SIGINT, SIGHUP);
         waitSignal();
     }
-    if (auto wd = proc::watchdogInterval()) {
-        watchdog_timer_ = std::make_unique<asio::steady_timer>(io);
-        auto period = std::chrono::duration_cast<Clock::duration>(*wd / 2);
-        std::shared_ptr<std::function<void()>> ping = std::make_shared<std::function<void()>>();
-        *ping = [this, period, ping] {
-            proc::notify("WATCHDOG=1");
-            watchdog_timer_->expires_after(period);
-            watchdog_timer_->async_wait([ping](boost::system::error_code ec) {
-                if (!ec) (*ping)();
-            });
-        };
-        (*ping)();
-    }
     running_ = true;
     logInfo("supervisor", "listening on " + listen_ + " (worker binary " + worker_binary_ + ", pool " +
                               std::to_string(config_.pool_size) + ")");
     proc::notify("READY=1\nSTATUS=serving, 0 workers\nMAINPID=" + std::to_string(::getpid()));
     notifyStatus();
+    if (auto wd = proc::watchdogInterval()) {
+        watchdog_timer_ = std::make_unique<asio::steady_timer>(io);
+        pingWatchdog(std::chrono::duration_cast<Clock::duration>(*wd / 2));
+    }
     return {};
+}
+
+void Supervisor::Impl::pingWatchdog(Clock::duration period) {
+    proc::notify("WATCHDOG=1");
+    watchdog_timer_->expires_after(period);
+    watchdog_timer_->async_wait([this, period](boost::system::error_code ec) {
+        if (!ec) pingWatchdog(period);
+    });
 }
 
 void Supervisor::Impl::waitSignal() {
