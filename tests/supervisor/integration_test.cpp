@@ -481,3 +481,63 @@ TEST_CASE("socket activation: the supervisor serves on a listening socket passed
     CHECK(get(s, "/hello/") == "Hello from Buntime");
     CHECK(getJson(s, "/_/api/health")["listen"].get<std::string>().find("systemd socket") != std::string::npos);
 }
+
+TEST_CASE("idle workers get onIdle; a sliding TTL retires them and runs onTerminate") {
+    TempDir apps;
+    auto hooks = apps.path / "hooks.log";
+    makeApp(apps.path / "idler", "ttl: 1500ms\nidleTimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
+    SupervisorProcess s(baseEnv(apps.path));
+    REQUIRE(s.waitReady());
+    auto pid = get(s, "/idler/pid");
+    // Requests inside the TTL renew it: the same worker keeps serving.
+    for (int i = 0; i < 4; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        CHECK(get(s, "/idler/pid") == pid);
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline && readFile(hooks).find("terminate " + pid) == std::string::npos)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto log = readFile(hooks);
+    CHECK(log.find("idle " + pid) != std::string::npos);
+    CHECK(log.find("terminate " + pid) != std::string::npos);
+    CHECK(log.find("idle " + pid) < log.find("terminate " + pid));
+    CHECK(get(s, "/idler/pid") != pid);
+    CHECK(getJson(s, "/_/api/metrics")["totalWorkersRetired"].get<int>() >= 1);
+}
+
+TEST_CASE("a full pool evicts the least recently used worker") {
+    TempDir apps;
+    makeApp(apps.path / "one", "ttl: 1m\n");
+    makeApp(apps.path / "two", "ttl: 1m\n");
+    auto env = baseEnv(apps.path);
+    env["RUNTIME_POOL_SIZE"] = "1";
+    SupervisorProcess s(env);
+    REQUIRE(s.waitReady());
+    auto first = get(s, "/one/pid");
+    get(s, "/two/pid");
+    CHECK(get(s, "/one/pid") != first);  // `one` was evicted to make room for `two`
+    auto m = getJson(s, "/_/api/metrics");
+    CHECK(m["evictions"].get<int>() >= 2);
+    CHECK(m["activeWorkers"].get<int>() <= 2);
+}
+
+TEST_CASE("the admin unix socket allows mutating calls without a token") {
+    TempDir apps, sock_dir;
+    makeApp(apps.path / "adm", "ttl: 1m\n");
+    auto sock = (sock_dir.path / "admin.sock").string();
+    auto env = baseEnv(apps.path);
+    env["RUNTIME_ADMIN_SOCKET"] = sock;
+    SupervisorProcess s(env);
+    REQUIRE(s.waitReady());
+    get(s, "/adm/pid");
+    CHECK(s.client().Post("/_/api/reload", "", "text/plain")->status == 403);  // TCP, no token: refused
+    httplib::Client admin(sock);
+    admin.set_address_family(AF_UNIX);
+    auto r = admin.Post("/_/api/reload", "", "text/plain");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    r = admin.Post("/_/api/workers/adm@0.0.0/retire", "", "text/plain");
+    REQUIRE(r);
+    CHECK(r->status == 404);  // reload already recycled it
+    CHECK((fs::status(sock).permissions() & fs::perms::others_all) == fs::perms::none);
+}

@@ -729,6 +729,12 @@ bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp&
         for (auto& n : env.sensitive_kept) names += (names.empty() ? "" : ", ") + n;
         logWarn("supervisor", app.key + " manifest env sets sensitive-looking variables (passed as asked): " + names);
     }
+    if (ephemeral && config_.log_level != LogLevel::Debug) {
+        // One process per request: its lifecycle lines would flood the journal; the supervisor
+        // accounts for it (access log, metrics), so the worker only reports problems.
+        std::erase_if(env.env, [](const std::string& e) { return e.rfind("RUNTIME_LOG_LEVEL=", 0) == 0; });
+        env.env.push_back("RUNTIME_LOG_LEVEL=warn");
+    }
     env.env.push_back(std::string(proto::kChannelEnv) + "=" + channel->fds().toString());
 
     proc::SpawnOptions so;
@@ -954,6 +960,8 @@ void Supervisor::Impl::onWorkerExit(pool::WorkerId id, proc::ExitStatus status) 
         if (crashed)
             logError("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how + " with " +
                                  std::to_string(w->in_flight.size()) + " request(s) in flight");
+        else if (w->ephemeral)
+            logDebug("proc", "ephemeral worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how);
         else
             logInfo("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how);
         std::vector<std::uint64_t> lost(w->in_flight.begin(), w->in_flight.end());
