@@ -29,29 +29,6 @@ using detail::ServerState;
 namespace asio = boost::asio;
 using boost::system::error_code;
 
-std::vector<int> takeListenFds(bool unset_env) {
-    std::vector<int> fds;
-    const char* pid = std::getenv("LISTEN_PID");
-    const char* count = std::getenv("LISTEN_FDS");
-    if (pid && count) {
-        char* end = nullptr;
-        long p = std::strtol(pid, &end, 10);
-        long n = std::strtol(count, &end, 10);
-        if (p == static_cast<long>(::getpid()) && n > 0 && n < 1024) {
-            for (int fd = 3; fd < 3 + n; ++fd) {
-                ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-                fds.push_back(fd);
-            }
-        }
-    }
-    if (unset_env) {
-        ::unsetenv("LISTEN_PID");
-        ::unsetenv("LISTEN_FDS");
-        ::unsetenv("LISTEN_FDNAMES");
-    }
-    return fds;
-}
-
 namespace {
 
 std::string errnoText(int e) { return std::strerror(e); }

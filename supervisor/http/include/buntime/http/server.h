@@ -22,7 +22,7 @@ struct ServerConfig {
     bool listen_tcp = true;                 // false: only unix sockets / inherited fds
     std::string unix_socket_path;           // empty = none; a stale socket file is replaced
     std::string admin_socket_path;          // empty = none; mode 0600; sets from_admin_socket
-    std::vector<int> inherited_fds;         // listening sockets to adopt (see takeListenFds)
+    std::vector<int> inherited_fds;         // listening sockets to adopt (proc::listenFds parses LISTEN_FDS)
     unsigned threads = 1;                   // event loops; each has its own io_context
     std::size_t header_limit = 16 * 1024;   // request line + headers; over it → 431 + close
     std::size_t read_buffer_size = 32 * 1024;  // per connection; also the max body chunk
@@ -58,11 +58,6 @@ struct StartResult {
     std::string message;  // human-readable, names the address/path and errno text
     explicit operator bool() const noexcept { return code == ServerErrc::Ok; }
 };
-
-// systemd socket activation: when LISTEN_PID is this process, returns fds
-// 3..3+LISTEN_FDS-1 (marked close-on-exec) and, if `unset_env`, removes LISTEN_PID,
-// LISTEN_FDS and LISTEN_FDNAMES from the environment. Otherwise returns {}.
-std::vector<int> takeListenFds(bool unset_env = true);
 
 namespace detail {
 struct ServerState;
