@@ -207,7 +207,7 @@ struct Supervisor::Impl {
     void onResponseBody(Worker& w, const std::shared_ptr<Call>& call, const shm::FrameView& frame);
     void onWorkerExit(pool::WorkerId id, proc::ExitStatus status);
     void onWorkerBroken(pool::WorkerId id, std::string reason);
-    void sendControl(Worker& w, proto::Kind kind, std::string head);
+    void sendControl(Worker& w, proto::Kind kind, std::uint64_t request_id = 0, std::string head = {});
     void terminateWorker(Worker& w, std::chrono::milliseconds grace);
     void startEphemeral(const std::shared_ptr<Call>& call);
     void apply(pool::Effects effects);
@@ -454,6 +454,10 @@ void Supervisor::Impl::accept(std::shared_ptr<Client> client) {
         return;
     }
 
+    const auto max_body = manifest.value()->config.max_body_size;
+    client->setBodyLimit(max_body);
+    if (client->head().content_length && *client->head().content_length > max_body) return;  // 413 already sent
+
     auto call = std::make_shared<Call>();
     call->id = next_call_id_++;
     call->client = std::move(client);
@@ -462,7 +466,6 @@ void Supervisor::Impl::accept(std::shared_ptr<Client> client) {
     call->target = std::move(target);
     call->started = now;
     call->ephemeral = call->manifest->config.ephemeral();
-    call->client->setBodyLimit(call->manifest->config.max_body_size);
     call->client->setLogFields(call->app.key, 0);
     calls_.emplace(call->id, call);
 
@@ -622,7 +625,7 @@ void Supervisor::Impl::streamBody(const std::shared_ptr<Call>& call) {
             return;
         }
         // 413 or a broken client: the HTTP layer answered or closed; tell the worker.
-        sendControl(*w, proto::Kind::Cancel, {});
+        sendControl(*w, proto::Kind::Cancel, call->id);
         w->in_flight.erase(call->id);
         finish(call, pool::Outcome::Ok);
     });
@@ -683,7 +686,7 @@ void Supervisor::Impl::onDeadline(std::uint64_t id) {
     logWarn("pool", msg + (w ? " (worker pid " + std::to_string(w->process.pid()) + ")" : " while waiting for a worker"));
     if (w && !c->parked) {
         if (c->ephemeral) w->process.kill();
-        else sendControl(*w, proto::Kind::Cancel, {});
+        else sendControl(*w, proto::Kind::Cancel, c->id);
     }
     fail(c, 504, "GATEWAY_TIMEOUT", msg, c->parked ? pool::Outcome::Ok : pool::Outcome::Timeout);
 }
@@ -693,11 +696,7 @@ void Supervisor::Impl::onClientGone(std::uint64_t id) {
     if (!c || c->done) return;
     if (auto* w = worker(c->worker); w && !c->parked) {
         if (c->ephemeral) w->process.kill();
-        else {
-            // The worker may still answer; those frames are dropped as stale.
-            proto::Kind k = proto::Kind::Cancel;
-            w->link->send({static_cast<std::uint16_t>(k), 0, c->id, {}, {}});
-        }
+        else sendControl(*w, proto::Kind::Cancel, c->id);  // a late answer is dropped as stale
     }
     finish(c, pool::Outcome::Ok);
 }
@@ -789,9 +788,9 @@ bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp&
     return true;
 }
 
-void Supervisor::Impl::sendControl(Worker& w, proto::Kind kind, std::string head) {
+void Supervisor::Impl::sendControl(Worker& w, proto::Kind kind, std::uint64_t request_id, std::string head) {
     if (w.exited || !w.link) return;
-    w.link->send({static_cast<std::uint16_t>(kind), 0, 0, bytesOf(head), {}});
+    w.link->send({static_cast<std::uint16_t>(kind), 0, request_id, bytesOf(head), {}});
 }
 
 void Supervisor::Impl::terminateWorker(Worker& w, std::chrono::milliseconds grace) {
@@ -1019,7 +1018,7 @@ void Supervisor::Impl::apply(pool::Effects fx) {
             }
             break;
         case pool::ActionKind::NotifyIdle:
-            if (auto* w = worker(a.worker)) sendControl(*w, proto::Kind::Idle, {});
+            if (auto* w = worker(a.worker)) sendControl(*w, proto::Kind::Idle);
             break;
         }
     }
