@@ -42,6 +42,11 @@ struct Fixture {
         } else if (path == "/sleep") {
             std::this_thread::sleep_for(std::chrono::milliseconds(numberParam(req, "ms", 100)));
             res.end("slept");
+        } else if (path == "/wait-for-cancel") {
+            // Polls the cancel flag the supervisor sets (timeout or client gone) for up to 5 s.
+            for (int i = 0; i < 500 && !res.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            hookLog(res.cancelled() ? "cancel-seen" : "cancel-missed");
+            res.end("done");
         } else if (path == "/env") {
             auto name = req.queryParam("name");
             const char* v = name ? std::getenv(std::string(*name).c_str()) : nullptr;

@@ -541,3 +541,18 @@ TEST_CASE("the admin unix socket allows mutating calls without a token") {
     CHECK(r->status == 404);  // reload already recycled it
     CHECK((fs::status(sock).permissions() & fs::perms::others_all) == fs::perms::none);
 }
+
+TEST_CASE("a timed-out request is cancelled inside the worker") {
+    TempDir apps;
+    auto hooks = apps.path / "hooks.log";
+    makeApp(apps.path / "canc", "ttl: 1m\ntimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
+    SupervisorProcess s(baseEnv(apps.path));
+    REQUIRE(s.waitReady());
+    auto pid = get(s, "/canc/pid");
+    get(s, "/canc/wait-for-cancel", 504);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(6);
+    while (std::chrono::steady_clock::now() < deadline && readFile(hooks).find("cancel-") == std::string::npos)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(readFile(hooks).find("cancel-seen " + pid) != std::string::npos);
+    CHECK(readFile(hooks).find("cancel-missed") == std::string::npos);
+}
