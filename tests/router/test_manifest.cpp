@@ -134,6 +134,9 @@ TEST_CASE("a key with no value keeps its default") {
 TEST_CASE("bad values name the file and the key") {
     CHECK(err("timeout: abc\n").message == "examples/apps/x/manifest.yaml: key 'timeout': invalid duration \"abc\"");
     CHECK(err("timeout: abc\n").code == ErrorCode::BadManifest);
+    CHECK(err("timeout: abc\n").file == "examples/apps/x/manifest.yaml");
+    CHECK(err("timeout: abc\n").key == "timeout");
+    CHECK(err("maxBodySize: 1tb\n").key == "maxBodySize");
     CHECK(err("ttl: -5\n").message.find("key 'ttl'") != std::string::npos);
     CHECK(err("timeout: 0\n").message.find("key 'timeout'") != std::string::npos);
     CHECK(err("idleTimeout: [1]\n").message.find("key 'idleTimeout'") != std::string::npos);

@@ -188,17 +188,17 @@ TEST_CASE("listApps reports every app, version and error") {
     CHECK(apps[0].name == "alpha");
     REQUIRE(apps[0].versions.size() == 2);
     CHECK(apps[0].versions[0].version == "2.0.0");
-    CHECK(apps[0].versions[0].error.find("key 'timeout'") != std::string::npos);
+    CHECK(apps[0].versions[0].error.message.find("key 'timeout'") != std::string::npos);
     CHECK(apps[0].versions[1].version == "1.0.0");
-    CHECK(apps[0].versions[1].error.empty());
+    CHECK(apps[0].versions[1].error.message.empty());
     REQUIRE(apps[0].errors.size() == 1);
-    CHECK(apps[0].errors[0].find("alpha@bad") != std::string::npos);
+    CHECK(apps[0].errors[0].message.find("alpha@bad") != std::string::npos);
     CHECK(apps[1].name == "beta");
     CHECK(apps[1].versions.at(0).layout == Layout::Simple);
     CHECK(apps[2].name == "gamma");
     REQUIRE(apps[2].versions.size() == 2);
-    CHECK(apps[2].versions[0].error.find("collision") != std::string::npos);
-    CHECK(apps[2].versions[1].error.find("collision") != std::string::npos);
+    CHECK(apps[2].versions[0].error.message.find("collision") != std::string::npos);
+    CHECK(apps[2].versions[1].error.message.find("collision") != std::string::npos);
 
     auto j = toJson(apps);
     CHECK(j.size() == 3);

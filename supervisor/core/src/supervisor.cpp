@@ -1192,17 +1192,8 @@ json Supervisor::Impl::workers() {
 }
 
 namespace {
-// "<file>: key '<key>': <why>" (the router's manifest errors) → {file, key, message}.
-json manifestErrorJson(const std::string& message, const std::filesystem::path& fallback_file) {
-    std::string file = fallback_file.string(), key;
-    if (auto k = message.find(": key '"); k != std::string::npos) {
-        file = message.substr(0, k);
-        auto start = k + 7;
-        key = message.substr(start, message.find('\'', start) - start);
-    } else if (auto m = message.find("manifest.yaml"); m != std::string::npos) {
-        file = message.substr(0, m + 13);
-    }
-    return json{{"file", file}, {"key", key}, {"message", message}};
+json manifestErrorJson(const router::Error& e, const std::filesystem::path& fallback_file) {
+    return json{{"file", e.file.empty() ? fallback_file.string() : e.file}, {"key", e.key}, {"message", e.message}};
 }
 } // namespace
 
@@ -1227,9 +1218,10 @@ json Supervisor::Impl::apps() {
                                         : std::filesystem::exists(v.dir / "app", ec)        ? "exec"
                                                                                             : "none";
             } else {
-                row["error"] = manifestErrorJson(manifest.error().message, v.dir / "manifest.yaml");
+                row["error"] = manifestErrorJson(manifest.error(), v.dir / "manifest.yaml");
             }
-            if (!v.error.empty() && row["error"].is_null()) row["error"] = manifestErrorJson(v.error, v.dir / "manifest.yaml");
+            if (!v.error.message.empty() && row["error"].is_null())
+                row["error"] = manifestErrorJson(v.error, v.dir / "manifest.yaml");
             out.push_back(std::move(row));
         }
         for (const auto& e : app.errors)

@@ -40,11 +40,13 @@ nlohmann::json toJson(const AppInfo& app) {
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& v : app.versions) {
         nlohmann::json jv = {{"version", v.version}, {"dir", v.dir.string()}, {"layout", std::string(layoutName(v.layout))}};
-        if (!v.error.empty())
-            jv["error"] = v.error;
+        if (!v.error.message.empty())
+            jv["error"] = v.error.message;
         versions.push_back(std::move(jv));
     }
-    return {{"name", app.name}, {"versions", std::move(versions)}, {"errors", app.errors}};
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& e : app.errors) errors.push_back(e.message);
+    return {{"name", app.name}, {"versions", std::move(versions)}, {"errors", std::move(errors)}};
 }
 
 nlohmann::json toJson(const std::vector<AppInfo>& apps) {

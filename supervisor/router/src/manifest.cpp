@@ -201,28 +201,28 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
     } catch (const YAML::Exception& e) {
         std::ostringstream msg;
         msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": YAML syntax error: " << e.msg;
-        return makeError(ErrorCode::Syntax, msg.str());
+        return Error{ErrorCode::Syntax, msg.str(), std::string(source), {}};
     }
     if (!root || root.IsNull())
         return m;
     if (!root.IsMap())
-        return makeError(ErrorCode::BadManifest, std::string(source) + ": expected a map of keys at the top level");
+        return Error{ErrorCode::BadManifest, std::string(source) + ": expected a map of keys at the top level", std::string(source), {}};
     std::string key;
     try {
         for (const auto& kv : root) {
             const YAML::Node k = kv.first;
             const YAML::Node v = kv.second;
             if (!k.IsScalar())
-                return makeError(ErrorCode::BadManifest, std::string(source) + ": keys must be strings");
+                return Error{ErrorCode::BadManifest, std::string(source) + ": keys must be strings", std::string(source), {}};
             key = k.Scalar();
             if (v.IsNull())
                 continue;  // "timeout:" with no value keeps the default
             applyKey(key, v, m.config, m.warnings, source);
         }
     } catch (const KeyError& e) {
-        return makeError(ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what);
+        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what, std::string(source), e.key};
     } catch (const YAML::Exception& e) {
-        return makeError(ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg);
+        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg, std::string(source), key};
     }
     return m;
 }
@@ -230,11 +230,11 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
 Result<Manifest> loadManifest(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
-        return makeError(ErrorCode::Io, path.string() + ": cannot read manifest");
+        return Error{ErrorCode::Io, path.string() + ": cannot read manifest", path.string(), {}};
     std::ostringstream buf;
     buf << in.rdbuf();
     if (in.bad())
-        return makeError(ErrorCode::Io, path.string() + ": read error");
+        return Error{ErrorCode::Io, path.string() + ": read error", path.string(), {}};
     return parseManifest(buf.str(), path.string());
 }
 

@@ -45,7 +45,7 @@ std::vector<std::string> listDir(const fs::path& dir) {
 
 // Every candidate directory for `name` under one root; unusable entries go to `errors`.
 void scanName(const fs::path& root, const std::string& name, std::vector<Candidate>& out,
-              std::vector<std::string>& errors) {
+              std::vector<Error>& errors) {
     const std::string prefix = name + '@';
     for (const std::string& entry : listDir(root)) {
         if (!entry.starts_with(prefix))
@@ -55,7 +55,7 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
             continue;
         auto v = Version::parse(std::string_view(entry).substr(prefix.size()));
         if (!v) {
-            errors.push_back(dir.string() + ": " + v.error().message);
+            errors.push_back(Error{v.error().code, dir.string() + ": " + v.error().message, dir.string(), {}});
             continue;
         }
         out.push_back(Candidate{entry.substr(prefix.size()), std::move(*v), dir, Layout::Flat});
@@ -66,7 +66,7 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
     if (hasManifest(app_dir)) {
         auto m = loadManifest(app_dir / kManifestFile);
         if (!m) {
-            errors.push_back(m.error().message);
+            errors.push_back(m.error());
         } else {
             std::string text = m->config.version.empty() ? std::string(kSimpleDefaultVersion) : m->config.version;
             auto v = Version::parse(text);  // validated by the manifest parser already
@@ -145,7 +145,7 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
         return makeError(ErrorCode::InvalidName, "invalid app name \"" + std::string(name_view) + '"');
     const std::string name(name_view);
     std::vector<Candidate> candidates;
-    std::vector<std::string> errors;
+    std::vector<Error> errors;
     for (const auto& root : roots_)
         scanName(root, name, candidates, errors);
 
@@ -155,8 +155,11 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
         versions.push_back(c.version);
     auto best = bestMatch(range, versions);
     if (!best) {
-        if (candidates.empty() && !errors.empty())
-            return makeError(ErrorCode::BadManifest, errors.front());
+        if (candidates.empty() && !errors.empty()) {
+            Error e = errors.front();
+            e.code = ErrorCode::BadManifest;
+            return e;
+        }
         if (candidates.empty())
             return makeError(ErrorCode::NotFound, "app \"" + name + "\" not found");
         return makeError(ErrorCode::NoMatch,
@@ -206,13 +209,13 @@ std::vector<AppInfo> Resolver::listApps() const {
             AppVersionInfo v{c.version_text, c.dir, c.layout, {}};
             const auto& dirs = dirs_by_version[c.version_text];
             if (dirs.size() > 1) {
-                v.error = "collision: " + keyOf(name, c.version_text) + " also in";
+                v.error = Error{ErrorCode::Collision, "collision: " + keyOf(name, c.version_text) + " also in", {}, {}};
                 for (const auto& d : dirs)
                     if (d != c.dir.string())
-                        v.error += ' ' + d;
+                        v.error.message += ' ' + d;
             } else if (c.layout != Layout::Simple) {  // simple manifests were parsed by the scan
                 if (auto m = loadManifest(c.dir / kManifestFile); !m)
-                    v.error = m.error().message;
+                    v.error = m.error();
             }
             info.versions.push_back(std::move(v));
         }

@@ -43,13 +43,13 @@ struct AppVersionInfo {
     std::string version;
     std::filesystem::path dir;
     Layout layout = Layout::Flat;
-    std::string error;  // manifest error, or collision with another dir; empty when fine
+    Error error;  // manifest error or collision with another dir; message empty when fine
 };
 
 struct AppInfo {
     std::string name;
     std::vector<AppVersionInfo> versions;  // highest first
-    std::vector<std::string> errors;       // entries that look like this app but are unusable
+    std::vector<Error> errors;             // entries that look like this app but are unusable
 };
 
 // Reads the filesystem on every call (cache it with ResolverCache). Immutable after

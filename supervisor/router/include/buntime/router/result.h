@@ -27,6 +27,8 @@ std::string_view errorCodeName(ErrorCode code) noexcept;
 struct Error {
     ErrorCode code = ErrorCode::InvalidValue;
     std::string message;  // human readable, names the file/key/value at fault
+    std::string file;     // the file at fault (manifest errors), empty otherwise
+    std::string key;      // the manifest key at fault, empty otherwise
 };
 
 // A value or an Error. Cheap to move; value() on an error is a programming error.
@@ -52,7 +54,7 @@ private:
 };
 
 inline Error makeError(ErrorCode code, std::string message) {
-    return Error{code, std::move(message)};
+    return Error{code, std::move(message), {}, {}};
 }
 
 } // namespace buntime::router
