@@ -2,8 +2,8 @@
 // buntimectl's entry point as a library call: parse, talk to the supervisor, render, exit code.
 #include "cli.h"
 
+#include "build_info.h"
 #include "client.h"
-#include "config.h"
 #include "render.h"
 
 #include <nlohmann/json.hpp>
@@ -33,8 +33,7 @@ struct Fetched {
 };
 
 void reportUnreachable(const Client& client, const Reply& reply, std::ostream& err) {
-    err << "buntimectl: cannot reach " << client.endpoint().display() << " (" << reply.detail
-        << ")\n";
+    err << "buntimectl: cannot reach " << client.endpoint().display() << " (" << reply.detail << ")\n";
 }
 
 // Prints the supervisor's {"error": CODE, "message": TEXT} (or the raw body) as one line.
@@ -71,8 +70,7 @@ int codeFor(const Reply& reply) {
 }
 
 // GET or POST `path`, parse JSON; failures are reported on err.
-Fetched fetch(const Client& client, bool post, std::string_view path, std::ostream& err,
-              std::string* raw = nullptr) {
+Fetched fetch(const Client& client, bool post, std::string_view path, std::ostream& err, std::string* raw = nullptr) {
     const Reply reply = post ? client.post(path) : client.get(path);
     if (reply.outcome == Reply::Outcome::Unreachable) {
         reportUnreachable(client, reply, err);
@@ -111,12 +109,9 @@ std::string clockNow() {
     return text;
 }
 
-bool stopped(const std::atomic<bool>* stop) {
-    return stop != nullptr && stop->load(std::memory_order_relaxed);
-}
+bool stopped(const std::atomic<bool>* stop) { return stop != nullptr && stop->load(std::memory_order_relaxed); }
 
-int status(const Client& client, const Options& options, std::size_t width, std::ostream& out,
-           std::ostream& err) {
+int status(const Client& client, const Options& options, std::size_t width, std::ostream& out, std::ostream& err) {
     Fetched health = fetch(client, false, "/_/api/health", err);
     if (!health.value) {
         return health.exitCode;
@@ -135,8 +130,7 @@ int status(const Client& client, const Options& options, std::size_t width, std:
         return metrics.exitCode;
     }
     if (options.json) {
-        out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump()
-            << '\n';
+        out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump() << '\n';
     } else {
         out << renderStatus(*health.value, ready, *metrics.value, width);
     }
@@ -146,14 +140,15 @@ int status(const Client& client, const Options& options, std::size_t width, std:
 // GET (or POST) one resource and print it: raw with --json, else what `text` writes for
 // the parsed value.
 template <typename Text>
-int fetchAndPrint(const Client& client, bool post, std::string_view path, const Options& options,
-                  std::ostream& out, std::ostream& err, Text text) {
+int fetchAndPrint(const Client& client, bool post, std::string_view path, const Options& options, std::ostream& out,
+                  std::ostream& err, Text text) {
     std::string raw;
     Fetched fetched = fetch(client, post, path, err, &raw);
     if (!fetched.value) {
         return fetched.exitCode;
     }
-    if (options.json && options.command == Command::Workers && !options.app.empty() && fetched.value->contains("workers")) {
+    if (options.json && options.command == Command::Workers && !options.app.empty() &&
+        fetched.value->contains("workers")) {
         // --app filters the JSON too, so scripts see what the table would show.
         json filtered = *fetched.value;
         auto& rows = filtered["workers"];
@@ -172,24 +167,23 @@ int fetchAndPrint(const Client& client, bool post, std::string_view path, const 
 
 // GET one resource and print it raw or rendered.
 template <typename Render>
-int show(const Client& client, std::string_view path, const Options& options, std::ostream& out,
-         std::ostream& err, Render render) {
+int show(const Client& client, std::string_view path, const Options& options, std::ostream& out, std::ostream& err,
+         Render render) {
     return fetchAndPrint(client, false, path, options, out, err, [&](const json& value) { out << render(value); });
 }
 
-int watch(const Client& client, const Options& options, std::size_t width, std::ostream& out,
-          std::ostream& err, const std::atomic<bool>* stop) {
-    const auto period = std::chrono::duration<double>(*options.watchSeconds);
+int watch(const Client& client, const Options& options, std::size_t width, std::ostream& out, std::ostream& err,
+          const std::atomic<bool>* stop) {
+    const auto period = std::chrono::duration<double>(*options.watch_seconds);
     unsigned done = 0;
     bool everAnswered = false;
     while (!stopped(stop)) {
         const Reply reply = client.get("/_/api/metrics");
         if (stopped(stop)) {
-            break; // interrupted mid-request: not an error
+            break;  // interrupted mid-request: not an error
         }
-        const json metrics = reply.outcome == Reply::Outcome::Ok
-                                 ? json::parse(reply.body, nullptr, false)
-                                 : json(nullptr);
+        const json metrics =
+            reply.outcome == Reply::Outcome::Ok ? json::parse(reply.body, nullptr, false) : json(nullptr);
         if (reply.outcome == Reply::Outcome::Ok && !metrics.is_discarded()) {
             if (options.json) {
                 out << metrics.dump() << '\n';
@@ -212,18 +206,17 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
             }
             return codeFor(reply);
         } else if (reply.outcome == Reply::Outcome::Unreachable) {
-            err << "buntimectl: " << clockNow() << " cannot reach "
-                << client.endpoint().display() << " (" << reply.detail << "), retrying\n";
+            err << "buntimectl: " << clockNow() << " cannot reach " << client.endpoint().display() << " ("
+                << reply.detail << "), retrying\n";
         } else {
-            err << "buntimectl: " << clockNow() << " metrics failed (HTTP " << reply.status
-                << "), retrying\n";
+            err << "buntimectl: " << clockNow() << " metrics failed (HTTP " << reply.status << "), retrying\n";
         }
         ++done;
         if (options.count && done >= *options.count) {
             break;
         }
-        const auto deadline = std::chrono::steady_clock::now() +
-                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+        const auto deadline =
+            std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
         while (!stopped(stop) && std::chrono::steady_clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
@@ -231,19 +224,19 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
     return exitOk;
 }
 
-int mutate(const Client& client, std::string_view path, const Options& options,
-           std::ostream& out, std::ostream& err, std::string_view done) {
+int mutate(const Client& client, std::string_view path, const Options& options, std::ostream& out, std::ostream& err,
+           std::string_view done) {
     return fetchAndPrint(client, true, path, options, out, err, [&](const json&) { out << done << '\n'; });
 }
 
-} // namespace
+}  // namespace
 
 std::size_t outputWidth(const Options& options, const Environment& env) {
     if (options.width) {
         return *options.width;
     }
-    if (env.terminalColumns > 0) {
-        return static_cast<std::size_t>(env.terminalColumns);
+    if (env.terminal_columns > 0) {
+        return static_cast<std::size_t>(env.terminal_columns);
     }
     std::size_t columns = 0;
     const char* end = env.columns.data() + env.columns.size();
@@ -265,18 +258,18 @@ Environment environmentFromProcess(int fd) {
     env.columns = get("COLUMNS");
     winsize size{};
     if (::isatty(fd) && ::ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
-        env.terminalColumns = size.ws_col;
+        env.terminal_columns = size.ws_col;
     }
     return env;
 }
 
-int run(std::span<const std::string> args, const Environment& env, std::ostream& out,
-        std::ostream& err, const std::atomic<bool>* stop) {
+int run(std::span<const std::string> args, const Environment& env, std::ostream& out, std::ostream& err,
+        const std::atomic<bool>* stop) {
     auto parsed = parseArgs(args, env);
     if (const auto* usage = std::get_if<UsageError>(&parsed)) {
         err << "buntimectl: " << usage->message << '\n';
-        err << "Try 'buntimectl " << commandName(usage->command)
-            << (usage->command == Command::None ? "" : " ") << "--help'.\n";
+        err << "Try 'buntimectl " << commandName(usage->command) << (usage->command == Command::None ? "" : " ")
+            << "--help'.\n";
         return exitUsage;
     }
     const Options& options = std::get<Options>(parsed);
@@ -294,8 +287,7 @@ int run(std::span<const std::string> args, const Environment& env, std::ostream&
         endpoint = unixEndpoint(options.socket);
     } else {
         const std::string url =
-            options.url.empty() ? "http://127.0.0.1:" + (env.port.empty() ? "8000" : env.port)
-                                : options.url;
+            options.url.empty() ? "http://127.0.0.1:" + (env.port.empty() ? "8000" : env.port) : options.url;
         std::string error;
         auto parsedEndpoint = parseEndpoint(url, error);
         if (!parsedEndpoint) {
@@ -306,35 +298,30 @@ int run(std::span<const std::string> args, const Environment& env, std::ostream&
         endpoint = std::move(*parsedEndpoint);
     }
     const Client client(std::move(endpoint), options.token,
-                        std::chrono::milliseconds(
-                            static_cast<long long>(options.timeoutSeconds * 1000)));
+                        std::chrono::milliseconds(static_cast<long long>(options.timeout_seconds * 1000)));
     const std::size_t width = outputWidth(options, env);
 
     switch (options.command) {
-    case Command::Status:
-        return status(client, options, width, out, err);
+    case Command::Status: return status(client, options, width, out, err);
     case Command::Workers:
-        return show(client, "/_/api/workers", options, out, err, [&](const json& value) {
-            return renderWorkers(value, options.sort, options.app, width);
-        });
+        return show(client, "/_/api/workers", options, out, err,
+                    [&](const json& value) { return renderWorkers(value, options.sort, options.app, width); });
     case Command::Apps:
         return show(client, "/_/api/apps", options, out, err,
                     [&](const json& value) { return renderApps(value, width); });
     case Command::Metrics:
-        if (options.watchSeconds) {
+        if (options.watch_seconds) {
             return watch(client, options, width, out, err, stop);
         }
         return show(client, "/_/api/metrics", options, out, err,
                     [&](const json& value) { return renderMetrics(value, width); });
     case Command::Retire:
-        return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire",
-                      options, out, err, "retired " + options.key);
-    case Command::Reload:
-        return mutate(client, "/_/api/reload", options, out, err, "reloaded");
-    case Command::None:
-        break;
+        return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire", options, out, err,
+                      "retired " + options.key);
+    case Command::Reload: return mutate(client, "/_/api/reload", options, out, err, "reloaded");
+    case Command::None: break;
     }
     return exitUsage;
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

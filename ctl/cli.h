@@ -14,7 +14,7 @@ namespace buntime::ctl {
 // Documented process exit codes.
 enum ExitCode : int {
     exitOk = 0,
-    exitServerError = 1, // the supervisor answered with an error
+    exitServerError = 1,  // the supervisor answered with an error
     exitUsage = 2,
     exitUnreachable = 3,
 };
@@ -23,8 +23,8 @@ enum ExitCode : int {
 // `metrics --watch` cleanly with exit 0 when it becomes true (main sets it from SIGINT).
 // Writes results to out and diagnostics to err. Thread-safe as long as the streams are
 // not shared; blocks for the duration of the HTTP calls (and the whole --watch loop).
-int run(std::span<const std::string> args, const Environment& env, std::ostream& out,
-        std::ostream& err, const std::atomic<bool>* stop = nullptr);
+int run(std::span<const std::string> args, const Environment& env, std::ostream& out, std::ostream& err,
+        const std::atomic<bool>* stop = nullptr);
 
 // Width used for human output: --width, else the terminal, else $COLUMNS, else 100.
 std::size_t outputWidth(const Options& options, const Environment& env);
@@ -32,4 +32,4 @@ std::size_t outputWidth(const Options& options, const Environment& env);
 // Reads PORT, RUNTIME_ADMIN_TOKEN, COLUMNS and the TIOCGWINSZ size of fd (for main).
 Environment environmentFromProcess(int fd);
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

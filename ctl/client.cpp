@@ -25,10 +25,10 @@ std::string probeConnectError(const Endpoint& endpoint) {
     if (endpoint.kind == Endpoint::Kind::Unix) {
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
-        if (endpoint.socketPath.size() >= sizeof address.sun_path) {
+        if (endpoint.socket_path.size() >= sizeof address.sun_path) {
             return "socket path too long";
         }
-        std::memcpy(address.sun_path, endpoint.socketPath.c_str(), endpoint.socketPath.size());
+        std::memcpy(address.sun_path, endpoint.socket_path.c_str(), endpoint.socket_path.size());
         const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             return std::strerror(errno);
@@ -65,16 +65,11 @@ std::string probeConnectError(const Endpoint& endpoint) {
 
 std::string describe(httplib::Error error, const Endpoint& endpoint) {
     switch (error) {
-    case httplib::Error::Connection:
-        return probeConnectError(endpoint);
-    case httplib::Error::ConnectionTimeout:
-        return "connection timed out";
-    case httplib::Error::Read:
-        return "no answer: connection closed or timed out while reading";
-    case httplib::Error::Write:
-        return "connection closed while sending";
-    default:
-        return httplib::to_string(error);
+    case httplib::Error::Connection: return probeConnectError(endpoint);
+    case httplib::Error::ConnectionTimeout: return "connection timed out";
+    case httplib::Error::Read: return "no answer: connection closed or timed out while reading";
+    case httplib::Error::Write: return "connection closed while sending";
+    default: return httplib::to_string(error);
     }
 }
 
@@ -84,11 +79,11 @@ bool parsePort(std::string_view text, int& port) {
     return ec == std::errc{} && ptr == end && port > 0 && port < 65536;
 }
 
-} // namespace
+}  // namespace
 
 std::string Endpoint::display() const {
     if (kind == Kind::Unix) {
-        return "unix:" + socketPath;
+        return "unix:" + socket_path;
     }
     const bool v6 = host.find(':') != std::string::npos;
     return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -147,7 +142,7 @@ std::optional<Endpoint> parseEndpoint(std::string_view url, std::string& error) 
 Endpoint unixEndpoint(std::string path) {
     Endpoint endpoint;
     endpoint.kind = Endpoint::Kind::Unix;
-    endpoint.socketPath = std::move(path);
+    endpoint.socket_path = std::move(path);
     return endpoint;
 }
 
@@ -160,7 +155,7 @@ Reply Client::post(std::string_view path) const { return call(true, path); }
 Reply Client::call(bool post, std::string_view path) const {
     std::unique_ptr<httplib::Client> http;
     if (endpoint_.kind == Endpoint::Kind::Unix) {
-        http = std::make_unique<httplib::Client>(endpoint_.socketPath);
+        http = std::make_unique<httplib::Client>(endpoint_.socket_path);
         http->set_address_family(AF_UNIX);
     } else {
         http = std::make_unique<httplib::Client>(endpoint_.host, endpoint_.port);
@@ -176,8 +171,7 @@ Reply Client::call(bool post, std::string_view path) const {
     }
     const std::string target(path);
     const httplib::Result result =
-        post ? http->Post(target, headers, std::string(), "application/json")
-             : http->Get(target, headers);
+        post ? http->Post(target, headers, std::string(), "application/json") : http->Get(target, headers);
 
     Reply reply;
     if (!result) {
@@ -187,8 +181,7 @@ Reply Client::call(bool post, std::string_view path) const {
     }
     reply.status = result->status;
     reply.body = result->body;
-    reply.outcome = result->status >= 200 && result->status < 300 ? Reply::Outcome::Ok
-                                                                   : Reply::Outcome::HttpError;
+    reply.outcome = result->status >= 200 && result->status < 300 ? Reply::Outcome::Ok : Reply::Outcome::HttpError;
     return reply;
 }
 
@@ -197,8 +190,7 @@ std::string encodePathSegment(std::string_view segment) {
     std::string out;
     for (const char c : segment) {
         const auto byte = static_cast<unsigned char>(c);
-        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@' ||
-            c == '+') {
+        if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~' || c == '@' || c == '+') {
             out += c;
         } else {
             out += '%';
@@ -209,4 +201,4 @@ std::string encodePathSegment(std::string_view segment) {
     return out;
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

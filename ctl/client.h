@@ -13,10 +13,10 @@ namespace buntime::ctl {
 struct Endpoint {
     enum class Kind { Tcp, Unix };
     Kind kind = Kind::Tcp;
-    std::string scheme = "http"; // Tcp only
-    std::string host;            // Tcp only; IPv6 literals without brackets
-    int port = 0;                // Tcp only
-    std::string socketPath;      // Unix only
+    std::string scheme = "http";  // Tcp only
+    std::string host;             // Tcp only; IPv6 literals without brackets
+    int port = 0;                 // Tcp only
+    std::string socket_path;      // Unix only
 
     // What error messages name: "http://127.0.0.1:8000" or "unix:/run/buntime/admin.sock".
     std::string display() const;
@@ -30,14 +30,14 @@ Endpoint unixEndpoint(std::string path);
 // The outcome of one admin call.
 struct Reply {
     enum class Outcome {
-        Ok,          // 2xx
-        HttpError,   // the supervisor answered with a non-2xx status
-        Unreachable, // no HTTP answer at all (refused, missing socket, timeout, reset)
+        Ok,           // 2xx
+        HttpError,    // the supervisor answered with a non-2xx status
+        Unreachable,  // no HTTP answer at all (refused, missing socket, timeout, reset)
     };
     Outcome outcome = Outcome::Unreachable;
-    int status = 0;     // HTTP status when there was an answer
-    std::string body;   // response body when there was an answer
-    std::string detail; // Unreachable: why, e.g. "Connection refused"
+    int status = 0;      // HTTP status when there was an answer
+    std::string body;    // response body when there was an answer
+    std::string detail;  // Unreachable: why, e.g. "Connection refused"
 };
 
 // One connection target, optional bearer token, per-call timeout.
@@ -62,4 +62,4 @@ private:
 // Percent-encodes one path segment (keeps unreserved characters and '@').
 std::string encodePathSegment(std::string_view segment);
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

@@ -17,7 +17,7 @@ std::atomic<bool> interrupted{false};
 
 extern "C" void onInterrupt(int) { interrupted.store(true, std::memory_order_relaxed); }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     static_assert(std::atomic<bool>::is_always_lock_free);
@@ -28,8 +28,8 @@ int main(int argc, char** argv) {
     // keeps the default action so an interrupted request ends at once.
     const auto parsed = buntime::ctl::parseArgs(args, env);
     const auto* options = std::get_if<buntime::ctl::Options>(&parsed);
-    if (options != nullptr && options->command == buntime::ctl::Command::Metrics &&
-        options->watchSeconds && !options->help && !options->version) {
+    if (options != nullptr && options->command == buntime::ctl::Command::Metrics && options->watch_seconds &&
+        !options->help && !options->version) {
         struct sigaction action {};
         action.sa_handler = onInterrupt;
         sigemptyset(&action.sa_mask);

@@ -2,7 +2,7 @@
 // Command-line parsing and help text of buntimectl.
 #include "options.h"
 
-#include "config.h"
+#include "build_info.h"
 
 #include <algorithm>
 #include <array>
@@ -14,9 +14,8 @@ namespace buntime::ctl {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> sortKeys = {
-    "key", "pid", "status", "requests", "errors", "avg",
-    "age", "idle", "rss",   "inflight", "ring",   "hwm"};
+constexpr std::array<std::string_view, 12> sortKeys = {"key", "pid",  "status", "requests", "errors", "avg",
+                                                       "age", "idle", "rss",    "inflight", "ring",   "hwm"};
 
 constexpr std::string_view globalFlags = R"(Global options (accepted before or after the command):
   --url URL        supervisor address, http://HOST:PORT
@@ -90,9 +89,8 @@ std::optional<unsigned> parseUnsigned(std::string_view text) {
 
 std::optional<Command> commandFromName(std::string_view name) {
     static constexpr std::pair<std::string_view, Command> names[] = {
-        {"status", Command::Status},   {"workers", Command::Workers},
-        {"apps", Command::Apps},       {"metrics", Command::Metrics},
-        {"retire", Command::Retire},   {"reload", Command::Reload}};
+        {"status", Command::Status},   {"workers", Command::Workers}, {"apps", Command::Apps},
+        {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload}};
     for (const auto& [text, command] : names) {
         if (text == name) {
             return command;
@@ -113,12 +111,11 @@ std::optional<Command> ownerOf(std::string_view flag) {
 }
 
 bool takesValue(std::string_view flag) {
-    return flag == "--url" || flag == "--socket" || flag == "--token" || flag == "--timeout" ||
-           flag == "--width" || flag == "--sort" || flag == "--app" || flag == "--watch" ||
-           flag == "--count";
+    return flag == "--url" || flag == "--socket" || flag == "--token" || flag == "--timeout" || flag == "--width" ||
+           flag == "--sort" || flag == "--app" || flag == "--watch" || flag == "--count";
 }
 
-} // namespace
+}  // namespace
 
 std::span<const std::string_view> workerSortKeys() { return sortKeys; }
 
@@ -138,8 +135,7 @@ std::string_view commandName(Command command) {
 std::string helpText(Command command) {
     std::string text;
     switch (command) {
-    case Command::None:
-        return overview();
+    case Command::None: return overview();
     case Command::Status:
         text = R"(Usage: buntimectl status [OPTIONS]
 
@@ -213,11 +209,10 @@ supervisor has one.
     return text;
 }
 
-std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
-                                            const Environment& env) {
+std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, const Environment& env) {
     Options options;
     std::vector<std::string> positionals;
-    std::vector<std::string> commandFlags; // seen, checked against the command at the end
+    std::vector<std::string> commandFlags;  // seen, checked against the command at the end
     bool onlyPositionals = false;
 
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -269,10 +264,9 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
         } else if (flag == "--timeout") {
             const auto seconds = parseDouble(*value);
             if (!seconds || *seconds <= 0) {
-                return UsageError{"--timeout needs a positive number of seconds, got '" +
-                                  *value + "'"};
+                return UsageError{"--timeout needs a positive number of seconds, got '" + *value + "'"};
             }
-            options.timeoutSeconds = *seconds;
+            options.timeout_seconds = *seconds;
         } else if (flag == "--width") {
             const auto width = parseUnsigned(*value);
             if (!width || *width < 20) {
@@ -286,15 +280,13 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
         } else if (flag == "--watch") {
             const auto seconds = parseDouble(*value);
             if (!seconds || *seconds < 0.1) {
-                return UsageError{"--watch needs a number of seconds >= 0.1, got '" + *value + "'",
-                                  Command::Metrics};
+                return UsageError{"--watch needs a number of seconds >= 0.1, got '" + *value + "'", Command::Metrics};
             }
-            options.watchSeconds = *seconds;
+            options.watch_seconds = *seconds;
         } else if (flag == "--count") {
             const auto count = parseUnsigned(*value);
             if (!count || *count == 0) {
-                return UsageError{"--count needs a positive integer, got '" + *value + "'",
-                                  Command::Metrics};
+                return UsageError{"--count needs a positive integer, got '" + *value + "'", Command::Metrics};
             }
             options.count = *count;
         }
@@ -309,22 +301,21 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
         positionals.erase(positionals.begin());
     }
     if (options.help || options.version) {
-        return options; // help and version win over everything else
+        return options;  // help and version win over everything else
     }
     if (options.command == Command::None) {
         return UsageError{"missing command"};
     }
     for (const auto& flag : commandFlags) {
         if (ownerOf(flag) != options.command) {
-            return UsageError{"option '" + flag + "' belongs to `buntimectl " +
-                                  std::string(commandName(*ownerOf(flag))) + "`",
-                              options.command};
+            return UsageError{
+                "option '" + flag + "' belongs to `buntimectl " + std::string(commandName(*ownerOf(flag))) + "`",
+                options.command};
         }
     }
     if (options.command == Command::Retire) {
         if (positionals.size() != 1 || positionals.front().empty()) {
-            return UsageError{"retire needs exactly one worker KEY (name@version)",
-                              Command::Retire};
+            return UsageError{"retire needs exactly one worker KEY (name@version)", Command::Retire};
         }
         options.key = positionals.front();
     } else if (!positionals.empty()) {
@@ -333,11 +324,10 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
     if (!options.url.empty() && !options.socket.empty()) {
         return UsageError{"use either --url or --socket, not both"};
     }
-    if (!options.sort.empty() &&
-        std::find(sortKeys.begin(), sortKeys.end(), options.sort) == sortKeys.end()) {
+    if (!options.sort.empty() && std::find(sortKeys.begin(), sortKeys.end(), options.sort) == sortKeys.end()) {
         return UsageError{"unknown sort column '" + options.sort + "'", Command::Workers};
     }
-    if (options.count && !options.watchSeconds) {
+    if (options.count && !options.watch_seconds) {
         return UsageError{"--count only makes sense with --watch", Command::Metrics};
     }
     if (options.token.empty()) {
@@ -346,4 +336,4 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args,
     return options;
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

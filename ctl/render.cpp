@@ -57,9 +57,7 @@ const json& member(const json& object, std::string_view key) {
     return it == object.end() ? null : *it;
 }
 
-std::string orDash(std::optional<double> value, std::string (*format)(double)) {
-    return value ? format(*value) : "-";
-}
+std::string orDash(std::optional<double> value, std::string (*format)(double)) { return value ? format(*value) : "-"; }
 
 std::string plain(double value) { return formatNumber(value); }
 
@@ -79,8 +77,7 @@ std::string fitLines(const std::string& block, std::size_t width) {
     return out;
 }
 
-std::string keyValues(const std::vector<std::pair<std::string, std::string>>& rows,
-                      std::size_t width) {
+std::string keyValues(const std::vector<std::pair<std::string, std::string>>& rows, std::size_t width) {
     std::size_t keyWidth = 0;
     for (const auto& [key, value] : rows) {
         keyWidth = std::max(keyWidth, key.size());
@@ -158,10 +155,9 @@ std::string flagsOf(const json& config) {
     return flags.empty() ? "-" : flags;
 }
 
-} // namespace
+}  // namespace
 
-std::string renderStatus(const json& health, const json& ready, const json& metrics,
-                         std::size_t width) {
+std::string renderStatus(const json& health, const json& ready, const json& metrics, std::size_t width) {
     std::string version = text(health, "version", text(metrics, "version"));
     std::string state = text(health, "status");
     if (ready.is_object() && member(ready, "ready").is_boolean()) {
@@ -170,20 +166,19 @@ std::string renderStatus(const json& health, const json& ready, const json& metr
     std::string out = fitLines("buntime " + version + " (" + state + ")", width);
 
     const auto active = number(metrics, "activeWorkers");
-    const auto poolSize = number(metrics, "poolSize");
-    std::string pool = orDash(active, plain) + "/" + orDash(poolSize, plain) + " workers";
-    if (active && poolSize && *poolSize > 0) {
-        pool += " (" + formatPercent(*active / *poolSize) + " full)";
+    const auto pool_size = number(metrics, "poolSize");
+    std::string pool = orDash(active, plain) + "/" + orDash(pool_size, plain) + " workers";
+    if (active && pool_size && *pool_size > 0) {
+        pool += " (" + formatPercent(*active / *pool_size) + " full)";
     }
-    std::string hitRate = orDash(number(metrics, "hitRate"), formatHitRate) + " (" +
-                          orDash(number(metrics, "hits"), plain) + " hits, " +
-                          orDash(number(metrics, "misses"), plain) + " misses)";
+    std::string hit_rate = orDash(number(metrics, "hitRate"), formatHitRate) + " (" +
+                           orDash(number(metrics, "hits"), plain) + " hits, " +
+                           orDash(number(metrics, "misses"), plain) + " misses)";
     std::string requests = orDash(number(metrics, "requestsPerSecond"), plain) + " req/s, " +
                            orDash(number(metrics, "totalRequests"), plain) + " total, avg " +
                            orDash(number(metrics, "avgResponseTimeMs"), formatDuration);
     std::string ephemeral = orDash(number(metrics, "ephemeralActive"), plain) + "/" +
-                            orDash(number(metrics, "ephemeralConcurrency"), plain) +
-                            " running, queue " +
+                            orDash(number(metrics, "ephemeralConcurrency"), plain) + " running, queue " +
                             orDash(number(metrics, "ephemeralQueueDepth"), plain) + "/" +
                             orDash(number(metrics, "ephemeralQueueLimit"), plain);
     std::string workers = orDash(number(metrics, "totalWorkersCreated"), plain) + " created, " +
@@ -195,14 +190,14 @@ std::string renderStatus(const json& health, const json& ready, const json& metr
         uptime = number(metrics, "uptimeMs");
     }
     auto rss = number(metrics, "supervisorRssBytes");
-    std::string rssText = rss ? formatBytes(*rss)
-                              : orDash(number(metrics, "memoryUsageMB"),
-                                       [](double mb) { return formatBytes(mb * 1024 * 1024); });
+    std::string rssText =
+        rss ? formatBytes(*rss)
+            : orDash(number(metrics, "memoryUsageMB"), [](double mb) { return formatBytes(mb * 1024 * 1024); });
     out += keyValues({{"pid", text(health, "pid", text(metrics, "pid"))},
                       {"listen", text(health, "listen", text(metrics, "listen"))},
                       {"uptime", orDash(uptime, formatDuration)},
                       {"pool", pool},
-                      {"hit rate", hitRate},
+                      {"hit rate", hit_rate},
                       {"requests", requests},
                       {"ephemeral", ephemeral},
                       {"workers", workers},
@@ -211,8 +206,7 @@ std::string renderStatus(const json& health, const json& ready, const json& metr
     return out;
 }
 
-std::string renderWorkers(const json& workers, std::string_view sort, std::string_view app,
-                          std::size_t width) {
+std::string renderWorkers(const json& workers, std::string_view sort, std::string_view app, std::size_t width) {
     std::vector<const json*> rows;
     const json& list = member(workers, "workers");
     if (list.is_array()) {
@@ -224,13 +218,11 @@ std::string renderWorkers(const json& workers, std::string_view sort, std::strin
     }
     if (sort == "key" || sort == "status") {
         std::stable_sort(rows.begin(), rows.end(), [&](const json* a, const json* b) {
-            return text(*a, sort == "key" ? "key" : "status", "") <
-                   text(*b, sort == "key" ? "key" : "status", "");
+            return text(*a, sort == "key" ? "key" : "status", "") < text(*b, sort == "key" ? "key" : "status", "");
         });
     } else if (!sort.empty()) {
-        std::stable_sort(rows.begin(), rows.end(), [&](const json* a, const json* b) {
-            return sortValue(*a, sort) > sortValue(*b, sort);
-        });
+        std::stable_sort(rows.begin(), rows.end(),
+                         [&](const json* a, const json* b) { return sortValue(*a, sort) > sortValue(*b, sort); });
     }
 
     // Drop order when narrow: IDLE, AGE, HWM, ERRS, INFL, RING, RSS, AVG, REQS.
@@ -249,18 +241,13 @@ std::string renderWorkers(const json& workers, std::string_view sort, std::strin
     for (const json* worker : rows) {
         const auto pid = number(*worker, "pid");
         const json& ring = member(*worker, "ring");
-        table.addRow({text(*worker, "key"),
-                      pid && *pid > 0 ? formatNumber(*pid) : "-",
-                      text(*worker, "status"),
-                      orDash(number(*worker, "requestCount"), plain),
-                      orDash(number(*worker, "errorCount"), plain),
+        table.addRow({text(*worker, "key"), pid && *pid > 0 ? formatNumber(*pid) : "-", text(*worker, "status"),
+                      orDash(number(*worker, "requestCount"), plain), orDash(number(*worker, "errorCount"), plain),
                       orDash(number(*worker, "avgResponseTimeMs"), formatDuration),
                       orDash(number(*worker, "ageMs"), formatDuration),
                       orDash(number(*worker, "idleMs"), formatDuration),
-                      orDash(number(*worker, "rssBytes"), formatBytes),
-                      orDash(number(*worker, "inFlight"), plain),
-                      ringRatio(ring, "used"),
-                      ringRatio(ring, "highWater")});
+                      orDash(number(*worker, "rssBytes"), formatBytes), orDash(number(*worker, "inFlight"), plain),
+                      ringRatio(ring, "used"), ringRatio(ring, "highWater")});
     }
     std::string out = table.render(width);
     if (table.rowCount() == 0) {
@@ -289,18 +276,13 @@ std::string renderApps(const json& apps, std::size_t width) {
             const json& config = member(app, "config");
             const json& error = member(app, "error");
             const bool broken = error.is_object() || error.is_string();
-            table.addRow({text(app, "name"),
-                          text(app, "version"),
-                          broken ? "ERROR" : text(app, "entrypointKind"),
-                          orDash(number(config, "ttlMs"), formatDuration),
-                          orDash(number(config, "timeoutMs"), formatDuration),
-                          orDash(number(config, "idleTimeoutMs"), formatDuration),
-                          orDash(number(config, "maxRequests"), plain),
-                          orDash(number(config, "maxBodySize"), formatBytes),
-                          orDash(number(config, "concurrency"), plain),
-                          orDash(number(config, "threads"), plain),
-                          config.is_object() ? flagsOf(config) : "-",
-                          text(app, "dir")});
+            table.addRow(
+                {text(app, "name"), text(app, "version"), broken ? "ERROR" : text(app, "entrypointKind"),
+                 orDash(number(config, "ttlMs"), formatDuration), orDash(number(config, "timeoutMs"), formatDuration),
+                 orDash(number(config, "idleTimeoutMs"), formatDuration), orDash(number(config, "maxRequests"), plain),
+                 orDash(number(config, "maxBodySize"), formatBytes), orDash(number(config, "concurrency"), plain),
+                 orDash(number(config, "threads"), plain), config.is_object() ? flagsOf(config) : "-",
+                 text(app, "dir")});
             if (broken) {
                 errors += "  " + text(app, "name") + "@" + text(app, "version") + "\n";
                 if (error.is_string()) {
@@ -362,14 +344,14 @@ constexpr const char* watchFormat = "%-8s %9s %10s %6s %9s %5s %9s %8s %9s";
 
 std::string watchHeader(std::size_t width) {
     char line[256];
-    std::snprintf(line, sizeof line, watchFormat, "TIME", "RPS", "REQS", "HIT%", "WORKERS",
-                  "EPH", "QUEUE", "AVG", "RSS");
+    std::snprintf(line, sizeof line, watchFormat, "TIME", "RPS", "REQS", "HIT%", "WORKERS", "EPH", "QUEUE", "AVG",
+                  "RSS");
     return elide(line, width) + '\n';
 }
 
 std::string watchLine(const json& metrics, std::string_view clock, std::size_t width) {
-    const std::string workers = orDash(number(metrics, "activeWorkers"), plain) + "/" +
-                                orDash(number(metrics, "poolSize"), plain);
+    const std::string workers =
+        orDash(number(metrics, "activeWorkers"), plain) + "/" + orDash(number(metrics, "poolSize"), plain);
     const std::string queue = orDash(number(metrics, "ephemeralQueueDepth"), plain) + "/" +
                               orDash(number(metrics, "ephemeralQueueLimit"), plain);
     auto rss = number(metrics, "supervisorRssBytes");
@@ -389,4 +371,4 @@ std::string watchLine(const json& metrics, std::string_view clock, std::size_t w
     return elide(line, width) + '\n';
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

@@ -15,13 +15,13 @@ namespace buntime::ctl {
 
 // health: /_/api/health; ready: /_/api/health/ready body or null when unknown;
 // metrics: /_/api/metrics.
-std::string renderStatus(const nlohmann::json& health, const nlohmann::json& ready,
-                         const nlohmann::json& metrics, std::size_t width);
+std::string renderStatus(const nlohmann::json& health, const nlohmann::json& ready, const nlohmann::json& metrics,
+                         std::size_t width);
 
 // workers: /_/api/workers. sort: one of workerSortKeys() or empty for server order;
 // app: keep only workers whose name is app (empty keeps all).
-std::string renderWorkers(const nlohmann::json& workers, std::string_view sort,
-                          std::string_view app, std::size_t width);
+std::string renderWorkers(const nlohmann::json& workers, std::string_view sort, std::string_view app,
+                          std::size_t width);
 
 // apps: /_/api/apps; a table of apps followed by a section listing manifest errors.
 std::string renderApps(const nlohmann::json& apps, std::size_t width);
@@ -33,4 +33,4 @@ std::string renderMetrics(const nlohmann::json& metrics, std::size_t width);
 std::string watchHeader(std::size_t width);
 std::string watchLine(const nlohmann::json& metrics, std::string_view clock, std::size_t width);
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

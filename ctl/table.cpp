@@ -17,8 +17,7 @@ std::size_t totalWidth(const std::vector<std::size_t>& widths) {
     if (widths.empty()) {
         return 0;
     }
-    return std::accumulate(widths.begin(), widths.end(), std::size_t{0}) +
-           gap * (widths.size() - 1);
+    return std::accumulate(widths.begin(), widths.end(), std::size_t{0}) + gap * (widths.size() - 1);
 }
 
 std::string pad(const std::string& text, std::size_t width, Align align) {
@@ -27,7 +26,7 @@ std::string pad(const std::string& text, std::size_t width, Align align) {
     return align == Align::Left ? cut + std::string(fill, ' ') : std::string(fill, ' ') + cut;
 }
 
-} // namespace
+}  // namespace
 
 Table::Table(std::vector<Column> columns) : columns_(std::move(columns)) {}
 
@@ -66,7 +65,7 @@ Table::Layout Table::layout(std::size_t width) const {
             if (!column.elastic) {
                 continue;
             }
-            const std::size_t floor = std::max(column.minWidth, displayWidth(column.header));
+            const std::size_t floor = std::max(column.min_width, displayWidth(column.header));
             if (out.widths[i] <= floor) {
                 continue;
             }
@@ -81,14 +80,13 @@ Table::Layout Table::layout(std::size_t width) const {
     while (totalWidth(out.widths) > width) {
         std::size_t victim = columns_.size();
         for (std::size_t c = 0; c < columns_.size(); ++c) {
-            if (!dropped[c] && columns_[c].dropPriority > 0 &&
-                (victim == columns_.size() ||
-                 columns_[c].dropPriority >= columns_[victim].dropPriority)) {
+            if (!dropped[c] && columns_[c].drop_priority > 0 &&
+                (victim == columns_.size() || columns_[c].drop_priority >= columns_[victim].drop_priority)) {
                 victim = c;
             }
         }
         if (victim == columns_.size()) {
-            break; // nothing left to drop: render() cuts each line instead
+            break;  // nothing left to drop: render() cuts each line instead
         }
         dropped[victim] = true;
         out = current();
@@ -131,4 +129,4 @@ std::string Table::render(std::size_t width) const {
     return out;
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

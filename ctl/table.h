@@ -15,10 +15,10 @@ struct Column {
     Align align = Align::Left;
     // 0: always shown. Otherwise, when the table is too wide, the column with the highest
     // value is dropped first.
-    int dropPriority = 0;
-    // An elastic column is cut (with "…") down to minWidth before it would overflow.
+    int drop_priority = 0;
+    // An elastic column is cut (with "…") down to min_width before it would overflow.
     bool elastic = false;
-    std::size_t minWidth = 0;
+    std::size_t min_width = 0;
 };
 
 // Value type; not thread-safe (build and render from one thread).
@@ -39,8 +39,8 @@ public:
 
 private:
     struct Layout {
-        std::vector<std::size_t> shown;  // column indexes
-        std::vector<std::size_t> widths; // per shown column
+        std::vector<std::size_t> shown;   // column indexes
+        std::vector<std::size_t> widths;  // per shown column
     };
     Layout layout(std::size_t width) const;
 
@@ -48,4 +48,4 @@ private:
     std::vector<std::vector<std::string>> rows_;
 };
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

@@ -24,8 +24,7 @@ std::string trimPointZero(std::string text) {
     return text;
 }
 
-std::string twoUnits(std::uint64_t major, const char* majorUnit, std::uint64_t minor,
-                     const char* minorUnit) {
+std::string twoUnits(std::uint64_t major, const char* majorUnit, std::uint64_t minor, const char* minorUnit) {
     std::string text = std::to_string(major) + majorUnit;
     if (minor != 0) {
         text += std::to_string(minor) + minorUnit;
@@ -33,7 +32,7 @@ std::string twoUnits(std::uint64_t major, const char* majorUnit, std::uint64_t m
     return text;
 }
 
-} // namespace
+}  // namespace
 
 std::string formatDuration(double ms) {
     if (!std::isfinite(ms) || ms < 0) {
@@ -79,8 +78,7 @@ std::string formatBytes(double bytes) {
         ++unit;
     }
     // Rounding may carry 1023.96 up to "1024"; that is still an honest reading.
-    const std::string number = value < 100 ? trimPointZero(printf1("%.1f", value))
-                                           : printf1("%.0f", value);
+    const std::string number = value < 100 ? trimPointZero(printf1("%.1f", value)) : printf1("%.0f", value);
     return number + units[unit];
 }
 
@@ -150,4 +148,4 @@ std::string elide(std::string_view text, std::size_t width) {
     return out + "\u2026";
 }
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

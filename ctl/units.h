@@ -28,4 +28,4 @@ std::size_t displayWidth(std::string_view text);
 // Cuts text to at most `width` columns, ending in "…" when something was cut.
 std::string elide(std::string_view text, std::size_t width);
 
-} // namespace buntime::ctl
+}  // namespace buntime::ctl

@@ -17,7 +17,7 @@ void usage(std::ostream& o) {
          "     PERF_JSON=1 PERF_OUTPUT_FILE PERF_GATE_FILE PERF_KEEP_FIXTURES=1 PERF_APPS_DIR\n";
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) try {
     using namespace buntime::harness;
@@ -31,7 +31,7 @@ int main(int argc, char** argv) try {
             usage(std::cerr);
             return 2;
         }
-        return writeFixturesOnly(argv[2], cfg.config.appsDir, std::cerr);
+        return writeFixturesOnly(argv[2], cfg.config.apps_dir, std::cerr);
     }
     if (argc >= 2) {
         usage(std::cerr);

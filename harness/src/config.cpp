@@ -29,7 +29,7 @@ const Scenario* findScenario(const std::string& name) {
 }
 
 unsigned effectiveConcurrency(const Scenario& s, unsigned concurrency) {
-    if (s.concurrencyCap != 0 && concurrency > s.concurrencyCap) return s.concurrencyCap;
+    if (s.concurrency_cap != 0 && concurrency > s.concurrency_cap) return s.concurrency_cap;
     return concurrency;
 }
 
@@ -72,14 +72,13 @@ void readNumber(const EnvLookup& env, const char* name, T& out, std::uint64_t lo
     if (raw == nullptr || *raw == '\0') return;
     const auto v = parseUnsigned(raw);
     if (!v || *v < lo || *v > hi) {
-        warnings.push_back("invalid " + std::string(name) + "=\"" + raw + "\"; using default " +
-                           std::to_string(out));
+        warnings.push_back("invalid " + std::string(name) + "=\"" + raw + "\"; using default " + std::to_string(out));
         return;
     }
     out = static_cast<T>(*v);
 }
 
-} // namespace
+}  // namespace
 
 std::optional<TargetUrl> parseTargetUrl(const std::string& text) {
     std::string t = trim(text);
@@ -110,16 +109,19 @@ ConfigResult parseConfig(const EnvLookup& env) {
 
     if (const char* m = env("PERF_MODE"); m != nullptr && *m != '\0') {
         const std::string mode = trim(m);
-        if (mode == "http") c.mode = Mode::Http;
-        else if (mode == "direct") c.mode = Mode::Direct;
-        else w.push_back("invalid PERF_MODE=\"" + std::string(m) + "\"; using default http");
+        if (mode == "http")
+            c.mode = Mode::Http;
+        else if (mode == "direct")
+            c.mode = Mode::Direct;
+        else
+            w.push_back("invalid PERF_MODE=\"" + std::string(m) + "\"; using default http");
     }
     constexpr std::uint64_t kMaxMs = std::uint64_t{24} * 3600 * 1000;
-    readNumber(env, "PERF_DURATION_MS", c.durationMs, 1, kMaxMs, w);
-    readNumber(env, "PERF_WARMUP_MS", c.warmupMs, 0, kMaxMs, w);
+    readNumber(env, "PERF_DURATION_MS", c.duration_ms, 1, kMaxMs, w);
+    readNumber(env, "PERF_WARMUP_MS", c.warmup_ms, 0, kMaxMs, w);
     readNumber(env, "PERF_CONCURRENCY", c.concurrency, 1, 100000, w);
-    readNumber(env, "PERF_POOL_SIZE", c.poolSize, 1, 1000000, w);
-    readNumber(env, "PERF_CLIENT_TIMEOUT_MS", c.clientTimeoutMs, 1, kMaxMs, w);
+    readNumber(env, "PERF_POOL_SIZE", c.pool_size, 1, 1000000, w);
+    readNumber(env, "PERF_CLIENT_TIMEOUT_MS", c.client_timeout_ms, 1, kMaxMs, w);
     if (const char* p = env("PERF_PORT"); p != nullptr && *p != '\0' && trim(p) != "random")
         readNumber(env, "PERF_PORT", c.port, 1, 65535, w);
 
@@ -131,7 +133,8 @@ ConfigResult parseConfig(const EnvLookup& env) {
         std::size_t start = 0;
         while (start <= csv.size()) {
             const auto comma = csv.find(',', start);
-            const std::string name = trim(csv.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+            const std::string name =
+                trim(csv.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
             if (!name.empty()) {
                 if (findScenario(name) == nullptr) {
                     std::string known;
@@ -156,11 +159,11 @@ ConfigResult parseConfig(const EnvLookup& env) {
     }
 
     if (const char* v = env("PERF_JSON")) c.json = truthy(trim(v));
-    if (const char* v = env("PERF_KEEP_FIXTURES")) c.keepFixtures = truthy(trim(v));
-    if (const char* v = env("PERF_OUTPUT_FILE")) c.outputFile = trim(v);
-    if (const char* v = env("PERF_GATE_FILE")) c.gateFile = trim(v);
-    c.appsDir = defaultAppsDir();
-    if (const char* v = env("PERF_APPS_DIR"); v != nullptr && *v != '\0') c.appsDir = trim(v);
+    if (const char* v = env("PERF_KEEP_FIXTURES")) c.keep_fixtures = truthy(trim(v));
+    if (const char* v = env("PERF_OUTPUT_FILE")) c.output_file = trim(v);
+    if (const char* v = env("PERF_GATE_FILE")) c.gate_file = trim(v);
+    c.apps_dir = defaultAppsDir();
+    if (const char* v = env("PERF_APPS_DIR"); v != nullptr && *v != '\0') c.apps_dir = trim(v);
 
     if (const char* t = env("PERF_TARGET"); t != nullptr && *t != '\0') {
         auto url = parseTargetUrl(t);
@@ -178,4 +181,4 @@ ConfigResult parseConfigFromEnvironment() {
     return parseConfig([](const char* name) { return std::getenv(name); });
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

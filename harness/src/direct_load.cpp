@@ -20,7 +20,7 @@ supervisor::DirectRequest directRequestFor(const Scenario& s) {
     r.target = s.target;
     r.headers.emplace_back("host", "127.0.0.1");
     r.headers.emplace_back("user-agent", "buntime-perf");
-    if (!s.contentType.empty()) r.headers.emplace_back("content-type", s.contentType);
+    if (!s.content_type.empty()) r.headers.emplace_back("content-type", s.content_type);
     if (!s.body.empty() || s.method == "POST") r.headers.emplace_back("content-length", std::to_string(s.body.size()));
     r.body = s.body;
     return r;
@@ -35,7 +35,7 @@ struct DirectState {
     struct Loop {
         std::uint64_t gen = 0;
         Clock::time_point start{};
-        bool inFlight = false;
+        bool in_flight = false;
         bool measured = false;
     };
     std::mutex mu;
@@ -54,14 +54,14 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
     {
         std::lock_guard lock(st->mu);
         if (st->phase == Phase::Done || Clock::now() >= st->end) {
-            st->loops[i].inFlight = false;
+            st->loops[i].in_flight = false;
             st->cv.notify_all();
             return;
         }
         auto& loop = st->loops[i];
         gen = ++loop.gen;
         loop.start = Clock::now();
-        loop.inFlight = true;
+        loop.in_flight = true;
         loop.measured = st->phase == Phase::Measure;
         req = st->request;
     }
@@ -70,8 +70,8 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
         {
             std::lock_guard lock(st->mu);
             auto& loop = st->loops[i];
-            if (loop.gen != gen || !loop.inFlight) return;  // timed out earlier
-            loop.inFlight = false;
+            if (loop.gen != gen || !loop.in_flight) return;  // timed out earlier
+            loop.in_flight = false;
             if (st->phase == Phase::Done) {
                 st->cv.notify_all();
                 return;
@@ -79,10 +79,10 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
             if (loop.measured && st->phase == Phase::Measure && now <= st->end) {
                 auto& r = st->result;
                 ++r.requests;
-                ++r.statusCounts[resp.status];
+                ++r.status_counts[resp.status];
                 if (resp.status >= 400 || resp.status < 100) {
                     ++r.errors;
-                    ++r.httpErrors;
+                    ++r.http_errors;
                 }
                 r.latency.record(static_cast<std::uint64_t>(
                     std::chrono::duration_cast<std::chrono::nanoseconds>(now - loop.start).count()));
@@ -92,7 +92,7 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
     });
 }
 
-} // namespace
+}  // namespace
 
 ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scenario, const LoadParams& params) {
     auto st = std::make_shared<DirectState>();
@@ -105,11 +105,11 @@ ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scena
     st->result.concurrency = params.concurrency;
 
     const auto t0 = Clock::now();
-    const auto warmEnd = t0 + std::chrono::milliseconds(params.warmupMs);
-    st->end = warmEnd + std::chrono::milliseconds(params.durationMs);
-    const auto timeout = std::chrono::milliseconds(params.timeoutMs);
+    const auto warmEnd = t0 + std::chrono::milliseconds(params.warmup_ms);
+    st->end = warmEnd + std::chrono::milliseconds(params.duration_ms);
+    const auto timeout = std::chrono::milliseconds(params.timeout_ms);
     const auto step = std::clamp<std::chrono::milliseconds>(timeout / 20, std::chrono::milliseconds(1),
-                                                           std::chrono::milliseconds(50));
+                                                            std::chrono::milliseconds(50));
     Clock::time_point measureStart = t0;
     auto beginMeasure = [&] {
         if (params.onMeasuredStart) params.onMeasuredStart();
@@ -117,10 +117,10 @@ ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scena
         st->phase = Phase::Measure;
         measureStart = Clock::now();
     };
-    if (params.warmupMs == 0) beginMeasure();
+    if (params.warmup_ms == 0) beginMeasure();
     for (std::size_t i = 0; i < st->loops.size(); ++i) issue(st, i);
 
-    bool warm = params.warmupMs > 0;
+    bool warm = params.warmup_ms > 0;
     for (;;) {
         std::this_thread::sleep_for(step);
         const auto now = Clock::now();
@@ -134,8 +134,8 @@ ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scena
             std::lock_guard lock(st->mu);
             for (std::size_t i = 0; i < st->loops.size(); ++i) {
                 auto& loop = st->loops[i];
-                if (loop.inFlight && now - loop.start > timeout) {
-                    loop.inFlight = false;
+                if (loop.in_flight && now - loop.start > timeout) {
+                    loop.in_flight = false;
                     ++loop.gen;
                     if (loop.measured && st->phase == Phase::Measure) {
                         ++st->result.requests;
@@ -151,7 +151,7 @@ ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scena
     {
         std::lock_guard lock(st->mu);
         st->phase = Phase::Done;
-        st->result.durationSec = std::chrono::duration<double>(Clock::now() - measureStart).count();
+        st->result.duration_sec = std::chrono::duration<double>(Clock::now() - measureStart).count();
     }
     if (params.onMeasuredEnd) params.onMeasuredEnd();
     // Let in-flight answers drain (bounded) so the next scenario starts from a quiet runtime.
@@ -159,11 +159,11 @@ ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scena
         std::unique_lock lock(st->mu);
         st->cv.wait_for(lock, std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(2000)), [&] {
             for (const auto& l : st->loops)
-                if (l.inFlight) return false;
+                if (l.in_flight) return false;
             return true;
         });
         return st->result;
     }
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

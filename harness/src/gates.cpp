@@ -14,12 +14,12 @@ namespace {
 const char* const kMetrics[] = {"maxErrors", "minRps", "maxP95Ms", "maxP99Ms", "maxAvgMs"};
 
 template <typename T>
-auto slot(T& t, const std::string& key) -> decltype(&t.maxErrors) {
-    if (key == "maxErrors") return &t.maxErrors;
-    if (key == "minRps") return &t.minRps;
-    if (key == "maxP95Ms") return &t.maxP95Ms;
-    if (key == "maxP99Ms") return &t.maxP99Ms;
-    if (key == "maxAvgMs") return &t.maxAvgMs;
+auto slot(T& t, const std::string& key) -> decltype(&t.max_errors) {
+    if (key == "maxErrors") return &t.max_errors;
+    if (key == "minRps") return &t.min_rps;
+    if (key == "maxP95Ms") return &t.max_p95_ms;
+    if (key == "maxP99Ms") return &t.max_p99_ms;
+    if (key == "maxAvgMs") return &t.max_avg_ms;
     return nullptr;
 }
 
@@ -47,7 +47,7 @@ std::string formatNumber(double v) {
     return buf;
 }
 
-} // namespace
+}  // namespace
 
 GateThresholds GateSet::forScenario(const std::string& name) const {
     GateThresholds t = defaults;
@@ -67,7 +67,8 @@ GateParse parseGates(const nlohmann::json& doc) {
         return r;
     }
     const bool nested = doc.contains("scenarios") || doc.contains("defaults");
-    const nlohmann::json& scenarios = nested ? (doc.contains("scenarios") ? doc["scenarios"] : nlohmann::json::object()) : doc;
+    const nlohmann::json& scenarios =
+        nested ? (doc.contains("scenarios") ? doc["scenarios"] : nlohmann::json::object()) : doc;
     if (nested && doc.contains("defaults")) {
         r.error = parseThresholds(doc["defaults"], "defaults", r.gates.defaults, r.warnings);
         if (!r.error.empty()) return r;
@@ -115,19 +116,19 @@ std::vector<Violation> evaluateGates(const GateSet* gates, const std::vector<Sce
         const GateThresholds t = gates != nullptr ? gates->forScenario(r.scenario) : GateThresholds{};
         if (r.requests == 0) out.push_back({r.scenario, "requests", 0, 1});  // nothing completed: fail loud
         const double errors = static_cast<double>(r.errors);
-        const double maxErrors = t.maxErrors.value_or(0.0);
-        if (errors > maxErrors) out.push_back({r.scenario, "maxErrors", errors, maxErrors});
-        if (t.minRps && r.rps() < *t.minRps) out.push_back({r.scenario, "minRps", r.rps(), *t.minRps});
+        const double max_errors = t.max_errors.value_or(0.0);
+        if (errors > max_errors) out.push_back({r.scenario, "maxErrors", errors, max_errors});
+        if (t.min_rps && r.rps() < *t.min_rps) out.push_back({r.scenario, "minRps", r.rps(), *t.min_rps});
         const double p95 = static_cast<double>(r.latency.percentileNs(95)) / 1e6;
         const double p99 = static_cast<double>(r.latency.percentileNs(99)) / 1e6;
         const double avg = r.latency.meanNs() / 1e6;
-        if (t.maxP95Ms && p95 > *t.maxP95Ms) out.push_back({r.scenario, "maxP95Ms", p95, *t.maxP95Ms});
-        if (t.maxP99Ms && p99 > *t.maxP99Ms) out.push_back({r.scenario, "maxP99Ms", p99, *t.maxP99Ms});
-        if (t.maxAvgMs && avg > *t.maxAvgMs) out.push_back({r.scenario, "maxAvgMs", avg, *t.maxAvgMs});
+        if (t.max_p95_ms && p95 > *t.max_p95_ms) out.push_back({r.scenario, "maxP95Ms", p95, *t.max_p95_ms});
+        if (t.max_p99_ms && p99 > *t.max_p99_ms) out.push_back({r.scenario, "maxP99Ms", p99, *t.max_p99_ms});
+        if (t.max_avg_ms && avg > *t.max_avg_ms) out.push_back({r.scenario, "maxAvgMs", avg, *t.max_avg_ms});
     }
     return out;
 }
 
 int exitCodeFor(const std::vector<Violation>& violations) { return violations.empty() ? 0 : 1; }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -12,7 +12,7 @@ std::size_t LatencyHistogram::bucketIndex(std::uint64_t v) {
     if (v < kLinearLimit) return static_cast<std::size_t>(v);
     const unsigned msb = 63u - static_cast<unsigned>(std::countl_zero(v));  // >= kSubBucketBits + 1
     const unsigned shift = msb - kSubBucketBits;
-    const std::uint64_t sub = v >> shift;                                  // in [128, 255]
+    const std::uint64_t sub = v >> shift;  // in [128, 255]
     return static_cast<std::size_t>(shift) * (std::size_t{1} << kSubBucketBits) + static_cast<std::size_t>(sub);
 }
 
@@ -72,4 +72,4 @@ std::uint64_t LatencyHistogram::percentileNs(double p) const {
     return max_;
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

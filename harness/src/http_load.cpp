@@ -27,8 +27,8 @@ std::string buildRequestBytes(const Scenario& s, const std::string& hostHeader) 
     r.reserve(256 + s.body.size());
     r += s.method + " " + s.target + " HTTP/1.1\r\nHost: " + hostHeader +
          "\r\nUser-Agent: buntime-perf\r\nAccept: */*\r\n";
-    if (!s.contentType.empty() || !s.body.empty() || s.method == "POST" || s.method == "PUT") {
-        if (!s.contentType.empty()) r += "Content-Type: " + s.contentType + "\r\n";
+    if (!s.content_type.empty() || !s.body.empty() || s.method == "POST" || s.method == "PUT") {
+        if (!s.content_type.empty()) r += "Content-Type: " + s.content_type + "\r\n";
         r += "Content-Length: " + std::to_string(s.body.size()) + "\r\n";
     }
     r += "\r\n";
@@ -75,7 +75,7 @@ const char* findCrlf(const char* begin, const char* end) {
     return nullptr;
 }
 
-} // namespace
+}  // namespace
 
 void ResponseParser::reset() { *this = ResponseParser{}; }
 
@@ -98,7 +98,8 @@ ResponseParser::Status ResponseParser::parseHeaders(const char* data, std::size_
     std::uint64_t length = 0;
     while (lineEnd != std::string_view::npos) {
         const auto next = head.find("\r\n", lineEnd + 2);
-        const std::string_view line = head.substr(lineEnd + 2, next == std::string_view::npos ? std::string_view::npos : next - lineEnd - 2);
+        const std::string_view line =
+            head.substr(lineEnd + 2, next == std::string_view::npos ? std::string_view::npos : next - lineEnd - 2);
         lineEnd = next;
         const auto colon = line.find(':');
         if (colon == std::string_view::npos) continue;
@@ -190,8 +191,7 @@ ResponseParser::Status ResponseParser::feed(const char* data, std::size_t len, s
             bodyBytes_ += avail;
             consumed += avail;
             return Status::NeedMore;
-        case State::Done:
-            break;
+        case State::Done: break;
         }
     }
     return Status::Done;
@@ -228,14 +228,14 @@ public:
             resolved_ = true;
             if (endpoint_.address().is_v4()) break;
         }
-        timeout_ = std::chrono::milliseconds(p.timeoutMs);
+        timeout_ = std::chrono::milliseconds(p.timeout_ms);
     }
 
     ScenarioResult run() {
         const auto t0 = Clock::now();
-        warmEnd_ = t0 + std::chrono::milliseconds(params_.warmupMs);
-        end_ = warmEnd_ + std::chrono::milliseconds(params_.durationMs);
-        if (params_.warmupMs == 0) {
+        warmEnd_ = t0 + std::chrono::milliseconds(params_.warmup_ms);
+        end_ = warmEnd_ + std::chrono::milliseconds(params_.duration_ms);
+        if (params_.warmup_ms == 0) {
             beginMeasure();
         } else {
             phaseTimer_.expires_at(warmEnd_);
@@ -261,11 +261,11 @@ private:
         std::size_t have = 0;
         ResponseParser parser;
         Clock::time_point start{};
-        std::uint64_t gen = 0;       // bumped whenever the socket is abandoned
-        std::uint64_t served = 0;    // replies on the current connection
-        bool inFlight = false;
-        bool measured = false;       // request started in the measured phase
-        bool retried = false;        // already retried after a stale keep-alive close
+        std::uint64_t gen = 0;     // bumped whenever the socket is abandoned
+        std::uint64_t served = 0;  // replies on the current connection
+        bool in_flight = false;
+        bool measured = false;  // request started in the measured phase
+        bool retried = false;   // already retried after a stale keep-alive close
     };
 
     void beginMeasure() {
@@ -282,7 +282,7 @@ private:
     void finish() {
         if (phase_ == Phase::Done) return;
         phase_ = Phase::Done;
-        result_.durationSec = std::chrono::duration<double>(Clock::now() - measureStart_).count();
+        result_.duration_sec = std::chrono::duration<double>(Clock::now() - measureStart_).count();
         if (params_.onMeasuredEnd) params_.onMeasuredEnd();
         sweep_.cancel();
         for (auto& c : conns_) abandon(*c);
@@ -290,7 +290,7 @@ private:
 
     void abandon(Conn& c) {
         ++c.gen;
-        c.inFlight = false;
+        c.in_flight = false;
         boost::system::error_code ignored;
         c.sock.close(ignored);
         c.retry.cancel();
@@ -310,7 +310,7 @@ private:
         c.have = 0;
         c.served = 0;
         c.start = Clock::now();
-        c.inFlight = true;  // the connect counts against the request timeout
+        c.in_flight = true;  // the connect counts against the request timeout
         c.measured = phase_ == Phase::Measure;
         const auto gen = c.gen;
         c.sock.async_connect(endpoint_, [this, &c, gen](boost::system::error_code ec) {
@@ -344,7 +344,7 @@ private:
         }
         c.parser.reset();
         c.start = Clock::now();
-        c.inFlight = true;
+        c.in_flight = true;
         c.measured = phase_ == Phase::Measure;
         // The socket is non-blocking: a small request goes out in one send() without a trip
         // through the event loop; only a partial write falls back to async_write.
@@ -438,22 +438,24 @@ private:
         if (!c.measured || phase_ != Phase::Measure) return;
         ++result_.requests;
         ++result_.errors;
-        if (timeout) ++result_.timeouts;
-        else if (connection) ++result_.connectionErrors;
+        if (timeout)
+            ++result_.timeouts;
+        else if (connection)
+            ++result_.connection_errors;
     }
 
     void complete(Conn& c, bool keepAlive) {
         const auto now = Clock::now();
-        c.inFlight = false;
+        c.in_flight = false;
         c.retried = false;
         ++c.served;
         if (c.measured && phase_ == Phase::Measure && now <= end_) {
             const int status = c.parser.status();
             ++result_.requests;
-            ++result_.statusCounts[status];
+            ++result_.status_counts[status];
             if (status >= 400) {
                 ++result_.errors;
-                ++result_.httpErrors;
+                ++result_.http_errors;
             }
             result_.latency.record(static_cast<std::uint64_t>(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.start).count()));
@@ -467,16 +469,16 @@ private:
     }
 
     void scheduleSweep() {
-        const auto step = std::clamp<std::chrono::milliseconds>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(timeout_) / 20, std::chrono::milliseconds(1),
-            std::chrono::milliseconds(100));
+        const auto step =
+            std::clamp<std::chrono::milliseconds>(std::chrono::duration_cast<std::chrono::milliseconds>(timeout_) / 20,
+                                                  std::chrono::milliseconds(1), std::chrono::milliseconds(100));
         sweep_.expires_after(step);
         sweep_.async_wait([this](boost::system::error_code ec) {
             if (ec || phase_ == Phase::Done) return;
             const auto now = Clock::now();
             for (auto& cp : conns_) {
                 Conn& c = *cp;
-                if (c.inFlight && now - c.start > timeout_) {
+                if (c.in_flight && now - c.start > timeout_) {
                     countFailure(c, true, false);
                     abandon(c);
                     connect(c);
@@ -500,11 +502,11 @@ private:
     ScenarioResult result_;
 };
 
-} // namespace
+}  // namespace
 
 ScenarioResult runHttpLoad(const HttpEndpoint& endpoint, const Scenario& scenario, const LoadParams& params) {
     LoadRun run(endpoint, scenario, params);
     return run.run();
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -21,7 +21,7 @@ std::string fmt(const char* f, double v) {
 
 std::string statusText(const ScenarioResult& r) {
     std::string s;
-    for (const auto& [code, n] : r.statusCounts) {
+    for (const auto& [code, n] : r.status_counts) {
         if (!s.empty()) s += ' ';
         s += std::to_string(code);
         s += '=';
@@ -41,7 +41,7 @@ double perRequest(std::uint64_t total, std::uint64_t requests) {
     return requests == 0 ? 0.0 : static_cast<double>(total) / static_cast<double>(requests);
 }
 
-} // namespace
+}  // namespace
 
 nlohmann::json poolSummary(const nlohmann::json& metrics) {
     nlohmann::json out = nlohmann::json::object();
@@ -54,19 +54,19 @@ nlohmann::json poolSummary(const nlohmann::json& metrics) {
 
 nlohmann::json resultJson(const ScenarioResult& r) {
     nlohmann::json status = nlohmann::json::object();
-    for (const auto& [code, n] : r.statusCounts) status[std::to_string(code)] = n;
+    for (const auto& [code, n] : r.status_counts) status[std::to_string(code)] = n;
     nlohmann::json j = {
         {"scenario", r.scenario},
         {"method", r.method},
         {"path", r.target},
         {"concurrency", r.concurrency},
-        {"durationMs", round3(r.durationSec * 1000.0)},
+        {"durationMs", round3(r.duration_sec * 1000.0)},
         {"requests", r.requests},
         {"rps", round3(r.rps())},
         {"errors", r.errors},
         {"timeouts", r.timeouts},
-        {"connectionErrors", r.connectionErrors},
-        {"httpErrors", r.httpErrors},
+        {"connectionErrors", r.connection_errors},
+        {"httpErrors", r.http_errors},
         {"statusCounts", status},
         {"latencyMs",
          {{"p50", round3(ms(r.latency.percentileNs(50)))},
@@ -80,21 +80,21 @@ nlohmann::json resultJson(const ScenarioResult& r) {
     if (r.ipc) {
         const auto& x = *r.ipc;
         j["ipc"] = {
-            {"ringNsPerRequestIn", round3(x.ringNsInPerRequest)},
-            {"ringNsPerRequestOut", round3(x.ringNsOutPerRequest)},
-            {"appNsPerRequest", round3(x.appNsPerRequest)},
-            {"messagesToWorker", x.messagesToWorker},
-            {"messagesToSupervisor", x.messagesToSupervisor},
-            {"bytesToWorker", x.bytesToWorker},
-            {"bytesToSupervisor", x.bytesToSupervisor},
+            {"ringNsPerRequestIn", round3(x.ring_ns_in_per_request)},
+            {"ringNsPerRequestOut", round3(x.ring_ns_out_per_request)},
+            {"appNsPerRequest", round3(x.app_ns_per_request)},
+            {"messagesToWorker", x.messages_to_worker},
+            {"messagesToSupervisor", x.messages_to_supervisor},
+            {"bytesToWorker", x.bytes_to_worker},
+            {"bytesToSupervisor", x.bytes_to_supervisor},
             {"wakeups", x.wakeups},
-            {"spinHits", x.spinHits},
+            {"spinHits", x.spin_hits},
             {"sleeps", x.sleeps},
-            {"fullStalls", x.fullStalls},
+            {"fullStalls", x.full_stalls},
             {"wakeupsPerRequest", round3(perRequest(x.wakeups, r.requests))},
-            {"spinHitsPerRequest", round3(perRequest(x.spinHits, r.requests))},
-            {"bytesToWorkerPerRequest", round3(perRequest(x.bytesToWorker, r.requests))},
-            {"bytesToSupervisorPerRequest", round3(perRequest(x.bytesToSupervisor, r.requests))},
+            {"spinHitsPerRequest", round3(perRequest(x.spin_hits, r.requests))},
+            {"bytesToWorkerPerRequest", round3(perRequest(x.bytes_to_worker, r.requests))},
+            {"bytesToSupervisorPerRequest", round3(perRequest(x.bytes_to_supervisor, r.requests))},
         };
     }
     return j;
@@ -104,27 +104,31 @@ nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult
                            const std::optional<nlohmann::json>& pool, const std::vector<Violation>& violations) {
     nlohmann::json config = {
         {"mode", modeName(c.mode)},
-        {"durationMs", c.durationMs},
-        {"warmupMs", c.warmupMs},
+        {"durationMs", c.duration_ms},
+        {"warmupMs", c.warmup_ms},
         {"concurrency", c.concurrency},
-        {"poolSize", c.poolSize},
-        {"clientTimeoutMs", c.clientTimeoutMs},
+        {"poolSize", c.pool_size},
+        {"clientTimeoutMs", c.client_timeout_ms},
         {"port", c.port == 0 ? nlohmann::json("random") : nlohmann::json(c.port)},
         {"scenarios", c.scenarios},
-        {"gateFile", c.gateFile.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gateFile)},
+        {"gateFile", c.gate_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gate_file)},
     };
     if (c.target) config["target"] = c.target->text;
     nlohmann::json res = nlohmann::json::array();
     for (const auto& r : results) res.push_back(resultJson(r));
     nlohmann::json viol = nlohmann::json::array();
     for (const auto& v : violations)
-        viol.push_back({{"scenario", v.scenario}, {"metric", v.metric}, {"actual", round3(v.actual)},
-                        {"expected", v.expected}, {"message", v.text()}});
+        viol.push_back({{"scenario", v.scenario},
+                        {"metric", v.metric},
+                        {"actual", round3(v.actual)},
+                        {"expected", v.expected},
+                        {"message", v.text()}});
     return {
         {"config", config},
         {"results", res},
         {"pool", pool ? *pool : nlohmann::json(nullptr)},
-        {"gate", {{"file", c.gateFile.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gateFile)}, {"violations", viol}}},
+        {"gate",
+         {{"file", c.gate_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gate_file)}, {"violations", viol}}},
         {"passed", violations.empty()},
     };
 }
@@ -132,7 +136,7 @@ nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult
 std::string formatScenario(const ScenarioResult& r) {
     std::ostringstream o;
     o << "\n== " << r.scenario << "  " << r.method << " " << r.target << "  concurrency=" << r.concurrency
-      << "  measured=" << fmt("%.0f", r.durationSec * 1000.0) << " ms\n";
+      << "  measured=" << fmt("%.0f", r.duration_sec * 1000.0) << " ms\n";
     auto row = [&](const char* k, const std::string& v) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "  %-10s ", k);
@@ -141,7 +145,7 @@ std::string formatScenario(const ScenarioResult& r) {
     row("requests", std::to_string(r.requests));
     row("rps", fmt("%.1f", r.rps()));
     row("errors", std::to_string(r.errors) + " (timeouts " + std::to_string(r.timeouts) + ", connection " +
-                      std::to_string(r.connectionErrors) + ", status>=400 " + std::to_string(r.httpErrors) + ")");
+                      std::to_string(r.connection_errors) + ", status>=400 " + std::to_string(r.http_errors) + ")");
     row("p50", fmt("%.3f ms", ms(r.latency.percentileNs(50))));
     row("p95", fmt("%.3f ms", ms(r.latency.percentileNs(95))));
     row("p99", fmt("%.3f ms", ms(r.latency.percentileNs(99))));
@@ -150,16 +154,16 @@ std::string formatScenario(const ScenarioResult& r) {
     row("status", statusText(r));
     if (r.ipc) {
         const auto& x = *r.ipc;
-        row("ring in", fmt("%.0f ns/req", x.ringNsInPerRequest));
-        row("ring out", fmt("%.0f ns/req", x.ringNsOutPerRequest));
-        row("app", fmt("%.0f ns/req", x.appNsPerRequest));
+        row("ring in", fmt("%.0f ns/req", x.ring_ns_in_per_request));
+        row("ring out", fmt("%.0f ns/req", x.ring_ns_out_per_request));
+        row("app", fmt("%.0f ns/req", x.app_ns_per_request));
         row("wakeups", fmt("%.3f/req", perRequest(x.wakeups, r.requests)) + "  spins " +
-                           fmt("%.3f/req", perRequest(x.spinHits, r.requests)) + "  sleeps " +
-                           std::to_string(x.sleeps) + "  full stalls " + std::to_string(x.fullStalls));
-        row("bytes", "to worker " + bytesText(static_cast<double>(x.bytesToWorker)) + " (" +
-                         fmt("%.0f B/req", perRequest(x.bytesToWorker, r.requests)) + "), to supervisor " +
-                         bytesText(static_cast<double>(x.bytesToSupervisor)) + " (" +
-                         fmt("%.0f B/req", perRequest(x.bytesToSupervisor, r.requests)) + ")");
+                           fmt("%.3f/req", perRequest(x.spin_hits, r.requests)) + "  sleeps " +
+                           std::to_string(x.sleeps) + "  full stalls " + std::to_string(x.full_stalls));
+        row("bytes", "to worker " + bytesText(static_cast<double>(x.bytes_to_worker)) + " (" +
+                         fmt("%.0f B/req", perRequest(x.bytes_to_worker, r.requests)) + "), to supervisor " +
+                         bytesText(static_cast<double>(x.bytes_to_supervisor)) + " (" +
+                         fmt("%.0f B/req", perRequest(x.bytes_to_supervisor, r.requests)) + ")");
     }
     return o.str();
 }
@@ -192,7 +196,8 @@ std::string formatPool(const nlohmann::json& pool) {
     if (pool.contains("activeWorkers")) line("active workers", fmt("%.0f", num("activeWorkers")));
     const double hits = num("hits"), misses = num("misses");
     if (!std::isnan(hits) && !std::isnan(misses) && hits + misses > 0)
-        line("hit rate", fmt("%.1f%%", 100.0 * hits / (hits + misses)) + fmt(" (%.0f hits", hits) + fmt(", %.0f misses)", misses));
+        line("hit rate",
+             fmt("%.1f%%", 100.0 * hits / (hits + misses)) + fmt(" (%.0f hits", hits) + fmt(", %.0f misses)", misses));
     else if (pool.contains("hitRate"))
         line("hit rate", fmt("%.1f", num("hitRate")));
     if (pool.contains("totalWorkersCreated")) line("worker creations", fmt("%.0f", num("totalWorkersCreated")));
@@ -210,4 +215,4 @@ std::string formatViolations(const std::vector<Violation>& violations) {
     return s;
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -8,8 +8,8 @@
 #include "buntime/harness/report.h"
 
 #if BUNTIME_PERF_WITH_RUNTIME
-#include "buntime/harness/direct_load.h"
 #include <buntime/supervisor/runtime.h>
+#include "buntime/harness/direct_load.h"
 #endif
 
 #include <httplib.h>
@@ -35,8 +35,8 @@ std::optional<nlohmann::json> fetchTargetMetrics(const TargetUrl& target) {
     return doc;
 }
 
-int writeFixturesOnly(const std::string& dir, const std::string& appsDir, std::ostream& err) {
-    const std::string e = generateFixtures(dir, appsDir);
+int writeFixturesOnly(const std::string& dir, const std::string& apps_dir, std::ostream& err) {
+    const std::string e = generateFixtures(dir, apps_dir);
     if (!e.empty()) {
         err << "buntime-perf: " << e << "\n";
         return 1;
@@ -49,41 +49,46 @@ namespace {
 LoadParams paramsFor(const PerfConfig& c, const Scenario& s) {
     LoadParams p;
     p.concurrency = effectiveConcurrency(s, c.concurrency);
-    p.warmupMs = c.warmupMs;
-    p.durationMs = c.durationMs;
-    p.timeoutMs = c.clientTimeoutMs;
+    p.warmup_ms = c.warmup_ms;
+    p.duration_ms = c.duration_ms;
+    p.timeout_ms = c.client_timeout_ms;
     return p;
 }
 
 #if BUNTIME_PERF_WITH_RUNTIME
 IpcBreakdown ipcDelta(const supervisor::IpcCounters& a, const supervisor::IpcCounters& b) {
     IpcBreakdown d;
-    d.messagesToWorker = b.messages_to_worker - a.messages_to_worker;
-    d.messagesToSupervisor = b.messages_to_supervisor - a.messages_to_supervisor;
-    d.bytesToWorker = b.bytes_to_worker - a.bytes_to_worker;
-    d.bytesToSupervisor = b.bytes_to_supervisor - a.bytes_to_supervisor;
+    d.messages_to_worker = b.messages_to_worker - a.messages_to_worker;
+    d.messages_to_supervisor = b.messages_to_supervisor - a.messages_to_supervisor;
+    d.bytes_to_worker = b.bytes_to_worker - a.bytes_to_worker;
+    d.bytes_to_supervisor = b.bytes_to_supervisor - a.bytes_to_supervisor;
     d.wakeups = b.wakeups - a.wakeups;
-    d.spinHits = b.spin_hits - a.spin_hits;
+    d.spin_hits = b.spin_hits - a.spin_hits;
     d.sleeps = b.sleeps - a.sleeps;
-    d.fullStalls = b.full_stalls - a.full_stalls;
+    d.full_stalls = b.full_stalls - a.full_stalls;
     // The per-request figures are running means; the window's mean is recovered by weighting
     // each snapshot with its message count (messages_to_worker ~ requests).
     auto window = [](double meanA, std::uint64_t nA, double meanB, std::uint64_t nB) {
         if (nB <= nA) return meanB;
-        const double v = (meanB * static_cast<double>(nB) - meanA * static_cast<double>(nA)) / static_cast<double>(nB - nA);
+        const double v =
+            (meanB * static_cast<double>(nB) - meanA * static_cast<double>(nA)) / static_cast<double>(nB - nA);
         return v < 0 ? 0.0 : v;
     };
-    d.ringNsInPerRequest = window(a.ring_ns_per_request_in, a.messages_to_worker, b.ring_ns_per_request_in, b.messages_to_worker);
-    d.ringNsOutPerRequest = window(a.ring_ns_per_request_out, a.messages_to_supervisor, b.ring_ns_per_request_out, b.messages_to_supervisor);
-    d.appNsPerRequest = window(a.app_ns_per_request, a.messages_to_worker, b.app_ns_per_request, b.messages_to_worker);
+    d.ring_ns_in_per_request =
+        window(a.ring_ns_per_request_in, a.messages_to_worker, b.ring_ns_per_request_in, b.messages_to_worker);
+    d.ring_ns_out_per_request = window(a.ring_ns_per_request_out, a.messages_to_supervisor, b.ring_ns_per_request_out,
+                                       b.messages_to_supervisor);
+    d.app_ns_per_request =
+        window(a.app_ns_per_request, a.messages_to_worker, b.app_ns_per_request, b.messages_to_worker);
     return d;
 }
 #endif
 
 // Gates, tables and JSON; returns the exit code. Runs before the runtime stops, so the
 // numbers are out even if shutdown goes wrong.
-int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results, const std::optional<nlohmann::json>& pool,
-               const std::optional<GateParse>& gates, std::ostream& out, std::ostream& err) {
+int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
+               const std::optional<nlohmann::json>& pool, const std::optional<GateParse>& gates, std::ostream& out,
+               std::ostream& err) {
     std::ostream& human = c.json ? err : out;
     const auto violations = evaluateGates(gates ? &gates->gates : nullptr, results);
     for (const auto& r : results) human << formatScenario(r);
@@ -93,11 +98,11 @@ int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results, 
 
     const nlohmann::json report = buildReport(c, results, pool, violations);
     if (c.json) out << report.dump(2) << "\n";
-    if (!c.outputFile.empty()) {
-        std::ofstream f(c.outputFile, std::ios::trunc);
+    if (!c.output_file.empty()) {
+        std::ofstream f(c.output_file, std::ios::trunc);
         f << report.dump(2) << "\n";
         if (!f) {
-            err << "buntime-perf: cannot write " << c.outputFile << "\n";
+            err << "buntime-perf: cannot write " << c.output_file << "\n";
             return 1;
         }
     }
@@ -106,13 +111,13 @@ int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results, 
     return exitCodeFor(violations);
 }
 
-} // namespace
+}  // namespace
 
 int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
     std::ostream& human = c.json ? err : out;
     std::optional<GateParse> gates;
-    if (!c.gateFile.empty()) {
-        gates = loadGateFile(c.gateFile);
+    if (!c.gate_file.empty()) {
+        gates = loadGateFile(c.gate_file);
         for (const auto& w : gates->warnings) err << "buntime-perf: warning: " << w << "\n";
         if (!gates->error.empty()) {
             err << "buntime-perf: " << gates->error << "\n";
@@ -124,11 +129,11 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
     std::optional<nlohmann::json> pool;
     auto progress = [&](const Scenario& s, const LoadParams& p) {
         err << "buntime-perf: " << s.name << " (" << s.method << " " << s.target << ", concurrency " << p.concurrency
-            << ", warm-up " << p.warmupMs << " ms, measured " << p.durationMs << " ms)\n";
+            << ", warm-up " << p.warmup_ms << " ms, measured " << p.duration_ms << " ms)\n";
     };
 
     if (c.mode == Mode::Target) {
-        human << operatorInstructions(c.appsDir) << "\n";
+        human << operatorInstructions(c.apps_dir) << "\n";
         HttpEndpoint ep{c.target->host, c.target->port};
         for (const auto& name : c.scenarios) {
             const Scenario& s = *findScenario(name);
@@ -141,20 +146,20 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
 #if BUNTIME_PERF_WITH_RUNTIME
         const std::string fixtures = (fs::current_path() / ".perf-fixtures").string();
         removeFixtures(fixtures);
-        if (const std::string e = generateFixtures(fixtures, c.appsDir); !e.empty()) {
+        if (const std::string e = generateFixtures(fixtures, c.apps_dir); !e.empty()) {
             err << "buntime-perf: " << e << "\n";
             removeFixtures(fixtures);
             return 1;
         }
         int rc = 0;
         {
-            supervisor::RuntimeOptions opts;
+            auto opts = supervisor::embeddedConfig();
             opts.worker_dirs = {fixtures};
-            opts.pool_size = c.poolSize;
+            opts.pool_size = c.pool_size;
             opts.port = c.mode == Mode::Http ? c.port : 0;
             supervisor::Runtime runtime(opts);
-            if (const std::string e = runtime.start(); !e.empty()) {
-                err << "buntime-perf: runtime failed to start: " << e << "\n";
+            if (auto started = runtime.start(); !started) {
+                err << "buntime-perf: runtime failed to start: " << started.error() << "\n";
                 rc = 1;
             } else {
                 HttpEndpoint ep{"127.0.0.1", runtime.port()};
@@ -174,8 +179,10 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
                 runtime.stop();
             }
         }
-        if (c.keepFixtures) err << "buntime-perf: fixtures kept in " << fixtures << "\n";
-        else removeFixtures(fixtures);
+        if (c.keep_fixtures)
+            err << "buntime-perf: fixtures kept in " << fixtures << "\n";
+        else
+            removeFixtures(fixtures);
         return rc;
 #else
         err << "buntime-perf: PERF_MODE=" << modeName(c.mode)
@@ -187,4 +194,4 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
     return emitReport(c, results, pool, gates, out, err);
 }
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

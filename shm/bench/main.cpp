@@ -38,8 +38,8 @@ constexpr auto kTimeout = 30s;
 }
 
 struct Options {
-    std::size_t iterations = 20000;    // round trips for payloads up to 1 KiB (scaled down above)
-    std::size_t messages = 1000000;    // one-way messages for payloads up to 1 KiB (scaled down above)
+    std::size_t iterations = 20000;  // round trips for payloads up to 1 KiB (scaled down above)
+    std::size_t messages = 1000000;  // one-way messages for payloads up to 1 KiB (scaled down above)
     std::vector<std::size_t> sizes = {64, 1024, 64 * 1024, 1024 * 1024};
     std::size_t ring_bytes = 256 * 1024;
     std::chrono::nanoseconds spin = 30us;
@@ -151,7 +151,8 @@ Result shmRun(const Options& o, std::size_t size) {
             if (shm::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm send");
             if (shm::receiveMessage(sup, m, kTimeout) != shm::Error::Ok || m.body.size() != size) die("shm receive");
             const auto t1 = Clock::now();
-            if (i >= warmup) ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+            if (i >= warmup)
+                ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
         shm::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
         if (waitChild(pid) != 0) die("shm echo child failed");
@@ -282,7 +283,8 @@ Result udsRun(const Options& o, std::size_t size) {
             if (!writeAll(sv[0], &len, sizeof len, payload.data(), size)) die("uds write");
             if (!in.next(m) || m.size() != size) die("uds read");
             const auto t1 = Clock::now();
-            if (i >= warmup) ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
+            if (i >= warmup)
+                ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
         ::shutdown(sv[0], SHUT_WR);
         if (waitChild(pid) != 0) die("uds echo child failed");
@@ -320,8 +322,10 @@ std::vector<std::size_t> parseSizes(std::string_view s) {
         std::string item(s.substr(0, comma));
         char* end = nullptr;
         std::size_t v = std::strtoull(item.c_str(), &end, 10);
-        if (end != nullptr && (*end == 'k' || *end == 'K')) v *= 1024, ++end;
-        else if (end != nullptr && (*end == 'm' || *end == 'M')) v *= 1024 * 1024, ++end;
+        if (end != nullptr && (*end == 'k' || *end == 'K'))
+            v *= 1024, ++end;
+        else if (end != nullptr && (*end == 'm' || *end == 'M'))
+            v *= 1024 * 1024, ++end;
         if (item.empty() || end == nullptr || *end != '\0') die("bad --sizes (e.g. 64,1k,64k,1m)");
         out.push_back(v);
         if (comma == std::string_view::npos) break;
@@ -336,7 +340,7 @@ std::string human(std::size_t n) {
     return std::to_string(n) + " B";
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     Options o;
@@ -346,17 +350,23 @@ int main(int argc, char** argv) {
             if (i + 1 >= argc) die("missing option value");
             return argv[++i];
         };
-        if (a == "--iterations") o.iterations = std::strtoull(std::string(value()).c_str(), nullptr, 10);
-        else if (a == "--messages") o.messages = std::strtoull(std::string(value()).c_str(), nullptr, 10);
-        else if (a == "--sizes") o.sizes = parseSizes(value());
-        else if (a == "--ring-bytes") o.ring_bytes = std::strtoull(std::string(value()).c_str(), nullptr, 10);
-        else if (a == "--spin-us") o.spin = std::chrono::microseconds(std::strtoll(std::string(value()).c_str(), nullptr, 10));
+        if (a == "--iterations")
+            o.iterations = std::strtoull(std::string(value()).c_str(), nullptr, 10);
+        else if (a == "--messages")
+            o.messages = std::strtoull(std::string(value()).c_str(), nullptr, 10);
+        else if (a == "--sizes")
+            o.sizes = parseSizes(value());
+        else if (a == "--ring-bytes")
+            o.ring_bytes = std::strtoull(std::string(value()).c_str(), nullptr, 10);
+        else if (a == "--spin-us")
+            o.spin = std::chrono::microseconds(std::strtoll(std::string(value()).c_str(), nullptr, 10));
         else if (a == "--pin") {
             const std::string v(value());
             if (std::sscanf(v.c_str(), "%d,%d", &o.parent_cpu, &o.child_cpu) != 2) die("bad --pin (e.g. 0,1)");
         } else {
-            std::printf("usage: buntime-ipc-bench [--iterations N] [--messages N] [--sizes 64,1k,64k,1m]\n"
-                        "                         [--ring-bytes N] [--spin-us N] [--pin PARENT_CPU,CHILD_CPU]\n");
+            std::printf(
+                "usage: buntime-ipc-bench [--iterations N] [--messages N] [--sizes 64,1k,64k,1m]\n"
+                "                         [--ring-bytes N] [--spin-us N] [--pin PARENT_CPU,CHILD_CPU]\n");
             return a == "--help" ? 0 : 2;
         }
     }
@@ -374,8 +384,8 @@ int main(int argc, char** argv) {
         const Result s = shmRun(o, size);
         const Result u = udsRun(o, size);
         std::printf("%-8s | %10.2f %10.2f | %10.2f %10.2f | %9.3f | %12.0f %12.0f | %9.2f\n", human(size).c_str(),
-                    s.rtt.p50_us, s.rtt.p99_us, u.rtt.p50_us, u.rtt.p99_us, s.rtt.p50_us / u.rtt.p50_us,
-                    s.msgs_per_s, u.msgs_per_s, s.msgs_per_s / u.msgs_per_s);
+                    s.rtt.p50_us, s.rtt.p99_us, u.rtt.p50_us, u.rtt.p99_us, s.rtt.p50_us / u.rtt.p50_us, s.msgs_per_s,
+                    u.msgs_per_s, s.msgs_per_s / u.msgs_per_s);
         std::fflush(stdout);
         shm_results.emplace_back(size, s);
         if (size == 1024) {
@@ -389,8 +399,9 @@ int main(int argc, char** argv) {
             bars.emplace_back(line);
         }
     }
-    std::printf("\nshm doorbells (both rings): wakeups = bells rung to a sleeping consumer, spin hits = data found "
-                "while spinning\n");
+    std::printf(
+        "\nshm doorbells (both rings): wakeups = bells rung to a sleeping consumer, spin hits = data found "
+        "while spinning\n");
     std::printf("%-8s | %-8s | %10s %10s %10s %12s\n", "payload", "run", "wakeups", "spin hits", "sleeps",
                 "full stalls");
     for (const auto& [size, s] : shm_results) {

@@ -118,7 +118,7 @@ Wait sleepOn(int bell, int pidfd, std::uint64_t deadline_ns) noexcept {
     return Wait::Ready;  // ppoll timed out; the caller re-checks the deadline
 }
 
-} // namespace
+}  // namespace
 
 struct Channel::State {
     Side side = Side::Supervisor;
@@ -133,7 +133,7 @@ struct Channel::State {
 
     RingControl* out = nullptr;  // we produce
     std::byte* out_data = nullptr;
-    RingControl* in = nullptr;   // we consume
+    RingControl* in = nullptr;  // we consume
     std::byte* in_data = nullptr;
     std::uint64_t cap = 0;
     std::uint64_t mask = 0;
@@ -213,8 +213,7 @@ struct Channel::State {
 
     Error trySend(const Outgoing& f, bool count_stall) noexcept {
         const std::uint64_t max = maxPayload();
-        if (f.head.size() > max || f.body.size() > max || f.head.size() + f.body.size() > max)
-            return Error::TooLarge;
+        if (f.head.size() > max || f.body.size() > max || f.head.size() + f.body.size() > max) return Error::TooLarge;
         const std::uint64_t payload = f.head.size() + f.body.size();
         const std::uint64_t total = alignUp(kHeaderBytes + payload, kFrameAlign);
         if (!fits(total)) {
@@ -226,8 +225,8 @@ struct Channel::State {
         const std::uint64_t tail = cap - off;
         if (total > tail) {
             if (tail >= kHeaderBytes) {
-                const FrameHeader pad{kFrameMagic, kPadKind, 0, generation, 0, 0,
-                                      std::uint32_t(tail - kHeaderBytes), 0};
+                const FrameHeader pad{
+                    kFrameMagic, kPadKind, 0, generation, 0, 0, std::uint32_t(tail - kHeaderBytes), 0};
                 std::memcpy(out_data + off, &pad, sizeof pad);
             }
             pos += tail;
@@ -350,7 +349,8 @@ Expected<Channel> Channel::create(const ChannelConfig& config) {
     hdr->to_supervisor.data_offset = header_bytes + cap;
     st->hdr = hdr;
 
-    for (UniqueFd* fd : {&st->to_worker_data, &st->to_worker_space, &st->to_supervisor_data, &st->to_supervisor_space}) {
+    for (UniqueFd* fd :
+         {&st->to_worker_data, &st->to_worker_space, &st->to_supervisor_data, &st->to_supervisor_space}) {
         fd->reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
         if (!fd->valid()) return Error::System;
     }
@@ -360,7 +360,7 @@ Expected<Channel> Channel::create(const ChannelConfig& config) {
 }
 
 Expected<Channel> Channel::open(const ChannelFds& fds, std::chrono::nanoseconds spin) {
-    struct stat sb{};
+    struct stat sb {};
     if (fds.segment < 0 || ::fstat(fds.segment, &sb) != 0) return Error::System;
     const auto size = std::uint64_t(sb.st_size);
     if (size < sizeof(SegmentHeader)) return Error::BadLayout;
@@ -381,8 +381,8 @@ Expected<Channel> Channel::open(const ChannelFds& fds, std::chrono::nanoseconds 
     for (const RingControl* r : {&hdr->to_worker, &hdr->to_supervisor}) {
         const std::uint64_t cap = r->capacity;
         if (cap < kMinRing || cap > kMaxRing || !std::has_single_bit(cap)) return Error::BadLayout;
-        if (r->data_offset < sizeof(SegmentHeader) || r->data_offset % kFrameAlign != 0 ||
-            r->data_offset > size || size - r->data_offset < cap)
+        if (r->data_offset < sizeof(SegmentHeader) || r->data_offset % kFrameAlign != 0 || r->data_offset > size ||
+            size - r->data_offset < cap)
             return Error::BadLayout;
     }
     if (hdr->to_worker.capacity != hdr->to_supervisor.capacity) return Error::BadLayout;
@@ -556,8 +556,7 @@ int Channel::outboundSpaceBell() const noexcept { return state_->out_space_bell;
 
 void Channel::drainBell(int fd) noexcept {
     std::uint64_t v;
-    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
-    }
+    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {}
 }
 
 SegmentHeader& Channel::header() noexcept { return *state_->hdr; }
@@ -569,13 +568,15 @@ std::size_t Channel::inboundUsed() const noexcept {
 }
 
 std::size_t Channel::outboundUsed() const noexcept {
-    return state_->out->write_pos.load(std::memory_order_acquire) - state_->out->read_pos.load(std::memory_order_acquire);
+    return state_->out->write_pos.load(std::memory_order_acquire) -
+           state_->out->read_pos.load(std::memory_order_acquire);
 }
 
 std::size_t Channel::ringCapacity() const noexcept { return state_->cap; }
 
 void Channel::heartbeat() noexcept {
-    auto& slot = state_->side == Side::Supervisor ? state_->hdr->supervisor_heartbeat_ns : state_->hdr->worker_heartbeat_ns;
+    auto& slot =
+        state_->side == Side::Supervisor ? state_->hdr->supervisor_heartbeat_ns : state_->hdr->worker_heartbeat_ns;
     slot.store(monotonicNs(), std::memory_order_relaxed);
 }
 
@@ -583,4 +584,4 @@ std::span<const std::byte> asBytes(std::string_view s) noexcept {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

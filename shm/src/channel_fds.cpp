@@ -34,4 +34,4 @@ Expected<ChannelFds> ChannelFds::parse(std::string_view text) {
     return ChannelFds{values[0], values[1], values[2], values[3], values[4]};
 }
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

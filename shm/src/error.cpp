@@ -20,4 +20,4 @@ std::string_view toString(Error e) noexcept {
     return "Unknown";
 }
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

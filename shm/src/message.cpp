@@ -21,7 +21,7 @@ std::chrono::nanoseconds remaining(Clock::time_point deadline) {
     return left.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(left) : std::chrono::nanoseconds(0);
 }
 
-} // namespace
+}  // namespace
 
 Error sendMessage(Channel& channel, std::uint16_t kind, std::uint16_t flags, std::uint64_t request_id,
                   std::span<const std::byte> head, std::span<const std::byte> body, std::chrono::nanoseconds timeout) {
@@ -76,4 +76,4 @@ Error receiveMessage(Channel& channel, Message& out, std::chrono::nanoseconds ti
     return Error::Ok;
 }
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

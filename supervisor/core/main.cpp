@@ -3,11 +3,11 @@
 #include <cstdio>
 #include <exception>
 
+#include "build_info.h"
 #include "buntime/proc/process_title.h"
 #include "buntime/supervisor/config.h"
 #include "buntime/supervisor/log.h"
 #include "buntime/supervisor/supervisor.h"
-#include "config.h"
 
 // Exit codes: 0 clean stop, 1 could not start (port in use, state dir locked ...), 2 usage.
 int main(int argc, char** argv) {

@@ -29,22 +29,23 @@ inline const std::string metricsBody =
     R"("totalWorkersRetired":0,"uptimeMs":1000,"poolSize":100,"pid":123,"version":"0.1.0",)"
     R"("listen":"0.0.0.0:8000","supervisorRssBytes":12345678})";
 
-inline const std::string ringSide =
-    R"({"capacity":262144,"used":0,"highWater":2048,"messages":100,"bytes":10000,)"
-    R"("wakeups":3,"spinHits":97,"sleeps":3,"fullStalls":0})";
+inline const std::string ringSide = R"({"capacity":262144,"used":0,"highWater":2048,"messages":100,"bytes":10000,)"
+                                    R"("wakeups":3,"spinHits":97,"sleeps":3,"fullStalls":0})";
 
 // Three workers: an active one, an older idle version of the same app, an offline one.
 inline const std::string workersBody =
     R"({"workers":[)"
     R"({"key":"hello@1.0.0","name":"hello","version":"1.0.0","pid":456,"status":"active",)"
     R"("requestCount":100,"errorCount":0,"avgResponseTimeMs":0.3,"ageMs":5000,"idleMs":10,)"
-    R"("rssBytes":3456789,"inFlight":0,"ring":{"toWorker":)" + ringSide +
-    R"(,"toSupervisor":)" + ringSide + R"(}},)"
+    R"("rssBytes":3456789,"inFlight":0,"ring":{"toWorker":)" +
+    ringSide + R"(,"toSupervisor":)" + ringSide +
+    R"(}},)"
     R"({"key":"hello@0.9.0","name":"hello","version":"0.9.0","pid":457,"status":"idle",)"
     R"("requestCount":7,"errorCount":2,"avgResponseTimeMs":12.5,"ageMs":7200000,)"
     R"("idleMs":90000,"rssBytes":9000000,"inFlight":1,"ring":{"toWorker":)"
     R"({"capacity":262144,"used":131072,"highWater":196608,"messages":7,"bytes":700,)"
-    R"("wakeups":1,"spinHits":6,"sleeps":1,"fullStalls":0},"toSupervisor":)" + ringSide +
+    R"("wakeups":1,"spinHits":6,"sleeps":1,"fullStalls":0},"toSupervisor":)" +
+    ringSide +
     R"(}},)"
     R"({"key":"api@2.0.0","name":"api","version":"2.0.0","pid":0,"status":"offline",)"
     R"("requestCount":3000,"errorCount":1,"avgResponseTimeMs":1.5,"ageMs":0,"idleMs":0,)"
@@ -92,8 +93,8 @@ public:
     std::atomic<bool> ready{true};
     std::atomic<int> metricsCalls{0};
     std::atomic<bool> reloaded{false};
-    std::atomic<bool> broken{false};  // GET /_/api/workers answers 500 with a text body
-    std::atomic<bool> notJson{false}; // GET /_/api/workers answers 200 with HTML
+    std::atomic<bool> broken{false};   // GET /_/api/workers answers 500 with a text body
+    std::atomic<bool> notJson{false};  // GET /_/api/workers answers 200 with HTML
 
     void requireToken(std::string token) {
         std::lock_guard lock(mutex_);
@@ -130,8 +131,7 @@ private:
         if (token_.empty() || request.get_header_value("Authorization") == "Bearer " + token_) {
             return true;
         }
-        json(response, 401,
-             R"({"error":"UNAUTHORIZED","message":"missing or wrong admin token"})");
+        json(response, 401, R"({"error":"UNAUTHORIZED","message":"missing or wrong admin token"})");
         return false;
     }
 
@@ -140,14 +140,11 @@ private:
             remember(rq);
             json(rs, 200, healthBody);
         });
-        server_.Get("/_/api/health/ready",
-                    [this](const httplib::Request& rq, httplib::Response& rs) {
-                        remember(rq);
-                        json(rs, ready ? 200 : 503,
-                             ready ? R"({"ready":true})" : R"({"ready":false})");
-                    });
-        server_.Get("/_/api/health/live", [this](const httplib::Request& rq,
-                                                 httplib::Response& rs) {
+        server_.Get("/_/api/health/ready", [this](const httplib::Request& rq, httplib::Response& rs) {
+            remember(rq);
+            json(rs, ready ? 200 : 503, ready ? R"({"ready":true})" : R"({"ready":false})");
+        });
+        server_.Get("/_/api/health/live", [this](const httplib::Request& rq, httplib::Response& rs) {
             remember(rq);
             json(rs, 200, R"({"live":true})");
         });
@@ -171,21 +168,19 @@ private:
             remember(rq);
             json(rs, 200, appsBody);
         });
-        server_.Post(R"(/_/api/workers/([^/]+)/retire)",
-                     [this](const httplib::Request& rq, httplib::Response& rs) {
-                         remember(rq);
-                         if (!authorized(rq, rs)) {
-                             return;
-                         }
-                         const std::string key = httplib::detail::decode_url(rq.matches[1], false);
-                         std::lock_guard lock(mutex_);
-                         if (workers_.erase(key) == 0) {
-                             json(rs, 404, R"({"error":"NOT_FOUND","message":"no worker )" + key +
-                                               R"("})");
-                             return;
-                         }
-                         json(rs, 200, R"({"retired":")" + key + R"("})");
-                     });
+        server_.Post(R"(/_/api/workers/([^/]+)/retire)", [this](const httplib::Request& rq, httplib::Response& rs) {
+            remember(rq);
+            if (!authorized(rq, rs)) {
+                return;
+            }
+            const std::string key = httplib::detail::decode_url(rq.matches[1], false);
+            std::lock_guard lock(mutex_);
+            if (workers_.erase(key) == 0) {
+                json(rs, 404, R"({"error":"NOT_FOUND","message":"no worker )" + key + R"("})");
+                return;
+            }
+            json(rs, 200, R"({"retired":")" + key + R"("})");
+        });
         server_.Post("/_/api/reload", [this](const httplib::Request& rq, httplib::Response& rs) {
             remember(rq);
             if (!authorized(rq, rs)) {
@@ -220,4 +215,4 @@ inline int closedPort() {
     return ntohs(address.sin_port);
 }
 
-} // namespace buntime::ctl::test
+}  // namespace buntime::ctl::test

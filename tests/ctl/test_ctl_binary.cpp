@@ -86,10 +86,8 @@ public:
 
     // Collects the remaining output and the exit status; -1 unless it exited normally.
     int wait() {
-        while (readSome(out_fd_, out_, 100) || readSome(err_fd_, err_, 0)) {
-        }
-        while (readSome(err_fd_, err_, 100)) {
-        }
+        while (readSome(out_fd_, out_, 100) || readSome(err_fd_, err_, 0)) {}
+        while (readSome(err_fd_, err_, 100)) {}
         int status = 0;
         ::waitpid(pid_, &status, 0);
         pid_ = -1;
@@ -102,10 +100,10 @@ public:
 
 private:
     // False at end of file.
-    static bool readSome(int fd, std::string& into, int timeoutMs) {
+    static bool readSome(int fd, std::string& into, int timeout_ms) {
         pollfd poller{fd, POLLIN, 0};
-        if (::poll(&poller, 1, timeoutMs) <= 0) {
-            return timeoutMs == 0 ? false : true;
+        if (::poll(&poller, 1, timeout_ms) <= 0) {
+            return timeout_ms == 0 ? false : true;
         }
         char buffer[4096];
         const ssize_t n = ::read(fd, buffer, sizeof buffer);
@@ -123,7 +121,7 @@ private:
     std::string err_;
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("--version and --help exit 0 on stdout") {
     Child version({"--version"});
@@ -148,8 +146,8 @@ TEST_CASE("an unreachable default address exits 3 naming it") {
     const int port = buntime::ctl::test::closedPort();
     Child child({"status"}, {"PORT=" + std::to_string(port)});
     CHECK(child.wait() == 3);
-    CHECK(child.err() == "buntimectl: cannot reach http://127.0.0.1:" + std::to_string(port) +
-                             " (Connection refused)\n");
+    CHECK(child.err() ==
+          "buntimectl: cannot reach http://127.0.0.1:" + std::to_string(port) + " (Connection refused)\n");
 }
 
 TEST_CASE("--json output and the token from the environment") {
@@ -157,8 +155,7 @@ TEST_CASE("--json output and the token from the environment") {
     fake.requireToken("t0k");
     Child workers({"workers", "--json", "--url", fake.url()});
     CHECK(workers.wait() == 0);
-    CHECK(nlohmann::json::parse(workers.out()) ==
-          nlohmann::json::parse(buntime::ctl::test::workersBody));
+    CHECK(nlohmann::json::parse(workers.out()) == nlohmann::json::parse(buntime::ctl::test::workersBody));
 
     Child denied({"reload", "--url", fake.url()});
     CHECK(denied.wait() == 1);

@@ -25,8 +25,7 @@ struct Outcome {
     std::string err;
 };
 
-Outcome ctl(std::vector<std::string> args, Environment env = {},
-            const std::atomic<bool>* stop = nullptr) {
+Outcome ctl(std::vector<std::string> args, Environment env = {}, const std::atomic<bool>* stop = nullptr) {
     std::ostringstream out;
     std::ostringstream err;
     Outcome outcome;
@@ -53,9 +52,7 @@ std::size_t widestLine(const std::string& text) {
     return widest;
 }
 
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // The line of a table or listing that starts with `prefix` (after indentation).
 std::string lineStarting(const std::string& text, const std::string& prefix) {
@@ -78,7 +75,7 @@ std::vector<std::string> fields(const std::string& line) {
     return all;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("status summarises health, readiness and metrics") {
     FakeSupervisor fake;
@@ -117,18 +114,17 @@ TEST_CASE("workers renders one row per worker with human units") {
     REQUIRE(result.code == exitOk);
     const auto all = lines(result.out);
     REQUIRE(all.size() == 4);
-    CHECK(fields(all[0]) == std::vector<std::string>{"KEY", "PID", "STATUS", "REQS", "ERRS", "AVG",
-                                                     "AGE", "IDLE", "RSS", "INFL", "RING", "HWM"});
+    CHECK(fields(all[0]) == std::vector<std::string>{"KEY", "PID", "STATUS", "REQS", "ERRS", "AVG", "AGE", "IDLE",
+                                                     "RSS", "INFL", "RING", "HWM"});
     CHECK(fields(lineStarting(result.out, "hello@1.0.0")) ==
-          std::vector<std::string>{"hello@1.0.0", "456", "active", "100", "0", "0.30ms", "5s",
-                                   "10ms", "3.3MiB", "0", "0%/0%", "0.8%/0.8%"});
+          std::vector<std::string>{"hello@1.0.0", "456", "active", "100", "0", "0.30ms", "5s", "10ms", "3.3MiB", "0",
+                                   "0%/0%", "0.8%/0.8%"});
     CHECK(fields(lineStarting(result.out, "hello@0.9.0")) ==
-          std::vector<std::string>{"hello@0.9.0", "457", "idle", "7", "2", "12ms", "2h", "1m30s",
-                                   "8.6MiB", "1", "50.0%/0%", "75.0%/0.8%"});
+          std::vector<std::string>{"hello@0.9.0", "457", "idle", "7", "2", "12ms", "2h", "1m30s", "8.6MiB", "1",
+                                   "50.0%/0%", "75.0%/0.8%"});
     // Offline: no pid, no rings.
     CHECK(fields(lineStarting(result.out, "api@2.0.0")) ==
-          std::vector<std::string>{"api@2.0.0", "-", "offline", "3000", "1", "1.5ms", "0s", "0s",
-                                   "0B", "0", "-", "-"});
+          std::vector<std::string>{"api@2.0.0", "-", "offline", "3000", "1", "1.5ms", "0s", "0s", "0B", "0", "-", "-"});
 }
 
 TEST_CASE("workers --sort and --app") {
@@ -179,10 +175,10 @@ TEST_CASE("workers fits the terminal width") {
     Environment narrow;
     narrow.columns = "60";
     const std::string out = ctl({"workers", "--url", url}, narrow).out;
-    CHECK_FALSE(contains(out, "IDLE")); // dropped first
-    CHECK(contains(out, "REQS"));       // kept longest
+    CHECK_FALSE(contains(out, "IDLE"));  // dropped first
+    CHECK(contains(out, "REQS"));        // kept longest
     // The terminal size wins over $COLUMNS; --width wins over both.
-    narrow.terminalColumns = 200;
+    narrow.terminal_columns = 200;
     CHECK(contains(ctl({"workers", "--url", url}, narrow).out, "IDLE"));
     CHECK_FALSE(contains(ctl({"workers", "--url", url, "--width", "60"}, narrow).out, "IDLE"));
     // With nothing known, 100 columns.
@@ -204,12 +200,12 @@ TEST_CASE("apps shows the effective config and manifest errors") {
     FakeSupervisor fake;
     const Outcome result = ctl({"apps", "--url", fake.url(), "--width", "160"});
     REQUIRE(result.code == exitOk);
-    CHECK(fields(lines(result.out).at(0)) ==
-          std::vector<std::string>{"NAME", "VERSION", "KIND", "TTL", "TIMEOUT", "IDLE", "MAXREQ",
-                                   "MAXBODY", "CONC", "THREADS", "FLAGS", "DIR"});
-    CHECK(fields(lineStarting(result.out, "hello")) ==
-          std::vector<std::string>{"hello", "1.0.0", "so", "5m", "30s", "1m", "1000", "10MiB",
-                                   "100", "4", "-", "/x/hello"});
+    CHECK(fields(lines(result.out).at(0)) == std::vector<std::string>{"NAME", "VERSION", "KIND", "TTL", "TIMEOUT",
+                                                                      "IDLE", "MAXREQ", "MAXBODY", "CONC", "THREADS",
+                                                                      "FLAGS", "DIR"});
+    CHECK(fields(lineStarting(result.out, "hello")) == std::vector<std::string>{"hello", "1.0.0", "so", "5m", "30s",
+                                                                                "1m", "1000", "10MiB", "100", "4", "-",
+                                                                                "/x/hello"});
     CHECK(fields(lineStarting(result.out, "bad ")).at(2) == "ERROR");
     CHECK(contains(result.out, "Manifest errors:"));
     CHECK(contains(result.out, "bad@latest"));
@@ -234,14 +230,11 @@ TEST_CASE("metrics lists every field with human units") {
     for (const auto& [key, value] : metrics.items()) {
         CHECK_MESSAGE(!lineStarting(result.out, key + " ").empty(), key);
     }
-    CHECK(fields(lineStarting(result.out, "uptimeMs")) ==
-          std::vector<std::string>{"uptimeMs", "1000", "(1s)"});
+    CHECK(fields(lineStarting(result.out, "uptimeMs")) == std::vector<std::string>{"uptimeMs", "1000", "(1s)"});
     CHECK(fields(lineStarting(result.out, "supervisorRssBytes")) ==
           std::vector<std::string>{"supervisorRssBytes", "12345678", "(11.8MiB)"});
-    CHECK(fields(lineStarting(result.out, "hitRate")) ==
-          std::vector<std::string>{"hitRate", "99", "(99.0%)"});
-    CHECK(fields(lineStarting(result.out, "listen")) ==
-          std::vector<std::string>{"listen", "0.0.0.0:8000"});
+    CHECK(fields(lineStarting(result.out, "hitRate")) == std::vector<std::string>{"hitRate", "99", "(99.0%)"});
+    CHECK(fields(lineStarting(result.out, "listen")) == std::vector<std::string>{"listen", "0.0.0.0:8000"});
 }
 
 TEST_CASE("--json passes the supervisor's JSON through unchanged") {
@@ -263,13 +256,12 @@ TEST_CASE("--json passes the supervisor's JSON through unchanged") {
 
 TEST_CASE("metrics --watch prints a header and one line per refresh") {
     FakeSupervisor fake;
-    const Outcome result =
-        ctl({"metrics", "--watch", "0.1", "--count", "3", "--url", fake.url()});
+    const Outcome result = ctl({"metrics", "--watch", "0.1", "--count", "3", "--url", fake.url()});
     REQUIRE(result.code == exitOk);
     const auto all = lines(result.out);
     REQUIRE(all.size() == 4);
-    CHECK(fields(all[0]) == std::vector<std::string>{"TIME", "RPS", "REQS", "HIT%", "WORKERS",
-                                                     "EPH", "QUEUE", "AVG", "RSS"});
+    CHECK(fields(all[0]) ==
+          std::vector<std::string>{"TIME", "RPS", "REQS", "HIT%", "WORKERS", "EPH", "QUEUE", "AVG", "RSS"});
     for (std::size_t i = 1; i < all.size(); ++i) {
         const auto f = fields(all[i]);
         REQUIRE(f.size() == 9);
@@ -282,8 +274,7 @@ TEST_CASE("metrics --watch prints a header and one line per refresh") {
     }
     CHECK(fake.metricsCalls == 3);
 
-    const Outcome jsonLines =
-        ctl({"metrics", "--watch", "0.1", "--count", "2", "--json", "--url", fake.url()});
+    const Outcome jsonLines = ctl({"metrics", "--watch", "0.1", "--count", "2", "--json", "--url", fake.url()});
     REQUIRE(jsonLines.code == exitOk);
     const auto records = lines(jsonLines.out);
     REQUIRE(records.size() == 2);
@@ -435,8 +426,8 @@ TEST_CASE("a non-JSON error body is shown as its first line") {
     fake.notJson = true;
     const Outcome html = ctl({"workers", "--url", fake.url()});
     CHECK(html.code == exitServerError);
-    CHECK(html.err == "buntimectl: " + fake.url() +
-                          "/_/api/workers did not answer JSON (is this a buntime supervisor?)\n");
+    CHECK(html.err ==
+          "buntimectl: " + fake.url() + "/_/api/workers did not answer JSON (is this a buntime supervisor?)\n");
 }
 
 TEST_CASE("endpoint parsing") {

@@ -80,7 +80,7 @@ Table sampleTable() {
     return table;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a table that fits keeps every column, aligned") {
     const Table table = sampleTable();
@@ -117,7 +117,7 @@ std::variant<Options, UsageError> parse(std::vector<std::string> args, Environme
     return parseArgs(args, env);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("global flags go before or after the command") {
     auto before = parse({"--url", "http://h:1", "--json", "workers", "--sort", "rss"});
@@ -133,7 +133,7 @@ TEST_CASE("global flags go before or after the command") {
     const auto& b = std::get<Options>(after);
     CHECK(b.app == "hello");
     CHECK(b.url == "http://h:2");
-    CHECK(b.timeoutSeconds == doctest::Approx(0.5));
+    CHECK(b.timeout_seconds == doctest::Approx(0.5));
 }
 
 TEST_CASE("the token comes from --token, else RUNTIME_ADMIN_TOKEN") {
@@ -160,8 +160,7 @@ TEST_CASE("usage errors name the problem") {
     CHECK(message({"status", "--sort", "rss"}).find("workers") != std::string::npos);
     CHECK(message({"metrics", "--watch", "0"}).find("--watch") != std::string::npos);
     CHECK(message({"metrics", "--count", "3"}).find("--watch") != std::string::npos);
-    CHECK(message({"status", "--url", "http://a:1", "--socket", "/s"}).find("either") !=
-          std::string::npos);
+    CHECK(message({"status", "--url", "http://a:1", "--socket", "/s"}).find("either") != std::string::npos);
     CHECK(message({"status", "--timeout", "-1"}).find("--timeout") != std::string::npos);
 }
 
@@ -169,12 +168,12 @@ TEST_CASE("help wins over a missing command and every command has help") {
     auto parsed = parse({"--help"});
     REQUIRE(std::holds_alternative<Options>(parsed));
     CHECK(std::get<Options>(parsed).help);
-    for (Command command : {Command::Status, Command::Workers, Command::Apps, Command::Metrics,
-                            Command::Retire, Command::Reload}) {
+    for (Command command :
+         {Command::Status, Command::Workers, Command::Apps, Command::Metrics, Command::Retire, Command::Reload}) {
         const std::string text = helpText(command);
         CHECK(text.find("Usage: buntimectl " + std::string(commandName(command))) == 0);
-        for (const char* flag : {"--url", "--socket", "--token", "--timeout", "--json", "--width",
-                                 "--help", "--version"}) {
+        for (const char* flag :
+             {"--url", "--socket", "--token", "--timeout", "--json", "--width", "--help", "--version"}) {
             CHECK_MESSAGE(text.find(flag) != std::string::npos, commandName(command), " ", flag);
         }
     }
@@ -188,9 +187,9 @@ TEST_CASE("help wins over a missing command and every command has help") {
     CHECK(metrics.find("--watch") != std::string::npos);
     CHECK(metrics.find("--count") != std::string::npos);
     const std::string overview = helpText(Command::None);
-    for (const char* word : {"status", "workers", "apps", "metrics", "retire", "reload",
-                             "Exit codes", "--url", "--socket", "--token", "--timeout", "--json",
-                             "--width", "--version", "--sort", "--app", "--watch", "--count"}) {
+    for (const char* word :
+         {"status", "workers", "apps", "metrics", "retire", "reload", "Exit codes", "--url", "--socket", "--token",
+          "--timeout", "--json", "--width", "--version", "--sort", "--app", "--watch", "--count"}) {
         CHECK_MESSAGE(overview.find(word) != std::string::npos, word);
     }
 }

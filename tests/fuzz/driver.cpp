@@ -91,9 +91,33 @@ struct Rng {
 };
 
 // Values that tend to sit on boundaries of length checks.
-constexpr std::uint64_t kInteresting[] = {0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 127, 128, 255, 256, 4095, 4096,
-                                          4097, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000,
-                                          0xffffffff, 0x100000000ull, 0x7fffffffffffffffull, ~0ull};
+constexpr std::uint64_t kInteresting[] = {0,
+                                          1,
+                                          2,
+                                          7,
+                                          8,
+                                          31,
+                                          32,
+                                          33,
+                                          63,
+                                          64,
+                                          127,
+                                          128,
+                                          255,
+                                          256,
+                                          4095,
+                                          4096,
+                                          4097,
+                                          0x7fff,
+                                          0x8000,
+                                          0xffff,
+                                          0x10000,
+                                          0x7fffffff,
+                                          0x80000000,
+                                          0xffffffff,
+                                          0x100000000ull,
+                                          0x7fffffffffffffffull,
+                                          ~0ull};
 
 void mutateOnce(Bytes& b, const std::vector<Bytes>& seeds, Rng& rng) {
     switch (rng.below(10)) {
@@ -169,7 +193,7 @@ std::uint64_t envOr(const char* name, std::uint64_t fallback) {
     return std::strtoull(v, nullptr, 10);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     std::uint64_t iterations = 1000;

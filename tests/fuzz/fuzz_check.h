@@ -7,10 +7,10 @@
 
 // Fuzz targets must stop at the first broken property so the fuzzer (or the driver)
 // records the input; abort() is what both of them treat as a crash.
-#define FUZZ_CHECK(cond)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
+#define FUZZ_CHECK(cond)                                                                         \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
             std::fprintf(stderr, "FUZZ_CHECK failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                                 \
-        }                                                                                 \
+            std::abort();                                                                        \
+        }                                                                                        \
     } while (0)

@@ -141,7 +141,8 @@ bool exchange(const std::string& path, std::string_view input, std::string& repl
     char buf[4096];
     bool closed = false;
     while (!closed) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) break;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, int(left.count())) <= 0) continue;
@@ -156,7 +157,7 @@ bool exchange(const std::string& path, std::string_view input, std::string& repl
     return closed;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     Fixture& f = fixture();

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <span>
 
-#include "buntime/protocol.h"
+#include "buntime/proto/messages.h"
 #include "fuzz_check.h"
 
 using namespace buntime;
@@ -17,9 +17,9 @@ using namespace buntime;
 namespace {
 
 bool sameHead(const proto::RequestHead& a, const proto::RequestHead& b) {
-    return a.method == b.method && a.target == b.target && a.path == b.path && a.query == b.query &&
-           a.base == b.base && a.request_id == b.request_id && a.headers == b.headers &&
-           a.content_length == b.content_length && a.sent_ns == b.sent_ns;
+    return a.method == b.method && a.target == b.target && a.path == b.path && a.query == b.query && a.base == b.base &&
+           a.request_id == b.request_id && a.headers == b.headers && a.content_length == b.content_length &&
+           a.sent_ns == b.sent_ns;
 }
 
 proto::RequestHead previousRequest() {
@@ -36,7 +36,7 @@ proto::RequestHead previousRequest() {
     return h;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);

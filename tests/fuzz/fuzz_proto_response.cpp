@@ -8,7 +8,7 @@
 #include <cstring>
 #include <span>
 
-#include "buntime/protocol.h"
+#include "buntime/proto/messages.h"
 #include "fuzz_check.h"
 
 using namespace buntime;

@@ -34,7 +34,7 @@ bool printable(std::string_view s) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -63,8 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(printable(t.error));
         break;
     case TargetKind::Reserved:
-    case TargetKind::NotFound:
-        break;
+    case TargetKind::NotFound: break;
     }
     return 0;
 }

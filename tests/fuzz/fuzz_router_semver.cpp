@@ -24,7 +24,7 @@ std::strong_ordering reversed(std::strong_ordering o) {
     return o;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);

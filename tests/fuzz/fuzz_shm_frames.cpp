@@ -33,9 +33,7 @@ std::uint64_t u64At(const std::uint8_t* p) {
     return v;
 }
 
-bool isError(Error e) {
-    return e == Error::BadMagic || e == Error::BadLength || e == Error::BadGeneration;
-}
+bool isError(Error e) { return e == Error::BadMagic || e == Error::BadLength || e == Error::BadGeneration; }
 
 // Reads every byte so a span pointing outside the mapping faults here.
 std::uint64_t touch(std::span<const std::byte> s) {
@@ -58,7 +56,7 @@ void checkFrame(const FrameView& v, const std::byte* ring, std::size_t cap, std:
     (void)sink;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size < kPrefix) return 0;

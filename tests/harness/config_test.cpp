@@ -25,7 +25,7 @@ bool warned(const ConfigResult& r, const std::string& text) {
     return false;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("defaults match the seed") {
     const auto r = parseWith({});
@@ -33,46 +33,58 @@ TEST_CASE("defaults match the seed") {
     CHECK(r.warnings.empty());
     const PerfConfig& c = r.config;
     CHECK(c.mode == Mode::Http);
-    CHECK(c.durationMs == 10000);
-    CHECK(c.warmupMs == 2000);
+    CHECK(c.duration_ms == 10000);
+    CHECK(c.warmup_ms == 2000);
     CHECK(c.concurrency == 50);
-    CHECK(c.poolSize == 100);
-    CHECK(c.clientTimeoutMs == 10000);
+    CHECK(c.pool_size == 100);
+    CHECK(c.client_timeout_ms == 10000);
     CHECK(c.port == 0);
     CHECK(c.scenarios == std::vector<std::string>{"warm-noop", "echo-1kb", "slow-50ms", "ephemeral-noop"});
     CHECK_FALSE(c.json);
-    CHECK_FALSE(c.keepFixtures);
-    CHECK(c.outputFile.empty());
-    CHECK(c.gateFile.empty());
+    CHECK_FALSE(c.keep_fixtures);
+    CHECK(c.output_file.empty());
+    CHECK(c.gate_file.empty());
     CHECK_FALSE(c.target.has_value());
-    CHECK(c.appsDir == defaultAppsDir());
+    CHECK(c.apps_dir == defaultAppsDir());
 }
 
 TEST_CASE("valid values are taken") {
-    const auto r = parseWith({{"PERF_MODE", "direct"}, {"PERF_DURATION_MS", "300"}, {"PERF_WARMUP_MS", "0"},
-                              {"PERF_CONCURRENCY", "5"}, {"PERF_POOL_SIZE", "10"}, {"PERF_CLIENT_TIMEOUT_MS", "250"},
-                              {"PERF_PORT", "18080"}, {"PERF_JSON", "1"}, {"PERF_OUTPUT_FILE", "out.json"},
-                              {"PERF_GATE_FILE", "g.json"}, {"PERF_KEEP_FIXTURES", "1"}, {"PERF_APPS_DIR", "/x/apps"}});
+    const auto r = parseWith({{"PERF_MODE", "direct"},
+                              {"PERF_DURATION_MS", "300"},
+                              {"PERF_WARMUP_MS", "0"},
+                              {"PERF_CONCURRENCY", "5"},
+                              {"PERF_POOL_SIZE", "10"},
+                              {"PERF_CLIENT_TIMEOUT_MS", "250"},
+                              {"PERF_PORT", "18080"},
+                              {"PERF_JSON", "1"},
+                              {"PERF_OUTPUT_FILE", "out.json"},
+                              {"PERF_GATE_FILE", "g.json"},
+                              {"PERF_KEEP_FIXTURES", "1"},
+                              {"PERF_APPS_DIR", "/x/apps"}});
     REQUIRE(r.error.empty());
     CHECK(r.warnings.empty());
     const PerfConfig& c = r.config;
     CHECK(c.mode == Mode::Direct);
-    CHECK(c.durationMs == 300);
-    CHECK(c.warmupMs == 0);
+    CHECK(c.duration_ms == 300);
+    CHECK(c.warmup_ms == 0);
     CHECK(c.concurrency == 5);
-    CHECK(c.poolSize == 10);
-    CHECK(c.clientTimeoutMs == 250);
+    CHECK(c.pool_size == 10);
+    CHECK(c.client_timeout_ms == 250);
     CHECK(c.port == 18080);
     CHECK(c.json);
-    CHECK(c.keepFixtures);
-    CHECK(c.outputFile == "out.json");
-    CHECK(c.gateFile == "g.json");
-    CHECK(c.appsDir == "/x/apps");
+    CHECK(c.keep_fixtures);
+    CHECK(c.output_file == "out.json");
+    CHECK(c.gate_file == "g.json");
+    CHECK(c.apps_dir == "/x/apps");
 }
 
 TEST_CASE("invalid values are warned about (naming var and value) and replaced by the default") {
-    const auto r = parseWith({{"PERF_MODE", "turbo"}, {"PERF_DURATION_MS", "abc"}, {"PERF_WARMUP_MS", "-5"},
-                              {"PERF_CONCURRENCY", "0"}, {"PERF_POOL_SIZE", "1.5"}, {"PERF_CLIENT_TIMEOUT_MS", "10s"},
+    const auto r = parseWith({{"PERF_MODE", "turbo"},
+                              {"PERF_DURATION_MS", "abc"},
+                              {"PERF_WARMUP_MS", "-5"},
+                              {"PERF_CONCURRENCY", "0"},
+                              {"PERF_POOL_SIZE", "1.5"},
+                              {"PERF_CLIENT_TIMEOUT_MS", "10s"},
                               {"PERF_PORT", "70000"}});
     CHECK(r.error.empty());
     CHECK(r.warnings.size() == 7);
@@ -85,11 +97,11 @@ TEST_CASE("invalid values are warned about (naming var and value) and replaced b
     CHECK(warned(r, "PERF_PORT=\"70000\"; using default 0"));
     const PerfConfig& c = r.config;
     CHECK(c.mode == Mode::Http);
-    CHECK(c.durationMs == 10000);
-    CHECK(c.warmupMs == 2000);
+    CHECK(c.duration_ms == 10000);
+    CHECK(c.warmup_ms == 2000);
     CHECK(c.concurrency == 50);
-    CHECK(c.poolSize == 100);
-    CHECK(c.clientTimeoutMs == 10000);
+    CHECK(c.pool_size == 100);
+    CHECK(c.client_timeout_ms == 10000);
     CHECK(c.port == 0);
 }
 
@@ -97,7 +109,7 @@ TEST_CASE("PERF_PORT=random and empty values keep defaults silently") {
     const auto r = parseWith({{"PERF_PORT", "random"}, {"PERF_DURATION_MS", ""}});
     CHECK(r.warnings.empty());
     CHECK(r.config.port == 0);
-    CHECK(r.config.durationMs == 10000);
+    CHECK(r.config.duration_ms == 10000);
 }
 
 TEST_CASE("PERF_SCENARIOS is a CSV in the given order, deduplicated, spaces ignored") {
@@ -119,7 +131,7 @@ TEST_CASE("scenario catalogue: requests and concurrency caps") {
     REQUIRE(echo != nullptr);
     CHECK(echo->method == "POST");
     CHECK(echo->target == "/echo/body");
-    CHECK(echo->contentType == "text/plain");
+    CHECK(echo->content_type == "text/plain");
     CHECK(echo->body == std::string(1024, 'x'));
     CHECK(findScenario("warm-noop")->target == "/noop/ping");
     CHECK(findScenario("slow-50ms")->target == "/slow/wait?ms=50");

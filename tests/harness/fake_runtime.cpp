@@ -19,7 +19,7 @@ using harness::test::TestResponse;
 using harness::test::TestServer;
 
 struct Runtime::Impl {
-    RuntimeOptions options;
+    SupervisorConfig options;
     std::unique_ptr<TestServer> server;
     mutable std::mutex mu;
     std::set<std::string> warm;  // apps with a live (fake) worker
@@ -30,7 +30,7 @@ struct Runtime::Impl {
         const std::string path = req.target.substr(0, req.target.find('?'));
         if (path == "/_/api/metrics") {
             TestResponse r;
-            r.contentType = "application/json";
+            r.content_type = "application/json";
             r.body = metrics().dump();
             reply(std::move(r));
             return;
@@ -44,7 +44,7 @@ struct Runtime::Impl {
         account(app, req);
         if (app == "echo") {
             TestResponse r;
-            r.contentType = "application/json";
+            r.content_type = "application/json";
             r.body = "{\"length\":" + std::to_string(req.body.size()) + "}";
             reply(std::move(r));
         } else if (app == "slow") {
@@ -93,17 +93,26 @@ struct Runtime::Impl {
     }
 };
 
-Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+SupervisorConfig embeddedConfig() {
+    SupervisorConfig c;
+    c.port = 0;
+    c.bind = "127.0.0.1";
+    c.access_log = "off";
+    return c;
+}
+
+Runtime::Runtime(SupervisorConfig options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
 
 Runtime::~Runtime() { stop(); }
 
-std::string Runtime::start() {
+base::Expected<void, std::string> Runtime::start() {
     // Like the real runtime, refuse to start without the fixture apps in the worker dirs.
     namespace fs = std::filesystem;
     for (const char* app : {"noop", "echo", "slow", "ephemeral"}) {
         bool found = false;
         for (const auto& dir : impl_->options.worker_dirs)
-            found = found || (fs::exists(fs::path(dir) / app / "manifest.yaml") && fs::exists(fs::path(dir) / app / "app.so"));
+            found = found ||
+                    (fs::exists(fs::path(dir) / app / "manifest.yaml") && fs::exists(fs::path(dir) / app / "app.so"));
         if (!found) return std::string("fake runtime: app ") + app + " not found in worker dirs";
     }
     try {
@@ -112,7 +121,7 @@ std::string Runtime::start() {
             [impl](const TestRequest& req, std::function<void(TestResponse)> reply) { impl->route(req, reply); },
             impl_->options.port);
     } catch (const std::exception& e) {
-        return e.what();
+        return std::string(e.what());
     }
     return {};
 }
@@ -131,7 +140,7 @@ void Runtime::direct(DirectRequest request, std::function<void(DirectResponse)> 
         impl->route(req, [done](TestResponse r) {
             DirectResponse out;
             out.status = r.status;
-            out.headers.emplace_back("content-type", r.contentType);
+            out.headers.emplace_back("content-type", r.content_type);
             out.body = std::move(r.body);
             done(std::move(out));
         });
@@ -145,4 +154,4 @@ IpcCounters Runtime::ipcCounters() const {
     return impl_->ipc;
 }
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

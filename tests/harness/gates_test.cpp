@@ -18,7 +18,7 @@ namespace {
 ScenarioResult result(const std::string& name, std::uint64_t requests, std::uint64_t errors, double latencyMs) {
     ScenarioResult r;
     r.scenario = name;
-    r.durationSec = 1.0;
+    r.duration_sec = 1.0;
     r.requests = requests;
     r.errors = errors;
     for (std::uint64_t i = 0; i < requests; ++i) r.latency.record(static_cast<std::uint64_t>(latencyMs * 1e6));
@@ -31,7 +31,7 @@ std::vector<std::string> texts(const std::vector<Violation>& v) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("without a gate file only maxErrors = 0 applies") {
     CHECK(evaluateGates(nullptr, {result("warm-noop", 100, 0, 5000)}).empty());
@@ -106,12 +106,12 @@ TEST_CASE("loadGateFile reads the shipped thresholds and reports unreadable file
     REQUIRE(shipped.error.empty());
     CHECK(shipped.warnings.empty());
     const auto t = shipped.gates.forScenario("warm-noop");
-    CHECK(*t.minRps == 300);
-    CHECK(*t.maxP95Ms == 100);
-    CHECK(*t.maxP99Ms == 250);
-    CHECK(*shipped.gates.forScenario("ephemeral-noop").maxP99Ms == 1500);
-    CHECK(*shipped.gates.forScenario("slow-50ms").minRps == 40);
-    CHECK(*shipped.gates.forScenario("echo-1kb").maxP95Ms == 120);
+    CHECK(*t.min_rps == 300);
+    CHECK(*t.max_p95_ms == 100);
+    CHECK(*t.max_p99_ms == 250);
+    CHECK(*shipped.gates.forScenario("ephemeral-noop").max_p99_ms == 1500);
+    CHECK(*shipped.gates.forScenario("slow-50ms").min_rps == 40);
+    CHECK(*shipped.gates.forScenario("echo-1kb").max_p95_ms == 120);
 
     CHECK(loadGateFile("/nonexistent/gates.json").error.find("cannot read") != std::string::npos);
     const auto bad = std::filesystem::temp_directory_path() / "buntime-perf-bad-gates.json";

@@ -25,7 +25,7 @@ double relErr(std::uint64_t got, std::uint64_t want) {
     return std::fabs(static_cast<double>(got) - static_cast<double>(want)) / static_cast<double>(want);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("values below 256 ns are exact") {
     LatencyHistogram h;
@@ -51,7 +51,8 @@ TEST_CASE("every bucket is narrower than 1% of its lower bound and contains its 
         if (lo >= 256) REQUIRE(static_cast<double>(hi - lo + 1) / static_cast<double>(lo) <= 1.0 / 128.0);
     }
     // Indexes are contiguous: the bucket after each one starts right after it.
-    for (std::size_t i = 0; i + 1 < 7424; ++i) REQUIRE(LatencyHistogram::bucketHigh(i) + 1 == LatencyHistogram::bucketLow(i + 1));
+    for (std::size_t i = 0; i + 1 < 7424; ++i)
+        REQUIRE(LatencyHistogram::bucketHigh(i) + 1 == LatencyHistogram::bucketLow(i + 1));
     CHECK(LatencyHistogram::bucketIndex(UINT64_MAX) < LatencyHistogram::kBucketCount);
 }
 
@@ -97,7 +98,7 @@ TEST_CASE("a narrow latency band (typical warm requests) keeps 1% accuracy") {
 TEST_CASE("large counts via merge: a billion samples, p99 exact to 1%") {
     LatencyHistogram fast, slow;
     for (int i = 0; i < 99; ++i) fast.record(1'000'000);  // 1 ms
-    slow.record(100'000'000);                               // 100 ms
+    slow.record(100'000'000);                             // 100 ms
     LatencyHistogram total;
     total.merge(fast);
     total.merge(slow);  // 99:1 mix, 100 samples

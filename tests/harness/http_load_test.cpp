@@ -36,22 +36,26 @@ Scenario scenario(const std::string& target, const std::string& method = "GET", 
     return Scenario{"test", method, target, body.empty() ? "" : "text/plain", std::move(body), 0};
 }
 
-LoadParams params(unsigned concurrency, std::uint64_t durationMs = 300, std::uint64_t timeoutMs = 2000) {
+LoadParams params(unsigned concurrency, std::uint64_t duration_ms = 300, std::uint64_t timeout_ms = 2000) {
     LoadParams p;
     p.concurrency = concurrency;
-    p.warmupMs = 0;
-    p.durationMs = durationMs;
-    p.timeoutMs = timeoutMs;
+    p.warmup_ms = 0;
+    p.duration_ms = duration_ms;
+    p.timeout_ms = timeout_ms;
     return p;
 }
 
 TestServer routes() {
     return TestServer([](const TestRequest& req, std::function<void(TestResponse)> reply) {
         TestResponse r;
-        if (req.target == "/ok") r.body = "pong";
-        else if (req.target == "/err") r = {500, "boom"};
-        else if (req.target == "/missing") r = {404, "no"};
-        else if (req.target == "/hang") r.hang = true;
+        if (req.target == "/ok")
+            r.body = "pong";
+        else if (req.target == "/err")
+            r = {500, "boom"};
+        else if (req.target == "/missing")
+            r = {404, "no"};
+        else if (req.target == "/hang")
+            r.hang = true;
         else if (req.target == "/chunked") {
             r.body = std::string(100, 'c');
             r.chunked = true;
@@ -62,17 +66,19 @@ TestServer routes() {
             const bool ok = req.method == "POST" && req.body == std::string(1024, 'x') &&
                             req.headers.count("content-type") && req.headers.at("content-type") == "text/plain";
             r = {ok ? 200 : 400, std::to_string(req.body.size())};
-        } else r = {404, "?"};
+        } else
+            r = {404, "?"};
         reply(std::move(r));
     });
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("parser: Content-Length body split across byte-sized reads") {
     ResponseParser p;
     std::size_t left = 0;
-    CHECK(feedBytewise(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello", left) == ResponseParser::Status::Done);
+    CHECK(feedBytewise(p, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\nhello", left) ==
+          ResponseParser::Status::Done);
     CHECK(p.status() == 200);
     CHECK(p.bodyBytes() == 5);
     CHECK(p.keepAlive());
@@ -107,7 +113,8 @@ TEST_CASE("parser: close-delimited, 204, interim 100 and Connection: close") {
     CHECK(p.feed(noContent.data(), noContent.size(), used) == ResponseParser::Status::Done);
 
     p.reset();
-    const std::string interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+    const std::string interim =
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     CHECK(p.feed(interim.data(), interim.size(), used) == ResponseParser::Status::Done);
     CHECK(p.status() == 200);
     CHECK_FALSE(p.keepAlive());
@@ -119,9 +126,9 @@ TEST_CASE("parser: close-delimited, 204, interim 100 and Connection: close") {
 }
 
 TEST_CASE("parser: malformed replies are errors") {
-    for (const std::string bad : {"SMTP 220 hello\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
-                                  "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
-                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    for (const std::string bad :
+         {"SMTP 220 hello\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
+          "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
         ResponseParser p;
         std::size_t used = 0;
         CAPTURE(bad);
@@ -135,7 +142,8 @@ TEST_CASE("request bytes: GET without body, POST with content-type and length") 
     CHECK(get.find("Content-Length") == std::string::npos);
     CHECK(get.substr(get.size() - 4) == "\r\n\r\n");
     const std::string post = buildRequestBytes(*findScenario("echo-1kb"), "h:1");
-    CHECK(post.find("Content-Type: text/plain\r\nContent-Length: 1024\r\n\r\n" + std::string(1024, 'x')) != std::string::npos);
+    CHECK(post.find("Content-Type: text/plain\r\nContent-Length: 1024\r\n\r\n" + std::string(1024, 'x')) !=
+          std::string::npos);
 }
 
 TEST_CASE("keep-alive: one connection per loop, every reply counted as 200") {
@@ -143,13 +151,13 @@ TEST_CASE("keep-alive: one connection per loop, every reply counted as 200") {
     const auto r = runHttpLoad({"127.0.0.1", server.port()}, scenario("/ok"), params(4));
     CHECK(r.requests > 0);
     CHECK(r.errors == 0);
-    CHECK(r.statusCounts.size() == 1);
-    CHECK(r.statusCounts.at(200) == r.requests);
+    CHECK(r.status_counts.size() == 1);
+    CHECK(r.status_counts.at(200) == r.requests);
     CHECK(r.latency.count() == r.requests);
     CHECK(r.connectionsOpened == 4);
     CHECK(server.connectionsAccepted() == 4);
     CHECK(r.concurrency == 4);
-    CHECK(r.durationSec > 0.2);
+    CHECK(r.duration_sec > 0.2);
 }
 
 TEST_CASE("status >= 400 is an error and counted by status") {
@@ -157,12 +165,12 @@ TEST_CASE("status >= 400 is an error and counted by status") {
     const auto r = runHttpLoad({"127.0.0.1", server.port()}, scenario("/err"), params(2));
     CHECK(r.requests > 0);
     CHECK(r.errors == r.requests);
-    CHECK(r.httpErrors == r.requests);
-    CHECK(r.statusCounts.at(500) == r.requests);
+    CHECK(r.http_errors == r.requests);
+    CHECK(r.status_counts.at(500) == r.requests);
     CHECK(r.connectionsOpened == 2);  // error replies keep the connection
     const auto nf = runHttpLoad({"127.0.0.1", server.port()}, scenario("/missing"), params(1, 100));
     CHECK(nf.errors == nf.requests);
-    CHECK(nf.statusCounts.at(404) == nf.requests);
+    CHECK(nf.status_counts.at(404) == nf.requests);
 }
 
 TEST_CASE("a request without reply within the client timeout is a timeout error") {
@@ -171,7 +179,7 @@ TEST_CASE("a request without reply within the client timeout is a timeout error"
     CHECK(r.timeouts >= 2);
     CHECK(r.errors == r.timeouts);
     CHECK(r.requests == r.timeouts);
-    CHECK(r.statusCounts.empty());
+    CHECK(r.status_counts.empty());
     CHECK(r.latency.count() == 0);
     CHECK(r.connectionsOpened > 2);  // a timed-out connection is replaced
 }
@@ -181,7 +189,7 @@ TEST_CASE("chunked replies are read completely and the connection is reused") {
     const auto r = runHttpLoad({"127.0.0.1", server.port()}, scenario("/chunked"), params(3));
     CHECK(r.requests > 0);
     CHECK(r.errors == 0);
-    CHECK(r.statusCounts.at(200) == r.requests);
+    CHECK(r.status_counts.at(200) == r.requests);
     CHECK(r.connectionsOpened == 3);
 }
 
@@ -201,7 +209,7 @@ TEST_CASE("POST body and content-type reach the server intact") {
     const auto r = runHttpLoad({"127.0.0.1", server.port()}, s, params(3));
     CHECK(r.requests > 0);
     CHECK(r.errors == 0);
-    CHECK(r.statusCounts.at(200) == r.requests);
+    CHECK(r.status_counts.at(200) == r.requests);
 }
 
 TEST_CASE("refused connections are connection errors") {
@@ -212,15 +220,15 @@ TEST_CASE("refused connections are connection errors") {
         port = a.local_endpoint().port();
     }  // closed: nothing listens there now
     const auto r = runHttpLoad({"127.0.0.1", port}, scenario("/ok"), params(2, 200));
-    CHECK(r.connectionErrors > 0);
-    CHECK(r.errors == r.connectionErrors);
-    CHECK(r.statusCounts.empty());
+    CHECK(r.connection_errors > 0);
+    CHECK(r.errors == r.connection_errors);
+    CHECK(r.status_counts.empty());
 }
 
 TEST_CASE("warm-up requests are not measured; phase hooks run once each") {
     TestServer server = routes();
     LoadParams p = params(2, 200);
-    p.warmupMs = 150;
+    p.warmup_ms = 150;
     int starts = 0, ends = 0;
     p.onMeasuredStart = [&] { ++starts; };
     p.onMeasuredEnd = [&] { ++ends; };
@@ -229,5 +237,5 @@ TEST_CASE("warm-up requests are not measured; phase hooks run once each") {
     CHECK(ends == 1);
     CHECK(r.requests > 0);
     CHECK(server.requestsServed() > r.requests);
-    CHECK(r.durationSec == doctest::Approx(0.2).epsilon(0.5));
+    CHECK(r.duration_sec == doctest::Approx(0.2).epsilon(0.5));
 }

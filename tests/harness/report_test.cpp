@@ -16,17 +16,17 @@ ScenarioResult sample() {
     r.method = "GET";
     r.target = "/noop/ping";
     r.concurrency = 5;
-    r.durationSec = 2.0;
+    r.duration_sec = 2.0;
     r.requests = 1000;
     r.errors = 2;
-    r.httpErrors = 2;
-    r.statusCounts = {{200, 998}, {500, 2}};
+    r.http_errors = 2;
+    r.status_counts = {{200, 998}, {500, 2}};
     for (int i = 1; i <= 1000; ++i) r.latency.record(static_cast<std::uint64_t>(i) * 1000);  // 1 us .. 1 ms
     r.connectionsOpened = 5;
     return r;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("result JSON carries counts, rps, percentiles in ms and status counts") {
     const json j = resultJson(sample());
@@ -50,10 +50,10 @@ TEST_CASE("result JSON carries counts, rps, percentiles in ms and status counts"
 TEST_CASE("IPC breakdown appears in JSON and table when present") {
     ScenarioResult r = sample();
     r.ipc = IpcBreakdown{};
-    r.ipc->ringNsInPerRequest = 1500;
+    r.ipc->ring_ns_in_per_request = 1500;
     r.ipc->wakeups = 250;
-    r.ipc->spinHits = 750;
-    r.ipc->bytesToWorker = 100000;
+    r.ipc->spin_hits = 750;
+    r.ipc->bytes_to_worker = 100000;
     const json j = resultJson(r);
     REQUIRE(j.contains("ipc"));
     CHECK(j["ipc"]["ringNsPerRequestIn"] == 1500.0);
@@ -69,10 +69,16 @@ TEST_CASE("IPC breakdown appears in JSON and table when present") {
 TEST_CASE("full report: config, results, pool, gate violations, passed") {
     PerfConfig c;
     c.scenarios = {"warm-noop"};
-    c.gateFile = "thresholds/thresholds.json";
-    const json pool = poolSummary({{"activeWorkers", 3}, {"hits", 90}, {"misses", 10}, {"hitRate", 90.0},
-                                   {"totalWorkersCreated", 10}, {"totalWorkersFailed", 0}, {"uptimeMs", 5},
-                                   {"supervisorRssBytes", 1000}, {"workerRssBytes", 2000}});
+    c.gate_file = "thresholds/thresholds.json";
+    const json pool = poolSummary({{"activeWorkers", 3},
+                                   {"hits", 90},
+                                   {"misses", 10},
+                                   {"hitRate", 90.0},
+                                   {"totalWorkersCreated", 10},
+                                   {"totalWorkersFailed", 0},
+                                   {"uptimeMs", 5},
+                                   {"supervisorRssBytes", 1000},
+                                   {"workerRssBytes", 2000}});
     CHECK_FALSE(pool.contains("uptimeMs"));
     CHECK(pool["activeWorkers"] == 3);
     const std::vector<Violation> v = {{"warm-noop", "maxErrors", 2, 0}};
@@ -103,8 +109,13 @@ TEST_CASE("human tables name every column and the pool lines") {
     const std::string summary = formatSummary({sample()});
     for (const char* col : {"requests", "rps", "errors", "p50", "p95", "p99", "avg", "max", "status", "200=998 500=2"})
         CHECK(summary.find(col) != std::string::npos);
-    const std::string pool = formatPool({{"activeWorkers", 3}, {"hits", 90}, {"misses", 10}, {"totalWorkersCreated", 10},
-                                         {"totalWorkersFailed", 1}, {"supervisorRssBytes", 2097152}, {"workerRssBytes", 4096}});
+    const std::string pool = formatPool({{"activeWorkers", 3},
+                                         {"hits", 90},
+                                         {"misses", 10},
+                                         {"totalWorkersCreated", 10},
+                                         {"totalWorkersFailed", 1},
+                                         {"supervisorRssBytes", 2097152},
+                                         {"workerRssBytes", 4096}});
     CHECK(pool.find("active workers") != std::string::npos);
     CHECK(pool.find("90.0%") != std::string::npos);
     CHECK(pool.find("worker creations") != std::string::npos);
@@ -112,5 +123,6 @@ TEST_CASE("human tables name every column and the pool lines") {
     CHECK(pool.find("2.0 MiB") != std::string::npos);
     CHECK(pool.find("4.0 KiB") != std::string::npos);
     CHECK(formatViolations({}).find("passed") != std::string::npos);
-    CHECK(formatViolations({{"echo-1kb", "minRps", 1, 2}}).find("echo-1kb minRps: actual=1 expected=2") != std::string::npos);
+    CHECK(formatViolations({{"echo-1kb", "minRps", 1, 2}}).find("echo-1kb minRps: actual=1 expected=2") !=
+          std::string::npos);
 }

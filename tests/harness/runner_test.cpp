@@ -45,13 +45,13 @@ struct Scratch {
 
 PerfConfig quickConfig(const Scratch& s) {
     PerfConfig c;
-    c.durationMs = 300;
-    c.warmupMs = 100;
+    c.duration_ms = 300;
+    c.warmup_ms = 100;
     c.concurrency = 4;
-    c.poolSize = 10;
-    c.clientTimeoutMs = 2000;
+    c.pool_size = 10;
+    c.client_timeout_ms = 2000;
     for (const auto& sc : allScenarios()) c.scenarios.push_back(sc.name);
-    c.appsDir = s.apps.string();
+    c.apps_dir = s.apps.string();
     return c;
 }
 
@@ -64,17 +64,17 @@ json readJson(const fs::path& p) {
 struct LiveTarget {
     explicit LiveTarget(const Scratch& s) {
         REQUIRE(generateFixtures((s.dir / "installed").string(), s.apps.string()).empty());
-        buntime::supervisor::RuntimeOptions o;
+        auto o = buntime::supervisor::embeddedConfig();
         o.worker_dirs = {(s.dir / "installed").string()};
         runtime = std::make_unique<buntime::supervisor::Runtime>(o);
-        REQUIRE(runtime->start().empty());
+        REQUIRE(runtime->start());
         url = *parseTargetUrl("http://127.0.0.1:" + std::to_string(runtime->port()));
     }
     std::unique_ptr<buntime::supervisor::Runtime> runtime;
     TargetUrl url;
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("fixtures: four apps with the seed's manifests and copied app.so") {
     Scratch s;
@@ -84,7 +84,8 @@ TEST_CASE("fixtures: four apps with the seed's manifests and copied app.so") {
         std::ifstream m(fs::path("fx") / app / "manifest.yaml");
         std::stringstream text;
         text << m.rdbuf();
-        for (const char* key : {"entrypoint: app.so", "timeout: 5s", "idleTimeout: 60s", "maxBodySize: 10mb", "maxRequests: 1000000"})
+        for (const char* key :
+             {"entrypoint: app.so", "timeout: 5s", "idleTimeout: 60s", "maxBodySize: 10mb", "maxRequests: 1000000"})
             CHECK(text.str().find(key) != std::string::npos);
         CHECK(text.str().find(std::string(app) == "ephemeral" ? "ttl: 0\n" : "ttl: 5m\n") != std::string::npos);
         CHECK(fs::is_regular_file(fs::path("fx") / app / "app.so"));
@@ -105,7 +106,7 @@ TEST_CASE("PERF_TARGET mode: every scenario against a running server, pool from 
     PerfConfig c = quickConfig(s);
     c.mode = Mode::Target;
     c.target = target.url;
-    c.outputFile = (s.dir / "report.json").string();
+    c.output_file = (s.dir / "report.json").string();
     std::ostringstream out, err;
     CHECK(runPerf(c, out, err) == 0);
     INFO(out.str() << err.str());
@@ -113,7 +114,7 @@ TEST_CASE("PERF_TARGET mode: every scenario against a running server, pool from 
     CHECK(out.str().find("ttl: 0") != std::string::npos);
     CHECK(out.str().find("Pool metrics") != std::string::npos);
     CHECK_FALSE(fs::exists(".perf-fixtures"));
-    const json rep = readJson(c.outputFile);
+    const json rep = readJson(c.output_file);
     CHECK(rep["config"]["mode"] == "target");
     CHECK(rep["config"]["target"] == target.url.text);
     REQUIRE(rep["results"].size() == 4);
@@ -138,7 +139,7 @@ TEST_CASE("PERF_TARGET mode: gate violations and server errors exit 1 with the v
     c.mode = Mode::Target;
     c.target = target.url;
     c.scenarios = {"warm-noop"};
-    c.gateFile = (s.dir / "gate.json").string();
+    c.gate_file = (s.dir / "gate.json").string();
     std::ostringstream out, err;
     CHECK(runPerf(c, out, err) == 1);
     CHECK(out.str().find("warm-noop minRps: actual=") != std::string::npos);
@@ -146,10 +147,10 @@ TEST_CASE("PERF_TARGET mode: gate violations and server errors exit 1 with the v
     CHECK(out.str().find("maxP99Ms") == std::string::npos);
 
     // A server that answers 500 to everything fails without any gate file (maxErrors 0).
-    buntime::harness::test::TestServer broken(
-        [](const buntime::harness::test::TestRequest&, std::function<void(buntime::harness::test::TestResponse)> reply) {
-            reply({500, "down"});
-        });
+    buntime::harness::test::TestServer broken([](const buntime::harness::test::TestRequest&,
+                                                 std::function<void(buntime::harness::test::TestResponse)> reply) {
+        reply({500, "down"});
+    });
     PerfConfig b = quickConfig(s);
     b.mode = Mode::Target;
     b.target = *parseTargetUrl("http://127.0.0.1:" + std::to_string(broken.port()));
@@ -190,7 +191,8 @@ TEST_CASE("PERF_MODE=http: fixtures generated and removed, IPC breakdown and poo
         CHECK(r["ipc"]["ringNsPerRequestOut"].get<double>() == doctest::Approx(2000).epsilon(0.01));
         CHECK(r["ipc"]["appNsPerRequest"].get<double>() == doctest::Approx(500).epsilon(0.01));
     }
-    CHECK(rep["results"][1]["ipc"]["bytesToWorkerPerRequest"].get<double>() == doctest::Approx(1024 + 10).epsilon(0.01));
+    CHECK(rep["results"][1]["ipc"]["bytesToWorkerPerRequest"].get<double>() ==
+          doctest::Approx(1024 + 10).epsilon(0.01));
     CHECK(rep["pool"]["activeWorkers"] == 3);
     CHECK(err.str().find("ring in") != std::string::npos);  // human report on stderr with PERF_JSON
 }
@@ -199,8 +201,8 @@ TEST_CASE("PERF_MODE=direct: no sockets, same report; PERF_KEEP_FIXTURES keeps t
     Scratch s;
     PerfConfig c = quickConfig(s);
     c.mode = Mode::Direct;
-    c.keepFixtures = true;
-    c.outputFile = "direct.json";
+    c.keep_fixtures = true;
+    c.output_file = "direct.json";
     std::ostringstream out, err;
     CHECK(runPerf(c, out, err) == 0);
     INFO(out.str() << err.str());
@@ -220,7 +222,7 @@ TEST_CASE("PERF_MODE=direct: no sockets, same report; PERF_KEEP_FIXTURES keeps t
 TEST_CASE("http mode fails cleanly when the built apps are missing") {
     Scratch s;
     PerfConfig c = quickConfig(s);
-    c.appsDir = (s.dir / "nowhere").string();
+    c.apps_dir = (s.dir / "nowhere").string();
     std::ostringstream out, err;
     CHECK(runPerf(c, out, err) == 1);
     CHECK(err.str().find("not found") != std::string::npos);
@@ -234,26 +236,26 @@ TEST_CASE("direct driver: unanswered requests become timeouts; 404s are errors")
     slow.target = "/slow/wait?ms=400";
     LoadParams p;
     p.concurrency = 2;
-    p.durationMs = 300;
-    p.timeoutMs = 50;
+    p.duration_ms = 300;
+    p.timeout_ms = 50;
     const auto r = runDirectLoad(*target.runtime, slow, p);
     CHECK(r.timeouts >= 2);
     CHECK(r.errors == r.timeouts);
-    CHECK(r.statusCounts.empty());
+    CHECK(r.status_counts.empty());
 
     Scenario missing = *findScenario("warm-noop");
     missing.target = "/nope/x";
-    p.timeoutMs = 1000;
+    p.timeout_ms = 1000;
     const auto m = runDirectLoad(*target.runtime, missing, p);
     CHECK(m.requests > 0);
     CHECK(m.errors == m.requests);
-    CHECK(m.statusCounts.at(404) == m.requests);
+    CHECK(m.status_counts.at(404) == m.requests);
 }
 
 TEST_CASE("a gate file that cannot be read fails before any load") {
     Scratch s;
     PerfConfig c = quickConfig(s);
-    c.gateFile = "missing.json";
+    c.gate_file = "missing.json";
     std::ostringstream out, err;
     CHECK(runPerf(c, out, err) == 1);
     CHECK(err.str().find("cannot read gate file") != std::string::npos);

@@ -2,9 +2,9 @@
 // Scriptable HTTP/1.1 test server: keep-alive, Content-Length request bodies, chunked replies.
 #include "test_server.h"
 
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -42,7 +42,8 @@ private:
     }
 
     void onHead(std::size_t n) {
-        std::string head(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
+        std::string head(asio::buffers_begin(buf_.data()),
+                         asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(n));
         buf_.consume(n);
         TestRequest req;
         std::size_t pos = head.find("\r\n");
@@ -75,7 +76,8 @@ private:
     }
 
     void onBody(TestRequest req, std::size_t len) {
-        req.body.assign(asio::buffers_begin(buf_.data()), asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(len));
+        req.body.assign(asio::buffers_begin(buf_.data()),
+                        asio::buffers_begin(buf_.data()) + static_cast<std::ptrdiff_t>(len));
         buf_.consume(len);
         auto self = shared_from_this();
         handler_(req, [self](TestResponse r) { self->reply(std::move(r)); });
@@ -90,16 +92,17 @@ private:
         ++served_;
         auto out = std::make_shared<std::string>(TestServer::serialize(r));
         auto self = shared_from_this();
-        asio::async_write(sock_, asio::buffer(*out), [self, out, close = r.close](boost::system::error_code ec, std::size_t) {
-            if (ec) return;
-            if (close) {
-                boost::system::error_code ignored;
-                self->sock_.shutdown(tcp::socket::shutdown_both, ignored);
-                self->sock_.close(ignored);
-                return;
-            }
-            self->readHead();
-        });
+        asio::async_write(sock_, asio::buffer(*out),
+                          [self, out, close = r.close](boost::system::error_code ec, std::size_t) {
+                              if (ec) return;
+                              if (close) {
+                                  boost::system::error_code ignored;
+                                  self->sock_.shutdown(tcp::socket::shutdown_both, ignored);
+                                  self->sock_.close(ignored);
+                                  return;
+                              }
+                              self->readHead();
+                          });
     }
 
     tcp::socket sock_;
@@ -109,7 +112,7 @@ private:
     std::atomic<std::uint64_t>& served_;
 };
 
-} // namespace
+}  // namespace
 
 struct TestServer::Impl {
     Impl(asio::io_context& io, TestHandler h) : acceptor(io), handler(std::move(h)) {}
@@ -118,7 +121,7 @@ struct TestServer::Impl {
 };
 
 std::string TestServer::serialize(const TestResponse& r) {
-    std::string s = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: " + r.contentType + "\r\n";
+    std::string s = "HTTP/1.1 " + std::to_string(r.status) + " X\r\nContent-Type: " + r.content_type + "\r\n";
     if (r.close) s += "Connection: close\r\n";
     if (r.chunked) {
         s += "Transfer-Encoding: chunked\r\n\r\n";
@@ -135,7 +138,8 @@ std::string TestServer::serialize(const TestResponse& r) {
     return s;
 }
 
-TestServer::TestServer(TestHandler handler, std::uint16_t port) : impl_(std::make_unique<Impl>(io_, std::move(handler))) {
+TestServer::TestServer(TestHandler handler, std::uint16_t port)
+    : impl_(std::make_unique<Impl>(io_, std::move(handler))) {
     const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
     impl_->acceptor.open(ep.protocol());
     impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
@@ -163,4 +167,4 @@ void TestServer::stop() {
 
 TestServer::~TestServer() { stop(); }
 
-} // namespace buntime::harness::test
+}  // namespace buntime::harness::test

@@ -25,10 +25,10 @@ struct TestRequest {
 struct TestResponse {
     int status = 200;
     std::string body;
-    std::string contentType = "text/plain";
-    bool chunked = false;      // send the body as chunks of at most 7 bytes
-    bool close = false;        // "Connection: close" and close after the reply
-    bool hang = false;         // never reply (the client must time out)
+    std::string content_type = "text/plain";
+    bool chunked = false;  // send the body as chunks of at most 7 bytes
+    bool close = false;    // "Connection: close" and close after the reply
+    bool hang = false;     // never reply (the client must time out)
 };
 
 // reply() may be called later (e.g. from a timer on io()); it must run on the server thread.
@@ -60,4 +60,4 @@ private:
     std::thread thread_;
 };
 
-} // namespace buntime::harness::test
+}  // namespace buntime::harness::test

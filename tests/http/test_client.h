@@ -159,8 +159,7 @@ public:
                 r.body += data->substr(0, n);
             }
         } else {
-            while (fill()) {
-            }
+            while (fill()) {}
             r.body = std::move(buf_);
             buf_.clear();
         }

@@ -191,7 +191,8 @@ TEST_CASE("chunked request body is streamed to the handler and limited") {
     }
     {
         Client c(s.port());
-        REQUIRE(c.send("POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n"));
+        REQUIRE(c.send(
+            "POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n"));
         auto r = c.read();
         REQUIRE(r);
         CHECK(r->status == 413);
@@ -445,9 +446,8 @@ TEST_CASE("onClientGone fires when the client leaves mid-response; abort closes"
     REQUIRE(c.send(get("/abort")));
     // The connection closes at once: whatever was still queued may be lost, and the
     // client sees fewer bytes than announced.
-    while (c.fill()) {
-    }
-    CHECK(c.eof());  // closed by the server (not a receive timeout)
+    while (c.fill()) {}
+    CHECK(c.eof());    // closed by the server (not a receive timeout)
     CHECK(!c.read());  // and never a complete response
 }
 
@@ -532,7 +532,7 @@ TEST_CASE("unix socket and admin socket") {
             const auto& h = ex->head();
             ex->respond(200, {}, std::string(h.from_admin_socket ? "admin" : "public") + " " + h.remote);
         });
-        struct stat st{};
+        struct stat st {};
         REQUIRE(::stat(cfg.admin_socket_path.c_str(), &st) == 0);
         CHECK((st.st_mode & 0777) == 0600);
         Client u(cfg.unix_socket_path);
@@ -550,7 +550,7 @@ TEST_CASE("unix socket and admin socket") {
         REQUIRE(rt);
         CHECK(rt->body.rfind("public 127.0.0.1:", 0) == 0);
     }
-    struct stat st{};
+    struct stat st {};
     CHECK(::stat(cfg.admin_socket_path.c_str(), &st) != 0);  // removed on exit
 }
 

@@ -19,7 +19,7 @@ struct FakeClock {
 };
 
 inline const buntime::pool::Action* findAction(const buntime::pool::Effects& fx, buntime::pool::ActionKind kind,
-                                                buntime::pool::WorkerId id = 0) {
+                                               buntime::pool::WorkerId id = 0) {
     auto it = std::find_if(fx.actions.begin(), fx.actions.end(), [&](const buntime::pool::Action& a) {
         return a.kind == kind && (id == 0 || a.worker == id);
     });

@@ -13,8 +13,8 @@ namespace {
 WorkerPolicy persistent() {
     WorkerPolicy p;
     p.ttl = 3600s;
-    p.idleTimeout = 3600s;
-    p.maxRequests = 1000000;
+    p.idle_timeout = 3600s;
+    p.max_requests = 1000000;
     p.concurrency = 1;
     return p;
 }
@@ -53,9 +53,9 @@ TEST_CASE("RecentAverage keeps the last 100 samples") {
 TEST_CASE("pool metrics: hit rate, rps window, averages, uptime, memory") {
     FakeClock clock;
     PoolConfig config;
-    config.rpsWindow = 10s;
-    config.ephemeralConcurrency = 3;
-    config.ephemeralQueueLimit = 7;
+    config.rps_window = 10s;
+    config.ephemeral_concurrency = 3;
+    config.ephemeral_queue_limit = 7;
     const TimePoint start = clock.now;
     WorkerPool pool(config, start);
     const auto policy = persistent();
@@ -75,31 +75,31 @@ TEST_CASE("pool metrics: hit rate, rps window, averages, uptime, memory") {
     auto m = pool.metrics(start + 4s);
     CHECK(m.hits == 39);
     CHECK(m.misses == 1);
-    CHECK(m.hitRate == doctest::Approx(97.5));
-    CHECK(m.totalRequests == 40);
-    CHECK(m.requestsPerSecond == doctest::Approx(10.0));  // 40 requests over 4 s
-    CHECK(m.avgResponseTimeMs == doctest::Approx((10.0 + 38 * 2.0 + 4.0) / 40.0));
-    CHECK(m.uptimeMs == 4000);
-    CHECK(m.memoryUsageMB == doctest::Approx(123.46));
-    CHECK(m.activeWorkers == 1);
-    CHECK(m.ephemeralConcurrency == 3);
-    CHECK(m.ephemeralQueueLimit == 7);
-    CHECK(m.ephemeralQueueDepth == 0);
-    CHECK(m.totalWorkersCreated == 1);
+    CHECK(m.hit_rate == doctest::Approx(97.5));
+    CHECK(m.total_requests == 40);
+    CHECK(m.requests_per_second == doctest::Approx(10.0));  // 40 requests over 4 s
+    CHECK(m.avg_response_time_ms == doctest::Approx((10.0 + 38 * 2.0 + 4.0) / 40.0));
+    CHECK(m.uptime_ms == 4000);
+    CHECK(m.memory_usage_mb == doctest::Approx(123.46));
+    CHECK(m.active_workers == 1);
+    CHECK(m.ephemeral_concurrency == 3);
+    CHECK(m.ephemeral_queue_limit == 7);
+    CHECK(m.ephemeral_queue_depth == 0);
+    CHECK(m.total_workers_created == 1);
 
-    CHECK(pool.metrics(start + 60s).requestsPerSecond == doctest::Approx(0.0));
+    CHECK(pool.metrics(start + 60s).requests_per_second == doctest::Approx(0.0));
 
     auto snap = pool.snapshot(start + 5s);
     REQUIRE(snap.workers.size() == 1);
     const WorkerStats& w = snap.workers[0];
     CHECK(w.key == "k@1");
     CHECK(w.id == first.worker);
-    CHECK(w.requestCount == 40);
-    CHECK(w.errorCount == 1);
-    CHECK(w.totalResponseTimeMs == doctest::Approx(90.0));
-    CHECK(w.avgResponseTimeMs == doctest::Approx(2.25));
-    CHECK(w.ageMs == 5000);
-    CHECK(w.idleMs == 1100);  // last request ended at 3.9 s
+    CHECK(w.request_count == 40);
+    CHECK(w.error_count == 1);
+    CHECK(w.total_response_time_ms == doctest::Approx(90.0));
+    CHECK(w.avg_response_time_ms == doctest::Approx(2.25));
+    CHECK(w.age_ms == 5000);
+    CHECK(w.idle_ms == 1100);  // last request ended at 3.9 s
     CHECK(w.status == WorkerStatus::Active);
     CHECK(std::string(toString(w.status)) == "active");
 }
@@ -107,8 +107,8 @@ TEST_CASE("pool metrics: hit rate, rps window, averages, uptime, memory") {
 TEST_CASE("ephemeral workers are counted as misses and listed with status ephemeral") {
     FakeClock clock;
     PoolConfig config;
-    config.ephemeralConcurrency = 2;
-    config.ephemeralQueueLimit = 1;
+    config.ephemeral_concurrency = 2;
+    config.ephemeral_queue_limit = 1;
     WorkerPool pool(config, clock.now);
 
     REQUIRE(pool.ephemeralGate().tryEnter(1) == GateDecision::Admitted);
@@ -121,10 +121,10 @@ TEST_CASE("ephemeral workers are counted as misses and listed with status epheme
     auto snap = pool.snapshot(clock.now);
     REQUIRE(snap.workers.size() == 1);
     CHECK(snap.workers[0].status == WorkerStatus::Ephemeral);
-    CHECK(snap.workers[0].inFlight == 2);
-    CHECK(snap.metrics.ephemeralQueueDepth == 1);
-    CHECK(snap.metrics.ephemeralQueueLimit == 1);
-    CHECK(snap.metrics.activeWorkers == 0);  // ephemeral workers are not pooled
+    CHECK(snap.workers[0].in_flight == 2);
+    CHECK(snap.metrics.ephemeral_queue_depth == 1);
+    CHECK(snap.metrics.ephemeral_queue_limit == 1);
+    CHECK(snap.metrics.active_workers == 0);  // ephemeral workers are not pooled
     CHECK(pool.workerState(a) == WorkerState::Ready);
 
     pool.onEphemeralEnd(a, clock.advance(40ms), 40.0, Outcome::Ok);
@@ -136,18 +136,18 @@ TEST_CASE("ephemeral workers are counted as misses and listed with status epheme
     REQUIRE(snap.workers.size() == 1);
     const WorkerStats& row = snap.workers[0];
     CHECK(row.status == WorkerStatus::Ephemeral);
-    CHECK(row.inFlight == 0);
-    CHECK(row.requestCount == 2);
-    CHECK(row.errorCount == 1);
-    CHECK(row.ageMs == 60);  // last response duration, as the seed reports it
-    CHECK(row.avgResponseTimeMs == doctest::Approx(50.0));
+    CHECK(row.in_flight == 0);
+    CHECK(row.request_count == 2);
+    CHECK(row.error_count == 1);
+    CHECK(row.age_ms == 60);  // last response duration, as the seed reports it
+    CHECK(row.avg_response_time_ms == doctest::Approx(50.0));
     CHECK(snap.metrics.misses == 2);
     CHECK(snap.metrics.hits == 0);
-    CHECK(snap.metrics.hitRate == 0.0);
-    CHECK(snap.metrics.totalWorkersCreated == 2);
-    CHECK(snap.metrics.totalWorkersFailed == 1);
-    CHECK(snap.metrics.totalRequests == 2);
-    CHECK(snap.metrics.avgResponseTimeMs == doctest::Approx(50.0));
+    CHECK(snap.metrics.hit_rate == 0.0);
+    CHECK(snap.metrics.total_workers_created == 2);
+    CHECK(snap.metrics.total_workers_failed == 1);
+    CHECK(snap.metrics.total_requests == 2);
+    CHECK(snap.metrics.avg_response_time_ms == doctest::Approx(50.0));
 }
 
 TEST_CASE("enum names match the JSON vocabulary") {

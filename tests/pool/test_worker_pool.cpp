@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// WorkerPool policy: hits, misses, waiters, TTL, maxRequests, LRU, idle, timeouts, crashes.
+// WorkerPool policy: hits, misses, waiters, TTL, max_requests, LRU, idle, timeouts, crashes.
 #include <doctest/doctest.h>
 
 #include "buntime/pool/worker_pool.h"
@@ -10,12 +10,12 @@ using namespace pooltest;
 
 namespace {
 
-WorkerPolicy persistent(Millis ttl = 60s, Millis idle = 60s, std::uint64_t maxRequests = 1000,
+WorkerPolicy persistent(Millis ttl = 60s, Millis idle = 60s, std::uint64_t max_requests = 1000,
                         std::uint32_t concurrency = 1) {
     WorkerPolicy p;
     p.ttl = ttl;
-    p.idleTimeout = idle;
-    p.maxRequests = maxRequests;
+    p.idle_timeout = idle;
+    p.max_requests = max_requests;
     p.concurrency = concurrency;
     return p;
 }
@@ -27,8 +27,7 @@ PoolConfig smallPool(std::size_t capacity = 10) {
 }
 
 // Spawns a worker for `key` and makes it Ready; the spawning ticket's request is ended.
-WorkerId warm(WorkerPool& pool, FakeClock& clock, const std::string& key, const WorkerPolicy& policy,
-              Ticket ticket) {
+WorkerId warm(WorkerPool& pool, FakeClock& clock, const std::string& key, const WorkerPolicy& policy, Ticket ticket) {
     auto r = pool.acquire(key, policy, ticket, clock.now);
     REQUIRE(r.kind == AcquireKind::Spawn);
     auto fx = pool.onReady(r.worker, clock.now);
@@ -68,10 +67,10 @@ TEST_CASE("a miss spawns, a later request on the Ready worker is a hit") {
     auto m = pool.metrics(clock.now);
     CHECK(m.hits == 1);
     CHECK(m.misses == 1);
-    CHECK(m.hitRate == doctest::Approx(50.0));
-    CHECK(m.totalRequests == 2);
-    CHECK(m.totalWorkersCreated == 1);
-    CHECK(m.activeWorkers == 1);
+    CHECK(m.hit_rate == doctest::Approx(50.0));
+    CHECK(m.total_requests == 2);
+    CHECK(m.total_workers_created == 1);
+    CHECK(m.active_workers == 1);
 
     // A different version is a different key.
     auto other = pool.acquire("app@2.0.0", policy, 3, clock.now);
@@ -95,7 +94,7 @@ TEST_CASE("requests for a Starting worker wait for the same READY; one spawn onl
     CHECK(countActions(b.effects, ActionKind::Spawn) == 0);
     CHECK(countActions(c.effects, ActionKind::Spawn) == 0);
     CHECK(pool.waiting("k@1") == 3);
-    CHECK(pool.metrics(clock.now).totalWorkersCreated == 1);
+    CHECK(pool.metrics(clock.now).total_workers_created == 1);
 
     // concurrency 1: READY admits the first parked request only, the rest follow one by one.
     auto ready = pool.onReady(a.worker, clock.advance(100ms));
@@ -114,7 +113,7 @@ TEST_CASE("requests for a Starting worker wait for the same READY; one spawn onl
     auto m = pool.metrics(clock.now);
     CHECK(m.misses == 1);
     CHECK(m.hits == 2);  // served by the pooled worker without a spawn of their own
-    CHECK(m.totalRequests == 3);
+    CHECK(m.total_requests == 3);
 }
 
 TEST_CASE("READY admits up to the worker's concurrency, a cancelled waiter is skipped") {
@@ -147,7 +146,7 @@ TEST_CASE("READY admits up to the worker's concurrency, a cancelled waiter is sk
 TEST_CASE("too many parked requests for one key are rejected") {
     FakeClock clock;
     PoolConfig config = smallPool();
-    config.maxWaitersPerKey = 2;
+    config.max_waiters_per_key = 2;
     WorkerPool pool(config, clock.now);
     const auto policy = persistent();
 
@@ -181,7 +180,7 @@ TEST_CASE("TTL is sliding: requests renew it, ttl of idleness expires it") {
     REQUIRE(term != nullptr);
     CHECK(term->reason == RetireReason::TtlExpired);
     CHECK(pool.workerState(id) == WorkerState::Draining);
-    CHECK(pool.metrics(clock.now).totalWorkersRetired == 1);
+    CHECK(pool.metrics(clock.now).total_workers_retired == 1);
 
     auto next = pool.acquire("k@1", policy, 9, clock.now);
     CHECK(next.kind == AcquireKind::Spawn);
@@ -218,7 +217,7 @@ TEST_CASE("maxRequests retires the worker after its last request; the next reque
     auto r2 = pool.acquire("k@1", policy, 2, clock.now);
     REQUIRE(r2.kind == AcquireKind::Use);
     pool.onRequestEnd(id, clock.now, 1.0, Outcome::Ok);
-    auto r3 = pool.acquire("k@1", policy, 3, clock.now);  // request 3 = maxRequests
+    auto r3 = pool.acquire("k@1", policy, 3, clock.now);  // request 3 = max_requests
     REQUIRE(r3.kind == AcquireKind::Use);
     CHECK(r3.effects.actions.empty());  // in flight: drain first
     CHECK(pool.workerState(id) == WorkerState::Draining);
@@ -239,9 +238,9 @@ TEST_CASE("maxRequests retires the worker after its last request; the next reque
     CHECK(pool.workerState(id) == WorkerState::Dead);
 
     auto m = pool.metrics(clock.now);
-    CHECK(m.totalWorkersRetired == 1);
-    CHECK(m.totalWorkersCreated == 2);
-    CHECK(m.totalWorkersFailed == 0);
+    CHECK(m.total_workers_retired == 1);
+    CHECK(m.total_workers_created == 2);
+    CHECK(m.total_workers_failed == 0);
 }
 
 TEST_CASE("maxRequests with parked requests spawns the replacement at once") {
@@ -257,7 +256,7 @@ TEST_CASE("maxRequests with parked requests spawns the replacement at once") {
 
     auto end1 = pool.onRequestEnd(a.worker, clock.now, 1.0, Outcome::Ok);
     REQUIRE(end1.grants.size() == 1);
-    CHECK(end1.grants[0].ticket == 2);  // request 2 = maxRequests: retired, ticket 3 needs a new worker
+    CHECK(end1.grants[0].ticket == 2);  // request 2 = max_requests: retired, ticket 3 needs a new worker
     const Action* spawn = findAction(end1, ActionKind::Spawn);
     REQUIRE(spawn != nullptr);
     CHECK(spawn->worker != a.worker);
@@ -296,7 +295,7 @@ TEST_CASE("a full pool evicts the least recently used worker, idle ones first") 
         CHECK(pool.liveWorkers() == 2);
         auto m = pool.metrics(clock.now);
         CHECK(m.evictions == 1);
-        CHECK(m.totalWorkersRetired == 1);
+        CHECK(m.total_workers_retired == 1);
     }
 
     SUBCASE("an idle worker is preferred over a busy older one") {
@@ -395,8 +394,8 @@ TEST_CASE("health-check cadence is min(idleTimeout, ttl) / 2") {
 
     FakeClock clock;
     PoolConfig config = smallPool();
-    config.startTimeout = 30s;
-    config.terminateGrace = 3s;
+    config.start_timeout = 30s;
+    config.terminate_grace = 3s;
     WorkerPool pool(config, clock.now);
     CHECK_FALSE(pool.nextCheckAt().has_value());
 
@@ -419,7 +418,7 @@ TEST_CASE("health-check cadence is min(idleTimeout, ttl) / 2") {
 TEST_CASE("a Draining worker that does not exit within the grace period is killed once") {
     FakeClock clock;
     PoolConfig config = smallPool();
-    config.terminateGrace = 5s;
+    config.terminate_grace = 5s;
     WorkerPool pool(config, clock.now);
     const auto policy = persistent(10s, 60s);
     const WorkerId id = warm(pool, clock, "k@1", policy, 1);
@@ -434,13 +433,13 @@ TEST_CASE("a Draining worker that does not exit within the grace period is kille
     CHECK(pool.tick(clock.advance(10s)).empty());
     auto exited = pool.onWorkerExited(id, clock.now, true);
     CHECK(exited.known);
-    CHECK(pool.metrics(clock.now).totalWorkersFailed == 0);  // killed on purpose is not a failure
-    CHECK(pool.metrics(clock.now).activeWorkers == 0);
+    CHECK(pool.metrics(clock.now).total_workers_failed == 0);  // killed on purpose is not a failure
+    CHECK(pool.metrics(clock.now).active_workers == 0);
 }
 
 TEST_CASE("repeated timeouts in a row retire the worker") {
     FakeClock clock;
-    WorkerPool pool(smallPool(), clock.now);  // maxConsecutiveTimeouts = 3
+    WorkerPool pool(smallPool(), clock.now);  // max_consecutive_timeouts = 3
     const auto policy = persistent();
     const WorkerId id = warm(pool, clock, "k@1", policy, 1);
     Ticket ticket = 2;
@@ -462,7 +461,7 @@ TEST_CASE("repeated timeouts in a row retire the worker") {
     const Action* term = findAction(fx, ActionKind::Terminate, id);
     REQUIRE(term != nullptr);
     CHECK(term->reason == RetireReason::Timeouts);
-    CHECK(pool.snapshot(clock.now).workers.at(0).errorCount == 7);
+    CHECK(pool.snapshot(clock.now).workers.at(0).error_count == 7);
 }
 
 TEST_CASE("crashes: a Crash outcome retires Unhealthy, an unexpected exit loses its in-flight requests") {
@@ -504,11 +503,11 @@ TEST_CASE("crashes: a Crash outcome retires Unhealthy, an unexpected exit loses 
         CHECK(ready.grants[0].ticket == 6);
 
         auto m = pool.metrics(clock.now);
-        CHECK(m.totalWorkersFailed == 1);
-        CHECK(m.totalWorkersRetired == 0);
+        CHECK(m.total_workers_failed == 1);
+        CHECK(m.total_workers_retired == 0);
         auto row = pool.snapshot(clock.now).workers.at(0);
-        CHECK(row.errorCount == 1);
-        CHECK(row.requestCount == 6);
+        CHECK(row.error_count == 1);
+        CHECK(row.request_count == 6);
     }
 
     SUBCASE("unknown ids are ignored") {
@@ -522,7 +521,7 @@ TEST_CASE("crashes: a Crash outcome retires Unhealthy, an unexpected exit loses 
 TEST_CASE("spawn failure counts totalWorkersFailed and fails every parked request") {
     FakeClock clock;
     PoolConfig config = smallPool();
-    config.startTimeout = 10s;
+    config.start_timeout = 10s;
     WorkerPool pool(config, clock.now);
     const auto policy = persistent();
 
@@ -535,8 +534,8 @@ TEST_CASE("spawn failure counts totalWorkersFailed and fails every parked reques
         CHECK(fx.actions.empty());
         CHECK(pool.waiting("k@1") == 0);
         CHECK(pool.workerState(a.worker) == WorkerState::Dead);
-        CHECK(pool.metrics(clock.now).totalWorkersFailed == 1);
-        CHECK(pool.metrics(clock.now).activeWorkers == 0);
+        CHECK(pool.metrics(clock.now).total_workers_failed == 1);
+        CHECK(pool.metrics(clock.now).active_workers == 0);
 
         auto retry = pool.acquire("k@1", policy, 4, clock.now);
         CHECK(retry.kind == AcquireKind::Spawn);
@@ -549,7 +548,7 @@ TEST_CASE("spawn failure counts totalWorkersFailed and fails every parked reques
         auto fx = pool.tick(clock.advance(1s));
         CHECK(fx.failed == std::vector<Ticket>{1});
         REQUIRE(findAction(fx, ActionKind::Kill, a.worker) != nullptr);
-        CHECK(pool.metrics(clock.now).totalWorkersFailed == 1);
+        CHECK(pool.metrics(clock.now).total_workers_failed == 1);
         CHECK(pool.onReady(a.worker, clock.now).empty());  // too late
     }
 
@@ -557,14 +556,14 @@ TEST_CASE("spawn failure counts totalWorkersFailed and fails every parked reques
         auto a = pool.acquire("k@1", policy, 1, clock.now);
         auto exited = pool.onWorkerExited(a.worker, clock.now, true);
         CHECK(exited.effects.failed == std::vector<Ticket>{1});
-        CHECK(pool.metrics(clock.now).totalWorkersFailed == 1);
+        CHECK(pool.metrics(clock.now).total_workers_failed == 1);
     }
 }
 
 TEST_CASE("offline history survives retirement and is merged into the key's next worker") {
     FakeClock clock;
     PoolConfig config = smallPool();
-    config.historyLimit = 2;
+    config.history_limit = 2;
     WorkerPool pool(config, clock.now);
     const auto policy = persistent(10s, 60s);
 
@@ -580,22 +579,22 @@ TEST_CASE("offline history survives retirement and is merged into the key's next
     CHECK(offline.key == "k@1");
     CHECK(offline.status == WorkerStatus::Offline);
     CHECK(offline.id == 0);
-    CHECK(offline.requestCount == 2);
-    CHECK(offline.errorCount == 1);
-    CHECK(offline.avgResponseTimeMs == doctest::Approx(2.0));
-    CHECK(offline.totalResponseTimeMs == doctest::Approx(4.0));
-    CHECK(snap.metrics.activeWorkers == 0);
+    CHECK(offline.request_count == 2);
+    CHECK(offline.error_count == 1);
+    CHECK(offline.avg_response_time_ms == doctest::Approx(2.0));
+    CHECK(offline.total_response_time_ms == doctest::Approx(4.0));
+    CHECK(snap.metrics.active_workers == 0);
 
     const WorkerId second = warm(pool, clock, "k@1", policy, 3);  // 1 request, 1 ms
     snap = pool.snapshot(clock.advance(500ms));
     REQUIRE(snap.workers.size() == 1);
     CHECK(snap.workers[0].status == WorkerStatus::Active);
     CHECK(snap.workers[0].id == second);
-    CHECK(snap.workers[0].requestCount == 3);
-    CHECK(snap.workers[0].errorCount == 1);
-    CHECK(snap.workers[0].avgResponseTimeMs == doctest::Approx(5.0 / 3.0).epsilon(0.01));
-    CHECK(snap.workers[0].ageMs == 500);
-    CHECK(snap.workers[0].idleMs == 500);
+    CHECK(snap.workers[0].request_count == 3);
+    CHECK(snap.workers[0].error_count == 1);
+    CHECK(snap.workers[0].avg_response_time_ms == doctest::Approx(5.0 / 3.0).epsilon(0.01));
+    CHECK(snap.workers[0].age_ms == 500);
+    CHECK(snap.workers[0].idle_ms == 500);
 
     // Bounded: with room for two keys the oldest key's history is forgotten.
     for (const char* key : {"a@1", "b@1"}) {
@@ -609,8 +608,8 @@ TEST_CASE("offline history survives retirement and is merged into the key's next
     std::vector<std::string> keys;
     for (const auto& w : snap.workers) keys.push_back(w.key);
     CHECK(keys == std::vector<std::string>{"b@1", "k@1"});  // a@1 was the oldest entry
-    CHECK(snap.workers[1].requestCount == 1);                // k@1 was dropped once, then re-added
-    CHECK(snap.metrics.totalWorkersRetired == 4);
+    CHECK(snap.workers[1].request_count == 1);              // k@1 was dropped once, then re-added
+    CHECK(snap.metrics.total_workers_retired == 4);
 }
 
 TEST_CASE("Draining workers are listed apart and their late requests count in history") {
@@ -623,15 +622,15 @@ TEST_CASE("Draining workers are listed apart and their late requests count in hi
     REQUIRE(snap.draining.size() == 1);
     CHECK(snap.draining[0].id == id);
     CHECK(snap.draining[0].state == WorkerState::Draining);
-    CHECK(snap.draining[0].inFlight == 1);
-    CHECK(snap.metrics.activeWorkers == 1);
+    CHECK(snap.draining[0].in_flight == 1);
+    CHECK(snap.metrics.active_workers == 1);
 
     pool.onRequestEnd(id, clock.now, 9.0, Outcome::Ok);
     snap = pool.snapshot(clock.now);
     REQUIRE(snap.workers.size() == 1);
     CHECK(snap.workers[0].status == WorkerStatus::Offline);
-    CHECK(snap.workers[0].requestCount == 2);
-    CHECK(snap.workers[0].totalResponseTimeMs == doctest::Approx(10.0));
+    CHECK(snap.workers[0].request_count == 2);
+    CHECK(snap.workers[0].total_response_time_ms == doctest::Approx(10.0));
 }
 
 TEST_CASE("shutdown retires every worker and fails every parked request") {

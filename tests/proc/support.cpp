@@ -35,7 +35,7 @@ Captured runCapture(SpawnOptions options) {
         c.error = "pipe2 failed";
         return c;
     }
-    options.stdoutFd = fds[1];
+    options.stdout_fd = fds[1];
     auto p = Process::spawn(options);
     ::close(fds[1]);
     if (!p) {
@@ -72,7 +72,7 @@ std::string readFile(const std::string& path) {
     return ss.str();
 }
 
-} // namespace buntime::proc::test
+}  // namespace buntime::proc::test
 
 namespace {
 
@@ -104,7 +104,7 @@ int pdeathMiddle(int argc, char** argv) {
     buntime::proc::SpawnOptions o;
     o.executable = "/bin/sleep";
     o.argv = {"sleep", "60"};
-    o.deathSignal = SIGKILL;
+    o.death_signal = SIGKILL;
     auto p = buntime::proc::Process::spawn(o);
     if (!p) return 3;
     std::string pid = std::to_string(p->pid()) + "\n";
@@ -126,7 +126,7 @@ int title(int argc, char** argv) {
     for (;;) ::pause();
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     if (argc > 1) {

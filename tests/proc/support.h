@@ -37,4 +37,4 @@ private:
 // Reads a whole file; empty string when it cannot be opened.
 std::string readFile(const std::string& path);
 
-} // namespace buntime::proc::test
+}  // namespace buntime::proc::test

@@ -27,7 +27,7 @@ Process spawnShell(const std::string& script) {
     return std::move(*p);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("reports the exit code on the loop") {
     boost::asio::io_context io;
@@ -145,5 +145,5 @@ TEST_CASE("watching an empty Process is an error value") {
     Process empty;
     auto w = ExitWatcher::watch(io, empty, [](ExitStatus) {});
     REQUIRE(!w);
-    CHECK(w.error().sysErrno == EBADF);
+    CHECK(w.error().sys_errno == EBADF);
 }

@@ -9,9 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
-#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -59,7 +59,7 @@ int openFdCount() {
     return n;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("argv, envp and working directory reach the child exactly") {
     buntime::proc::test::TempDir dir;
@@ -71,7 +71,7 @@ TEST_CASE("argv, envp and working directory reach the child exactly") {
         o.argv.push_back("arg0");
         o.argv.push_back("arg one");
         o.envp.push_back("FOO=bar baz");
-        o.workingDirectory = dir.path();
+        o.working_directory = dir.path();
         auto c = runCapture(o);
         REQUIRE_MESSAGE(c.spawned, c.error);
         CHECK(c.out == "arg0|arg one|bar baz|unset|" + dir.path() + "\n");
@@ -111,7 +111,7 @@ TEST_CASE("a passed fd keeps its number and works; every other fd is closed") {
         SpawnOptions o;
         o.executable = selfExe();
         o.argv = {o.executable, "--list-fds", std::to_string(passed)};
-        o.passFds = {passed};
+        o.pass_fds = {passed};
         o.method = m;
         auto c = runCapture(o);
         REQUIRE_MESSAGE(c.spawned, c.error);
@@ -150,30 +150,30 @@ TEST_CASE("failures are error values naming the stage and errno, and leave no ch
         auto p = Process::spawn(o);
         REQUIRE(!p);
         CHECK(p.error().stage == SpawnStage::Exec);
-        CHECK(p.error().sysErrno == ENOENT);
+        CHECK(p.error().sys_errno == ENOENT);
         CHECK(p.error().message.find("/nonexistent/buntime-worker") != std::string::npos);
         CHECK(p.error().message.find("execve") != std::string::npos);
 
         auto cwd = shell("true", m);
-        cwd.workingDirectory = "/nonexistent-dir";
+        cwd.working_directory = "/nonexistent-dir";
         auto q = Process::spawn(cwd);
         REQUIRE(!q);
         CHECK(q.error().stage == SpawnStage::ChangeDir);
-        CHECK(q.error().sysErrno == ENOENT);
+        CHECK(q.error().sys_errno == ENOENT);
 
         auto badFd = shell("true", m);
-        badFd.passFds = {900};  // not open in the parent
+        badFd.pass_fds = {900};  // not open in the parent
         auto r = Process::spawn(badFd);
         REQUIRE(!r);
         CHECK(r.error().stage == SpawnStage::PassFds);
-        CHECK(r.error().sysErrno == EBADF);
+        CHECK(r.error().sys_errno == EBADF);
 
         auto rl = shell("true", m);
         rl.rlimits = {{RLIMIT_NOFILE, 100, 50}};  // soft above hard
         auto s = Process::spawn(rl);
         REQUIRE(!s);
         CHECK(s.error().stage == SpawnStage::ResourceLimit);
-        CHECK(s.error().sysErrno == EINVAL);
+        CHECK(s.error().sys_errno == EINVAL);
 
         CHECK(noChildren());
     }
@@ -247,7 +247,7 @@ TEST_CASE("new process group on request") {
     for (auto m : kMethods) {
         CAPTURE(name(m));
         auto o = sleeper(m);
-        o.newProcessGroup = true;
+        o.new_process_group = true;
         auto p = Process::spawn(o);
         REQUIRE(p);
         CHECK(::getpgid(p->pid()) == p->pid());
@@ -328,7 +328,7 @@ TEST_CASE("parent death delivers SIGKILL to the grandchild") {
     SpawnOptions o;
     o.executable = selfExe();
     o.argv = {o.executable, "--pdeath-middle", std::to_string(fds[1])};
-    o.passFds = {fds[1]};
+    o.pass_fds = {fds[1]};
     auto middle = Process::spawn(o);
     ::close(fds[1]);
     REQUIRE(middle);
@@ -366,7 +366,7 @@ TEST_CASE("setProcessTitle shows in cmdline and comm, using the environ area whe
         o.argv = {shortArgv ? "x" : o.executable, "--title", std::to_string(fds[1])};
         if (!shortArgv) o.argv.push_back("padding-padding-padding");
         o.envp = {"BUNTIME_TITLE_TEST=kept-after-title"};
-        o.passFds = {fds[1]};
+        o.pass_fds = {fds[1]};
         auto p = Process::spawn(o);
         ::close(fds[1]);
         REQUIRE(p);

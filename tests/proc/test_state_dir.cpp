@@ -33,7 +33,7 @@ pid_t deadPid() {
     return pid;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("creates the directory 0700 and writes our pid into the lock file") {
     TempDir tmp;
@@ -56,7 +56,7 @@ TEST_CASE("a second holder gets a clear error naming the pid and the lock file")
     auto second = acquireStateDir(tmp.path());
     REQUIRE(!second);
     CHECK(second.error().code == StateDirErrc::Locked);
-    CHECK(second.error().holderPid == ::getpid());
+    CHECK(second.error().holder_pid == ::getpid());
     CHECK(second.error().message ==
           "another supervisor (pid " + std::to_string(::getpid()) + ") holds " + tmp.path() + "/buntime.lock");
 
@@ -87,7 +87,7 @@ TEST_CASE("a path that is a file is an error value") {
     auto lock = acquireStateDir(file);
     REQUIRE(!lock);
     CHECK(lock.error().code == StateDirErrc::CreateDir);
-    CHECK(lock.error().sysErrno == ENOTDIR);
+    CHECK(lock.error().sys_errno == ENOTDIR);
 }
 
 TEST_CASE("purgeStaleSegments removes only entries of dead owners") {

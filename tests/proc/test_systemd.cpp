@@ -40,7 +40,7 @@ std::string receive(int fd) {
     return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("notify is a no-op returning false without NOTIFY_SOCKET") {
     ::unsetenv("NOTIFY_SOCKET");

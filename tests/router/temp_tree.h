@@ -15,8 +15,7 @@ class TempTree {
 public:
     TempTree() {
         std::string tmpl = (std::filesystem::temp_directory_path() / "buntime-router-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
         root_ = tmpl;
     }
     ~TempTree() {
@@ -41,4 +40,4 @@ private:
     std::filesystem::path root_;
 };
 
-} // namespace buntime::router::test
+}  // namespace buntime::router::test

@@ -15,7 +15,7 @@ namespace {
 
 const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
 
-} // namespace
+}  // namespace
 
 TEST_CASE("TtlCache expiry is exact and not sliding") {
     TtlCache<std::string, int> c(milliseconds(1000));
@@ -40,12 +40,10 @@ TEST_CASE("TtlCache with ttl 0 stores nothing") {
 
 TEST_CASE("TtlCache is bounded") {
     TtlCache<int, int> c(milliseconds(1000), 4);
-    for (int i = 0; i < 4; ++i)
-        c.put(i, i, t0);
+    for (int i = 0; i < 4; ++i) c.put(i, i, t0);
     c.put(100, 100, t0 + milliseconds(1500));  // all four expired: purged, not cleared wholesale
     CHECK(c.size() == 1);
-    for (int i = 0; i < 3; ++i)
-        c.put(i, i, t0 + milliseconds(1500));
+    for (int i = 0; i < 3; ++i) c.put(i, i, t0 + milliseconds(1500));
     CHECK(c.size() == 4);
     c.put(7, 7, t0 + milliseconds(1500));  // full of live entries: starts over
     CHECK(c.size() == 1);

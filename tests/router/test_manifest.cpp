@@ -25,7 +25,7 @@ Error err(const char* yaml) {
     return r.error();
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("empty manifest gives the seed defaults") {
     for (const char* text : {"", "# only a comment\n", "~\n"}) {

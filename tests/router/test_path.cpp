@@ -17,7 +17,7 @@ ParsedTarget app(const char* target) {
 
 TargetKind kind(const char* target) { return parseTarget(target).kind; }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("app, rest and query") {
     auto t = app("/hello/api/items?x=1&y=2");
@@ -85,10 +85,10 @@ TEST_CASE("no app named") {
 }
 
 TEST_CASE("dot segments anywhere are bad requests") {
-    for (const char* t : {"/..", "/.", "/app/..", "/app/../etc/passwd", "/app/./x", "/app/x/..", "/app/a/../../b",
-                          "/../app", "/app@1/..", "/app/x/.", "/app/%2e%2e/x", "/app/%2E%2e", "/app/.%2e/x",
-                          "/app/%2e/x", "/_/../app", "/app/..%2fetc", "/app/%2e%2e%2fetc%2fpasswd",
-                          "/app/x%5c..%5cy", "/app/a%2F.%2Fb"}) {
+    for (const char* t :
+         {"/..", "/.", "/app/..", "/app/../etc/passwd", "/app/./x", "/app/x/..", "/app/a/../../b", "/../app",
+          "/app@1/..", "/app/x/.", "/app/%2e%2e/x", "/app/%2E%2e", "/app/.%2e/x", "/app/%2e/x", "/_/../app",
+          "/app/..%2fetc", "/app/%2e%2e%2fetc%2fpasswd", "/app/x%5c..%5cy", "/app/a%2F.%2Fb"}) {
         CAPTURE(t);
         auto p = parseTarget(t);
         CHECK(p.kind == TargetKind::BadRequest);

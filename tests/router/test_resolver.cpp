@@ -27,7 +27,7 @@ ErrorCode fail(const Resolver& r, const char* name, const char* range) {
     return res.error().code;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("app names") {
     for (const char* good : {"a", "hello", "Hello-World", "app_2", "v1.2", "0x"})

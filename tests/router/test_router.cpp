@@ -17,7 +17,7 @@ namespace {
 
 const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
 
-} // namespace
+}  // namespace
 
 TEST_CASE("RouterOptions::fromEnv") {
     std::map<std::string, std::string> env = {{"RUNTIME_WORKER_DIRS", "/a:/b"},
@@ -46,7 +46,8 @@ TEST_CASE("route maps targets to statuses") {
     t.write("a/dup@1.0.0/manifest.yaml", "");
     t.write("b/dup@1.0.0/manifest.yaml", "");
     t.write("r/broken@1.0.0/manifest.yaml", "ttl: soon\n");
-    Router router(RouterOptions{{t.root() / "r", t.root() / "a", t.root() / "b"}, milliseconds(1000), milliseconds(1000)});
+    Router router(
+        RouterOptions{{t.root() / "r", t.root() / "a", t.root() / "b"}, milliseconds(1000), milliseconds(1000)});
 
     auto ok = router.route("/hello@1/api?q=1", t0);
     REQUIRE(ok.status == RouteStatus::Ok);

@@ -24,7 +24,7 @@ bool sat(const char* range, const char* version) {
     return r->satisfies(v(version));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("parse valid versions") {
     auto a = v("1.2.3");
@@ -41,22 +41,22 @@ TEST_CASE("parse valid versions") {
 }
 
 TEST_CASE("reject invalid versions") {
-    for (const char* bad : {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.02.3", "1.2.03", "v1.2.3", "1.2.3-",
-                            "1.2.3-01", "1.2.3-a..b", "1.2.3+", "1.2.3+a..b", "a.b.c", "1.2.3-a_b", " 1.2.3",
-                            "-1.2.3", "1.2.x", "99999999999999999999.0.0"}) {
+    for (const char* bad :
+         {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.02.3", "1.2.03", "v1.2.3", "1.2.3-", "1.2.3-01", "1.2.3-a..b",
+          "1.2.3+", "1.2.3+a..b", "a.b.c", "1.2.3-a_b", " 1.2.3", "-1.2.3", "1.2.x", "99999999999999999999.0.0"}) {
         CAPTURE(bad);
         auto r = Version::parse(bad);
         CHECK_FALSE(r.hasValue());
-        if (!r)
-            CHECK(r.error().code == ErrorCode::InvalidValue);
+        if (!r) CHECK(r.error().code == ErrorCode::InvalidValue);
     }
 }
 
 TEST_CASE("precedence follows semver 2.0.0") {
     // The spec's own example chain.
-    std::vector<const char*> chain = {"1.0.0-alpha",      "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                                      "1.0.0-beta.2",     "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0",
-                                      "1.0.1",            "1.1.0",         "2.0.0",            "10.0.0"};
+    std::vector<const char*> chain = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta",
+                                      "1.0.0-beta",  "1.0.0-beta.2",  "1.0.0-beta.11",
+                                      "1.0.0-rc.1",  "1.0.0",         "1.0.1",
+                                      "1.1.0",       "2.0.0",         "10.0.0"};
     for (std::size_t i = 0; i + 1 < chain.size(); ++i) {
         CAPTURE(chain[i]);
         CHECK(v(chain[i]) < v(chain[i + 1]));
@@ -171,8 +171,8 @@ TEST_CASE("prereleases only match a range naming the same major.minor.patch") {
 }
 
 TEST_CASE("invalid ranges are errors") {
-    for (const char* bad : {"abc", "1.2.3.4", ">=", "^", "1 || ", "|| 1", "1.2.3-", ">=01.0.0", "1.2-beta", "1 - ",
-                            "~~1", "><1"}) {
+    for (const char* bad :
+         {"abc", "1.2.3.4", ">=", "^", "1 || ", "|| 1", "1.2.3-", ">=01.0.0", "1.2-beta", "1 - ", "~~1", "><1"}) {
         CAPTURE(bad);
         CHECK_FALSE(Range::parse(bad).hasValue());
     }

@@ -22,7 +22,7 @@ unsigned long long bytes(const char* text) {
     return *r;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("plain numbers are seconds") {
     CHECK(ms("30") == 30'000);

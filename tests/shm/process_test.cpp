@@ -132,7 +132,7 @@ int pump(Channel& ch, std::uint64_t out_dir, std::uint64_t in_dir, std::uint64_t
                          {wait_write ? ch.outboundSpaceBell() : -1, POLLIN, 0},
                          {peer_pidfd, POLLIN, 0}};
         const int r = ::poll(fds, 3, 20000);
-        if (r == 0) return 30;  // hang: nobody rang for 20 s
+        if (r == 0) return 30;                      // hang: nobody rang for 20 s
         if (fds[2].revents != 0) peer_gone = true;  // drain what it published first
         if (fds[0].revents != 0) Channel::drainBell(ch.inboundBell());
         if (fds[1].revents != 0) Channel::drainBell(ch.outboundSpaceBell());
@@ -140,8 +140,7 @@ int pump(Channel& ch, std::uint64_t out_dir, std::uint64_t in_dir, std::uint64_t
     return 0;
 }
 
-
-} // namespace
+}  // namespace
 
 TEST_CASE("two processes exchange millions of random messages both ways without loss") {
     constexpr std::uint64_t kCount = 2'000'000;

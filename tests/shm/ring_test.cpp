@@ -28,7 +28,7 @@ Outgoing frameOf(std::span<const std::byte> body, std::uint64_t id = 1, std::uin
 
 std::byte* ringData(Channel& ch, RingControl& r) { return reinterpret_cast<std::byte*>(&ch.header()) + r.data_offset; }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("error names and fd strings") {
     CHECK(std::string(toString(Error::PeerDead)) == "PeerDead");
@@ -59,7 +59,7 @@ TEST_CASE("segment header is filled by create and open") {
     CHECK(p.wrk.generation() == 7);
     CHECK(p.sup.ringCapacity() == 64 * 1024);
     CHECK(p.sup.maxPayload() == 32 * 1024 - sizeof(FrameHeader));
-    struct stat sb{};
+    struct stat sb {};
     REQUIRE(::fstat(p.sup.fds().segment, &sb) == 0);
     CHECK(std::uint64_t(sb.st_size) == h.segment_size);
     // The size is sealed.
@@ -316,8 +316,8 @@ TEST_CASE("random garbage in the ring never crashes the consumer") {
                 CHECK(v.body.data() + v.body.size() <= data + 4096);
                 continue;
             }
-            CHECK((e == Error::WouldBlock || e == Error::BadMagic || e == Error::BadLength ||
-                   e == Error::BadGeneration));
+            CHECK(
+                (e == Error::WouldBlock || e == Error::BadMagic || e == Error::BadLength || e == Error::BadGeneration));
             break;
         }
     }
@@ -330,9 +330,7 @@ TEST_CASE("messages larger than a frame are chunked and reassembled between thre
     const auto expect = fnv1a(body);
     const std::string head = "head-bytes";
     Error send_result = Error::System;
-    std::thread producer([&] {
-        send_result = sendMessage(p.sup, 12, 0x10, 555, asBytes(head), body, 60s);
-    });
+    std::thread producer([&] { send_result = sendMessage(p.sup, 12, 0x10, 555, asBytes(head), body, 60s); });
     Message m;
     const Error e = receiveMessage(p.wrk, m, 60s);
     producer.join();
@@ -441,8 +439,7 @@ TEST_CASE("a blocked producer is woken when the consumer frees room") {
     Pair p = makePair(4096, 0ns);
     std::vector<std::byte> body;
     fill(body, 1000, 1);
-    while (p.sup.trySend(frameOf(body)) == Error::Ok) {
-    }
+    while (p.sup.trySend(frameOf(body)) == Error::Ok) {}
     Error got = Error::System;
     std::thread producer([&] { got = p.sup.send(frameOf(body, 42), 30s); });
     while (p.sup.header().to_worker.producer_waiting.load() == 0) std::this_thread::sleep_for(1ms);
@@ -486,8 +483,7 @@ TEST_CASE("blocking waits end with PeerDead when the peer's pidfd fires") {
     CHECK(name(p.sup.receive(v, 30s)) == "PeerDead");
     std::vector<std::byte> body;
     fill(body, 1000, 1);
-    while (p.sup.trySend(frameOf(body)) == Error::Ok) {
-    }
+    while (p.sup.trySend(frameOf(body)) == Error::Ok) {}
     CHECK(name(p.sup.send(frameOf(body), 30s)) == "PeerDead");
     ::waitpid(child, nullptr, 0);
     ::close(pidfd);

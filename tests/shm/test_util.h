@@ -78,4 +78,4 @@ inline std::uint64_t fnv1a(std::span<const std::byte> data) {
     return h;
 }
 
-} // namespace buntime::shm::test
+}  // namespace buntime::shm::test

@@ -20,14 +20,16 @@ unsigned long numberParam(const buntime::app::Request& req, std::string_view key
 }
 
 void hookLog(const char* event) {
-    if (const char* path = std::getenv("FIXTURE_HOOK_LOG")) std::ofstream(path, std::ios::app) << event << ' ' << ::getpid() << '\n';
+    if (const char* path = std::getenv("FIXTURE_HOOK_LOG"))
+        std::ofstream(path, std::ios::app) << event << ' ' << ::getpid() << '\n';
 }
 
-} // namespace
+}  // namespace
 
 struct Fixture {
     Fixture() {
-        if (std::getenv("FIXTURE_FAIL_INIT")) throw std::runtime_error("fixture init failure (FIXTURE_FAIL_INIT is set)");
+        if (std::getenv("FIXTURE_FAIL_INIT"))
+            throw std::runtime_error("fixture init failure (FIXTURE_FAIL_INIT is set)");
         hookLog("init");
     }
     void onIdle() { hookLog("idle"); }
@@ -44,7 +46,8 @@ struct Fixture {
             res.end("slept");
         } else if (path == "/wait-for-cancel") {
             // Polls the cancel flag the supervisor sets (timeout or client gone) for up to 5 s.
-            for (int i = 0; i < 500 && !res.cancelled(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            for (int i = 0; i < 500 && !res.cancelled(); ++i)
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
             hookLog(res.cancelled() ? "cancel-seen" : "cancel-missed");
             res.end("done");
         } else if (path == "/env") {

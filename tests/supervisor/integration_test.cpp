@@ -52,7 +52,7 @@ std::set<std::string> shmEntries() {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("sample apps answer through workers, with request ids and base paths") {
     SupervisorProcess s(baseEnv(EXAMPLES_DIR));
@@ -139,7 +139,8 @@ TEST_CASE("HTTP limits: 400, 431, 413 before the body, 408 for slow headers") {
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
     CHECK(statusOf(rawExchange(s.port(), "BLAH\r\n\r\n")) == 400);
-    CHECK(statusOf(rawExchange(s.port(), "GET /small/ HTTP/1.1\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n")) == 431);
+    CHECK(statusOf(rawExchange(s.port(), "GET /small/ HTTP/1.1\r\nX-Big: " + std::string(40000, 'a') + "\r\n\r\n")) ==
+          431);
     // Headers only: the 413 must come back without the body ever being sent.
     auto raw = rawExchange(s.port(), "POST /small/length HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n",
                            std::chrono::seconds(3));
@@ -311,9 +312,10 @@ TEST_CASE("admin API: metrics keys, workers, Prometheus, and guarded mutations")
     REQUIRE(s.waitReady());
     auto pid = get(s, "/adm/pid");
     auto m = getJson(s, "/_/api/metrics");
-    for (const char* key : {"activeWorkers", "avgResponseTimeMs", "evictions", "ephemeralConcurrency", "ephemeralQueueDepth",
-                            "ephemeralQueueLimit", "hitRate", "hits", "misses", "memoryUsageMB", "requestsPerSecond",
-                            "totalRequests", "totalWorkersCreated", "totalWorkersFailed", "totalWorkersRetired", "uptimeMs"})
+    for (const char* key :
+         {"activeWorkers", "avgResponseTimeMs", "evictions", "ephemeralConcurrency", "ephemeralQueueDepth",
+          "ephemeralQueueLimit", "hitRate", "hits", "misses", "memoryUsageMB", "requestsPerSecond", "totalRequests",
+          "totalWorkersCreated", "totalWorkersFailed", "totalWorkersRetired", "uptimeMs"})
         CHECK_MESSAGE(m.contains(key), key);
     auto w = getJson(s, "/_/api/workers")["workers"].at(0);
     CHECK(w["key"] == "adm@0.0.0");

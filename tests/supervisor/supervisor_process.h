@@ -71,7 +71,8 @@ public:
         : port_(listen_fd >= 0 ? listen_port : freePort()), log_path_(std::move(log_path)) {
         if (listen_fd < 0) env["PORT"] = std::to_string(port_);
         if (!env.count("RUNTIME_BIND")) env["RUNTIME_BIND"] = "127.0.0.1";
-        if (log_path_.empty()) log_path_ = "/tmp/buntime-test-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
+        if (log_path_.empty())
+            log_path_ = "/tmp/buntime-test-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
         std::vector<std::string> envs;
         for (char** e = environ; *e; ++e) {
             std::string s(*e);
@@ -201,4 +202,4 @@ inline int statusOf(const std::string& raw) {
     return std::atoi(raw.c_str() + 9);
 }
 
-} // namespace buntime::test
+}  // namespace buntime::test

@@ -17,7 +17,7 @@ WorkerOptions example(const char* name, std::vector<std::string> args = {}) {
     return o;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("hello answers inline (async .so)") {
     WorkerClient w(example("hello"));

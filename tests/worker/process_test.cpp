@@ -48,7 +48,7 @@ std::string pattern(std::size_t n) {
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE(".so entrypoint: Ready, request fields reach the app, response comes back") {
     TempDir dir;

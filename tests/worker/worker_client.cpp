@@ -28,9 +28,11 @@ shm::Channel makeChannel(std::size_t ring_bytes) {
     return std::move(ch).value();
 }
 
-std::span<const std::byte> bytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+std::span<const std::byte> bytes(std::string_view s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> Reply::header(std::string_view name) const {
     for (const auto& [k, v] : head.headers) {
@@ -41,8 +43,8 @@ std::optional<std::string> Reply::header(std::string_view name) const {
 
 WorkerClient::WorkerClient(WorkerOptions options) : channel_(makeChannel(options.ring_bytes)) {
     const shm::ChannelFds fds = channel_.fds();
-    std::vector<std::string> args{BUNTIME_WORKER_PATH, "--app-dir", options.app_dir, "--name", options.name,
-                                  "--version", options.version};
+    std::vector<std::string> args{BUNTIME_WORKER_PATH, "--app-dir", options.app_dir, "--name",
+                                  options.name,        "--version", options.version};
     args.insert(args.end(), options.args.begin(), options.args.end());
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) {
@@ -101,8 +103,10 @@ void WorkerClient::readLoop() {
             Startup s;
             auto info = proto::decodeReadyInfo(frame.head);
             s.ready = info.has_value();
-            if (info) s.info = *info;
-            else s.reason = "malformed ReadyInfo";
+            if (info)
+                s.info = *info;
+            else
+                s.reason = "malformed ReadyInfo";
             startup_ = s;
             break;
         }
@@ -141,8 +145,7 @@ void WorkerClient::readLoop() {
             r.done = true;
             break;
         }
-        default:
-            break;
+        default: break;
         }
         channel_.release();
         cv_.notify_all();
@@ -161,8 +164,8 @@ Startup WorkerClient::startup(std::chrono::milliseconds timeout) {
     return none;
 }
 
-std::vector<std::byte> WorkerClient::requestHead(const std::string& method, const std::string& path, std::int64_t length,
-                                                 const std::string& query) {
+std::vector<std::byte> WorkerClient::requestHead(const std::string& method, const std::string& path,
+                                                 std::int64_t length, const std::string& query) {
     proto::RequestHead h;
     h.method = method;
     h.path = path;
@@ -174,8 +177,8 @@ std::vector<std::byte> WorkerClient::requestHead(const std::string& method, cons
     return proto::encode(h);
 }
 
-std::uint64_t WorkerClient::send(std::string method, std::string path, std::string body, std::vector<proto::Header> headers,
-                                 std::string query) {
+std::uint64_t WorkerClient::send(std::string method, std::string path, std::string body,
+                                 std::vector<proto::Header> headers, std::string query) {
     proto::RequestHead h;
     h.method = std::move(method);
     h.path = std::move(path);
@@ -188,7 +191,8 @@ std::uint64_t WorkerClient::send(std::string method, std::string path, std::stri
     const std::uint64_t id = next_id_++;
     h.request_id = "req-" + std::to_string(id);
     auto head = proto::encode(h);
-    shm::Error e = shm::sendMessage(channel_, static_cast<std::uint16_t>(proto::Kind::Request), 0, id, head, bytes(body), 60s);
+    shm::Error e =
+        shm::sendMessage(channel_, static_cast<std::uint16_t>(proto::Kind::Request), 0, id, head, bytes(body), 60s);
     if (e != shm::Error::Ok) throw std::runtime_error("send failed: " + std::string(shm::toString(e)));
     return id;
 }
@@ -281,4 +285,4 @@ std::string readFile(const std::string& path) {
     return s.str();
 }
 
-} // namespace buntime::test
+}  // namespace buntime::test

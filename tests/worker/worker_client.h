@@ -28,8 +28,8 @@ using namespace std::chrono_literals;
 
 struct Reply {
     bool done = false;
-    bool error = false;           // Kind::Error
-    std::string reason;           // Kind::Error head
+    bool error = false;  // Kind::Error
+    std::string reason;  // Kind::Error head
     proto::ResponseHead head;
     std::string body;
     std::size_t frames = 0;
@@ -37,17 +37,17 @@ struct Reply {
 };
 
 struct Startup {
-    bool ready = false;           // Kind::Ready (else InitFailed or nothing)
+    bool ready = false;  // Kind::Ready (else InitFailed or nothing)
     proto::ReadyInfo info;
-    std::string reason;           // InitFailed head
+    std::string reason;  // InitFailed head
 };
 
 struct WorkerOptions {
     std::string app_dir;
     std::string name = "fixture";
     std::string version = "1.0.0";
-    std::vector<std::string> args;                            // extra argv
-    std::vector<std::pair<std::string, std::string>> env;     // extra env
+    std::vector<std::string> args;                         // extra argv
+    std::vector<std::pair<std::string, std::string>> env;  // extra env
     std::size_t ring_bytes = 256 * 1024;
 };
 
@@ -72,7 +72,9 @@ public:
                   std::string query = {}) {
         return wait(send(std::move(method), std::move(path), std::move(body), std::move(headers), std::move(query)));
     }
-    Reply get(std::string path, std::string query = {}) { return request("GET", std::move(path), {}, {}, std::move(query)); }
+    Reply get(std::string path, std::string query = {}) {
+        return request("GET", std::move(path), {}, {}, std::move(query));
+    }
 
     void cancel(std::uint64_t id);
     void idle();
@@ -123,4 +125,4 @@ private:
 
 std::string readFile(const std::string& path);
 
-} // namespace buntime::test
+}  // namespace buntime::test

@@ -30,8 +30,9 @@ using namespace std::chrono_literals;
 
 pid_t spawnWorker(const shm::Channel& channel, const std::string& app_dir) {
     const shm::ChannelFds fds = channel.fds();
-    std::vector<std::string> args{BUNTIME_WORKER_PATH, "--app-dir", app_dir, "--name", "hello", "--version", "1.0.0",
-                                  "--threads", "1", "--concurrency", "1000"};
+    std::vector<std::string> args{
+        BUNTIME_WORKER_PATH, "--app-dir", app_dir,         "--name", "hello", "--version", "1.0.0",
+        "--threads",         "1",         "--concurrency", "1000"};
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
     env.push_back(std::string(proto::kChannelEnv) + "=" + fds.toString());
@@ -40,7 +41,8 @@ pid_t spawnWorker(const shm::Channel& channel, const std::string& app_dir) {
     argv.push_back(nullptr);
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
-    const int keep[] = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data, fds.to_supervisor_space};
+    const int keep[] = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data,
+                        fds.to_supervisor_space};
     pid_t pid = ::fork();
     if (pid == 0) {
         for (int fd : keep) ::fcntl(fd, F_SETFD, 0);
@@ -58,7 +60,8 @@ struct Result {
 };
 
 // Keeps `depth` requests in flight for `seconds` (after a warm-up) from one thread.
-Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t depth, double seconds, std::uint64_t& next_id) {
+Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t depth, double seconds,
+           std::uint64_t& next_id) {
     std::vector<Clock::time_point> sent_at(1 << 16);
     const std::size_t mask = sent_at.size() - 1;
     std::vector<std::uint32_t> latencies_ns;
@@ -98,14 +101,15 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
         }
         do {
             const auto done = Clock::now();
-            if (frame.header.kind != kResp || (frame.header.flags & shm::kFlagMore) != 0 || frame.body.size() != 18) ++result.errors;
+            if (frame.header.kind != kResp || (frame.header.flags & shm::kFlagMore) != 0 || frame.body.size() != 18)
+                ++result.errors;
             const auto lat = done - sent_at[frame.header.request_id & mask];
             channel.release();
             --in_flight;
             if (measuring && done < end) {
                 ++completed;
-                latencies_ns.push_back(static_cast<std::uint32_t>(
-                    std::min<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(lat).count(), UINT32_MAX)));
+                latencies_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(
+                    std::chrono::duration_cast<std::chrono::nanoseconds>(lat).count(), UINT32_MAX)));
             }
         } while (channel.tryReceive(frame) == shm::Error::Ok);
     }
@@ -114,7 +118,8 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
     if (!latencies_ns.empty()) {
         auto pct = [&](double p) {
             std::size_t k = static_cast<std::size_t>(p * static_cast<double>(latencies_ns.size() - 1));
-            std::nth_element(latencies_ns.begin(), latencies_ns.begin() + static_cast<std::ptrdiff_t>(k), latencies_ns.end());
+            std::nth_element(latencies_ns.begin(), latencies_ns.begin() + static_cast<std::ptrdiff_t>(k),
+                             latencies_ns.end());
             return latencies_ns[k] / 1000.0;
         };
         result.p50_us = pct(0.50);
@@ -123,7 +128,7 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
     return result;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     const std::string app_dir = argc > 1 ? argv[1] : BUNTIME_HELLO_APP_DIR;
@@ -150,8 +155,8 @@ int main(int argc, char** argv) {
     shm::Message ready;
     if (shm::receiveMessage(channel, ready, 10s) != shm::Error::Ok ||
         ready.kind != static_cast<std::uint16_t>(proto::Kind::Ready)) {
-        std::fprintf(stderr, "worker did not become ready (app dir %s): %.*s\n", app_dir.c_str(), int(ready.head.size()),
-                     reinterpret_cast<const char*>(ready.head.data()));
+        std::fprintf(stderr, "worker did not become ready (app dir %s): %.*s\n", app_dir.c_str(),
+                     int(ready.head.size()), reinterpret_cast<const char*>(ready.head.data()));
         ::kill(pid, SIGKILL);
         return 1;
     }
@@ -177,9 +182,10 @@ int main(int argc, char** argv) {
     }
     const auto& out = channel.outboundCounters();
     const auto& in = channel.inboundCounters();
-    std::printf("request ring: %llu frames, %llu wakeups; response ring: %llu frames, %llu wakeups\n",
-                static_cast<unsigned long long>(out.messages.load()), static_cast<unsigned long long>(out.wakeups.load()),
-                static_cast<unsigned long long>(in.messages.load()), static_cast<unsigned long long>(in.wakeups.load()));
+    std::printf(
+        "request ring: %llu frames, %llu wakeups; response ring: %llu frames, %llu wakeups\n",
+        static_cast<unsigned long long>(out.messages.load()), static_cast<unsigned long long>(out.wakeups.load()),
+        static_cast<unsigned long long>(in.messages.load()), static_cast<unsigned long long>(in.wakeups.load()));
 
     std::string grace = "1000";
     channel.send(shm::Outgoing{static_cast<std::uint16_t>(proto::Kind::Terminate), 0, 0, shm::asBytes(grace), {}}, 1s);

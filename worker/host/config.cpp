@@ -17,7 +17,7 @@ bool parseNumber(std::string_view text, T& out, T min, T max) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 const char* usage() noexcept {
     return "usage: buntime-worker --app-dir DIR --name NAME --version VER [--entrypoint E] [--threads N] "
@@ -41,8 +41,8 @@ ParsedArgs parseArgs(int argc, const char* const* argv) {
             c.inject_base = true;
             continue;
         }
-        if (key != "--app-dir" && key != "--name" && key != "--version" && key != "--entrypoint" && key != "--threads" &&
-            key != "--concurrency" && key != "--max-body") {
+        if (key != "--app-dir" && key != "--name" && key != "--version" && key != "--entrypoint" &&
+            key != "--threads" && key != "--concurrency" && key != "--max-body") {
             result.error = "unknown argument '" + std::string(arg) + "'";
             return result;
         }
@@ -53,10 +53,14 @@ ParsedArgs parseArgs(int argc, const char* const* argv) {
             }
             value = argv[++i];
         }
-        if (key == "--app-dir") c.app_dir = value;
-        else if (key == "--name") c.name = value;
-        else if (key == "--version") c.version = value;
-        else if (key == "--entrypoint") c.entrypoint = value;
+        if (key == "--app-dir")
+            c.app_dir = value;
+        else if (key == "--name")
+            c.name = value;
+        else if (key == "--version")
+            c.version = value;
+        else if (key == "--entrypoint")
+            c.entrypoint = value;
         else if (key == "--threads") {
             if (!parseNumber<std::uint32_t>(value, c.threads, 1, 1024)) {
                 result.error = "--threads must be 1..1024";
@@ -82,4 +86,4 @@ ParsedArgs parseArgs(int argc, const char* const* argv) {
     return result;
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -49,7 +49,8 @@ EntrypointResult resolveOne(const std::string& app_real, const std::string& requ
         return r;
     }
     if (!isInside(app_real, *real)) {
-        r.error = "entrypoint '" + requested + "' escapes the app directory " + app_real + " (resolves to " + *real + ")";
+        r.error =
+            "entrypoint '" + requested + "' escapes the app directory " + app_real + " (resolves to " + *real + ")";
         return r;
     }
     if (::stat(real->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -76,7 +77,7 @@ EntrypointResult resolveOne(const std::string& app_real, const std::string& requ
     return r;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view kindName(EntrypointKind kind) noexcept {
     switch (kind) {
@@ -101,4 +102,4 @@ EntrypointResult resolveEntrypoint(const std::string& app_dir, const std::string
     return {std::nullopt, "no entrypoint in " + *app_real + " (looked for index.html, app.so, app)"};
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

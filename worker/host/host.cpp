@@ -61,7 +61,8 @@ std::optional<shm::Channel> openChannel() {
     BUNTIME_LOG(Error, "init failed: %s; exiting (status %d)", reason.c_str(), code);
     if (!channel) channel = openChannel();
     if (channel) {
-        shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::InitFailed), 0, 0, shm::asBytes(reason), {}, 5s);
+        shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::InitFailed), 0, 0, shm::asBytes(reason), {},
+                         5s);
     }
     leave(code);
 }
@@ -97,8 +98,8 @@ std::string loadSharedObject(const Entrypoint& entry, LoadedApp& out) {
 
 std::string checkTable(const buntime_app_v1* table) {
     if (table->abi_version != BUNTIME_APP_ABI_VERSION)
-        return "app ABI version " + std::to_string(table->abi_version) + " is not supported (host: " +
-               std::to_string(BUNTIME_APP_ABI_VERSION) + ")";
+        return "app ABI version " + std::to_string(table->abi_version) +
+               " is not supported (host: " + std::to_string(BUNTIME_APP_ABI_VERSION) + ")";
     if (table->style != BUNTIME_STYLE_BLOCKING && table->style != BUNTIME_STYLE_ASYNC)
         return "app style " + std::to_string(table->style) + " is unknown";
     if (!table->handle) return "app has no handle function";
@@ -128,7 +129,7 @@ std::string runInit(const buntime_app_v1* table, const WorkerConfig& cfg, const 
     return {};
 }
 
-} // namespace
+}  // namespace
 
 int serve(int argc, char** argv, const buntime_app_v1* builtin) {
     log::initFromEnv();
@@ -186,7 +187,8 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
     }
     if (auto err = checkTable(app.table); !err.empty()) failInit(channel, err, kExitInitFailed);
     if (!app.site) {
-        if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty()) failInit(channel, err, kExitInitFailed);
+        if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty())
+            failInit(channel, err, kExitInitFailed);
     }
 
     proto::ReadyInfo ready{kind, cfg.threads, cfg.concurrency};
@@ -205,7 +207,7 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
     leave(server->run());
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker
 
 extern "C" int buntime_serve(int argc, char** argv, const buntime_app_v1* app) {
     return buntime::worker::serve(argc, argv, app);

@@ -27,16 +27,20 @@ const char* levelName(Level level) noexcept {
     return "info";
 }
 
-} // namespace
+}  // namespace
 
 void initFromEnv() noexcept {
     const char* env = std::getenv("RUNTIME_LOG_LEVEL");
     if (!env) return;
     std::string_view v(env);
-    if (v == "debug") g_level = static_cast<int>(Level::Debug);
-    else if (v == "info") g_level = static_cast<int>(Level::Info);
-    else if (v == "warn" || v == "warning") g_level = static_cast<int>(Level::Warn);
-    else if (v == "error") g_level = static_cast<int>(Level::Error);
+    if (v == "debug")
+        g_level = static_cast<int>(Level::Debug);
+    else if (v == "info")
+        g_level = static_cast<int>(Level::Info);
+    else if (v == "warn" || v == "warning")
+        g_level = static_cast<int>(Level::Warn);
+    else if (v == "error")
+        g_level = static_cast<int>(Level::Error);
 }
 
 void setTag(std::string_view tag) noexcept {
@@ -76,7 +80,8 @@ void logf(Level level, const char* format, ...) noexcept {
     int n = std::vsnprintf(buf, sizeof buf, format, args);
     va_end(args);
     if (n < 0) return;
-    write(level, std::string_view(buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1));
+    write(level, std::string_view(
+                     buf, static_cast<std::size_t>(n) < sizeof buf ? static_cast<std::size_t>(n) : sizeof buf - 1));
 }
 
-} // namespace buntime::worker::log
+}  // namespace buntime::worker::log

@@ -29,4 +29,4 @@ void setProcessTitle(int argc, char** argv, const std::string& title) noexcept {
     for (int i = 1; i < argc; ++i) argv[i] = start + n;  // empty strings now
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

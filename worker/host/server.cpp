@@ -26,7 +26,9 @@ Exchange* fromReq(const buntime_request* r) { return reinterpret_cast<Exchange*>
 Exchange* fromRes(const buntime_response* r) { return reinterpret_cast<Exchange*>(const_cast<buntime_response*>(r)); }
 buntime_str str(const std::string& s) { return buntime_str{s.data(), s.size()}; }
 
-std::span<const std::byte> bytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+std::span<const std::byte> bytes(std::string_view s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -101,7 +103,9 @@ int hAddHeader(buntime_response* r, const char* n, size_t nl, const char* v, siz
     return fromRes(r)->server->addHeader(fromRes(r), std::string_view(n, nl), std::string_view(v, vl));
 }
 int hSetLength(buntime_response* r, int64_t length) { return fromRes(r)->server->setLength(fromRes(r), length); }
-int hWrite(buntime_response* r, const void* data, size_t len) { return fromRes(r)->server->write(fromRes(r), data, len); }
+int hWrite(buntime_response* r, const void* data, size_t len) {
+    return fromRes(r)->server->write(fromRes(r), data, len);
+}
 int hEnd(buntime_response* r) { return fromRes(r)->server->end(fromRes(r)); }
 int hFail(buntime_response* r, const char* reason, size_t len) {
     return fromRes(r)->server->fail(fromRes(r), std::string_view(reason ? reason : "", reason ? len : 0));
@@ -119,18 +123,38 @@ int hAfter(uint64_t ms, buntime_callback fn, void* ctx) {
     return BUNTIME_OK;
 }
 void hLog(int level, const char* message, size_t len) {
-    log::Level l = level <= 0 ? log::Level::Debug : level == 1 ? log::Level::Info : level == 2 ? log::Level::Warn : log::Level::Error;
+    log::Level l = level <= 0   ? log::Level::Debug
+                   : level == 1 ? log::Level::Info
+                   : level == 2 ? log::Level::Warn
+                                : log::Level::Error;
     log::write(l, std::string_view(message ? message : "", message ? len : 0));
 }
 
 const buntime_host_v1 kHostTable{
-    BUNTIME_APP_ABI_VERSION, sizeof(buntime_host_v1),
-    hMethod, hTarget, hPath, hQuery, hBase, hRequestId, hHeader, hHeaderCount, hHeaderAt, hBody,
-    hSetStatus, hAddHeader, hSetLength, hWrite, hEnd, hFail, hCancelled,
-    hAfter, hLog,
+    BUNTIME_APP_ABI_VERSION,
+    sizeof(buntime_host_v1),
+    hMethod,
+    hTarget,
+    hPath,
+    hQuery,
+    hBase,
+    hRequestId,
+    hHeader,
+    hHeaderCount,
+    hHeaderAt,
+    hBody,
+    hSetStatus,
+    hAddHeader,
+    hSetLength,
+    hWrite,
+    hEnd,
+    hFail,
+    hCancelled,
+    hAfter,
+    hLog,
 };
 
-} // namespace
+}  // namespace
 
 const buntime_host_v1* Server::hostTable() noexcept { return &kHostTable; }
 
@@ -164,15 +188,18 @@ int Server::run() {
         }
         if (e == shm::Error::Timeout) {
             channel_.heartbeat();
-            if (!channel_.peerAlive()) e = shm::Error::PeerDead;
-            else continue;
+            if (!channel_.peerAlive())
+                e = shm::Error::PeerDead;
+            else
+                continue;
         }
         if (e == shm::Error::PeerDead) {
             closed_ = true;
             BUNTIME_LOG(Info, "supervisor is gone, exiting (status 0)");
             return 0;
         }
-        BUNTIME_LOG(Error, "request ring is broken (%.*s), exiting (status 3)", int(shm::toString(e).size()), shm::toString(e).data());
+        BUNTIME_LOG(Error, "request ring is broken (%.*s), exiting (status 3)", int(shm::toString(e).size()),
+                    shm::toString(e).data());
         return 3;
     }
 }
@@ -185,19 +212,13 @@ void Server::handleFrame(const shm::FrameView& frame) {
     std::string head(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
     channel_.release();
     switch (static_cast<proto::Kind>(kind)) {
-    case proto::Kind::Cancel:
-        onCancel(id);
-        break;
+    case proto::Kind::Cancel: onCancel(id); break;
     case proto::Kind::Idle:
         BUNTIME_LOG(Debug, "idle");
         if (app_->on_idle) pool_.post(&Server::runIdleHook, this);
         break;
-    case proto::Kind::Terminate:
-        onTerminate(head);
-        break;
-    default:
-        BUNTIME_LOG(Warn, "dropping a frame of unexpected kind %u", unsigned(kind));
-        break;
+    case proto::Kind::Terminate: onTerminate(head); break;
+    default: BUNTIME_LOG(Warn, "dropping a frame of unexpected kind %u", unsigned(kind)); break;
     }
 }
 
@@ -235,7 +256,8 @@ void Server::onRequest(const shm::FrameView& frame) {
         return refuse(503, "worker is at its concurrency limit\n");
     }
     const std::int64_t declared = ex->head.content_length;
-    if ((declared > 0 && static_cast<std::uint64_t>(declared) > options_.max_body) || frame.body.size() > options_.max_body)
+    if ((declared > 0 && static_cast<std::uint64_t>(declared) > options_.max_body) ||
+        frame.body.size() > options_.max_body)
         return refuse(413, "request body too large\n");
 
     in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -307,7 +329,8 @@ void Server::onTerminate(std::string_view grace_text) {
     if (terminating_.exchange(true)) return;
     std::uint64_t grace_ms = 5000;
     std::from_chars(grace_text.data(), grace_text.data() + grace_text.size(), grace_ms);
-    BUNTIME_LOG(Info, "terminating (grace %llu ms, %u in flight)", static_cast<unsigned long long>(grace_ms), inFlight());
+    BUNTIME_LOG(Info, "terminating (grace %llu ms, %u in flight)", static_cast<unsigned long long>(grace_ms),
+                inFlight());
     std::thread([this, grace_ms] {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
         if (app_->on_terminate) {
@@ -342,8 +365,10 @@ void Server::dispatch(Exchange* ex) {
             if (!r.inserted) r.position->second = ex;  // duplicate id: the newer one wins
         }
     }
-    if (async_) callHandler(ex);
-    else pool_.post(&Server::runJob, ex);
+    if (async_)
+        callHandler(ex);
+    else
+        pool_.post(&Server::runJob, ex);
 }
 
 void Server::runJob(void* arg) noexcept {
@@ -485,7 +510,8 @@ int Server::end(Exchange* ex) noexcept {
 int Server::fail(Exchange* ex, std::string_view reason) noexcept {
     if (ex->ended) return BUNTIME_E_STATE;
     ex->ended = true;
-    BUNTIME_LOG(Warn, "request %llu failed: %.*s", static_cast<unsigned long long>(ex->id), int(reason.size()), reason.data());
+    BUNTIME_LOG(Warn, "request %llu failed: %.*s", static_cast<unsigned long long>(ex->id), int(reason.size()),
+                reason.data());
     if (!ex->cancelled.load(std::memory_order_relaxed)) sendError(ex->id, reason.empty() ? "request failed" : reason);
     complete(ex);
     return BUNTIME_OK;
@@ -498,8 +524,10 @@ int Server::sendBody(Exchange* ex, std::span<const std::byte> data, bool last) n
         std::span<const std::byte> head;
         if (!ex->head_sent) {
             std::int64_t length = -1;
-            if (ex->declared_length >= 0) length = ex->declared_length;
-            else if (last) length = static_cast<std::int64_t>(data.size());
+            if (ex->declared_length >= 0)
+                length = ex->declared_length;
+            else if (last)
+                length = static_cast<std::int64_t>(data.size());
             try {
                 const std::uint64_t now = proto::monotonicNs();
                 head = ex->response_head.finish(ex->status, length, ex->received_ns, now - ex->handler_start_ns, now);
@@ -625,4 +653,4 @@ void Server::unref(Exchange* ex) noexcept {
     delete ex;
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

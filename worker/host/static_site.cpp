@@ -33,7 +33,8 @@ std::string_view extensionOf(std::string_view name) {
 }
 
 bool isInside(const std::string& root, const std::string& p) {
-    return p == root || (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && (root == "/" || p[root.size()] == '/'));
+    return p == root ||
+           (p.size() > root.size() && p.compare(0, root.size(), root) == 0 && (root == "/" || p[root.size()] == '/'));
 }
 
 std::optional<std::string> readAll(int fd) {
@@ -68,7 +69,7 @@ void plain(app::Response& res, int status, std::string_view text) {
     res.end(text);
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::string> decodePath(std::string_view path) {
     std::string out;
@@ -93,7 +94,8 @@ std::optional<std::vector<std::string>> safeSegments(std::string_view decoded) {
     std::size_t start = 0;
     while (start <= decoded.size()) {
         std::size_t slash = decoded.find('/', start);
-        std::string_view seg = decoded.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        std::string_view seg =
+            decoded.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
         if (seg == "..") return std::nullopt;
         if (seg.find('\\') != std::string_view::npos) return std::nullopt;
         if (!seg.empty() && seg != ".") parts.emplace_back(seg);
@@ -171,7 +173,8 @@ std::string injectBase(std::string_view html, std::string_view base) {
     std::size_t at = std::string_view::npos;
     for (std::size_t i = 0; i + 5 <= html.size(); ++i) {
         if (html[i] != '<') continue;
-        if (lower(html[i + 1]) != 'h' || lower(html[i + 2]) != 'e' || lower(html[i + 3]) != 'a' || lower(html[i + 4]) != 'd')
+        if (lower(html[i + 1]) != 'h' || lower(html[i + 2]) != 'e' || lower(html[i + 3]) != 'a' ||
+            lower(html[i + 4]) != 'd')
             continue;
         if (i + 5 == html.size()) break;
         char next = html[i + 5];
@@ -229,7 +232,8 @@ void StaticSite::handle(app::Request& req, app::Response& res) {
     if (::stat(full.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
             std::string nested = full + "/" + index_name_;
-            if (::stat(nested.c_str(), &st) == 0 && S_ISREG(st.st_mode)) return serveFile(nested, index_name_, res, head_only);
+            if (::stat(nested.c_str(), &st) == 0 && S_ISREG(st.st_mode))
+                return serveFile(nested, index_name_, res, head_only);
             return serveIndex(req, res, head_only);
         }
         if (S_ISREG(st.st_mode)) {
@@ -302,4 +306,4 @@ const buntime_app_v1* StaticSite::appTable() noexcept {
     return &table;
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -41,4 +41,4 @@ void ThreadPool::loop() {
     }
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -44,4 +44,4 @@ void TimerService::loop() {
     }
 }
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -26,11 +26,12 @@ std::string jsonString(std::string_view s) {
     return out;
 }
 
-} // namespace
+}  // namespace
 
 struct Echo {
     void handle(buntime::app::Request req, buntime::app::Response res) {
-        std::string json = "{\"method\":" + jsonString(req.method()) + ",\"length\":" + std::to_string(req.body().size()) + "}";
+        std::string json =
+            "{\"method\":" + jsonString(req.method()) + ",\"length\":" + std::to_string(req.body().size()) + "}";
         res.header("content-type", "application/json");
         res.end(json);
     }

@@ -52,7 +52,7 @@ void workerSeries(std::string& out, const nlohmann::json& workers, std::string_v
     }
 }
 
-} // namespace
+}  // namespace
 
 std::string snakeCase(std::string_view camel) {
     std::string out;
@@ -91,8 +91,9 @@ bool tokenMatches(std::string_view header, std::string_view token) {
     if (header.size() < kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return false;
     auto presented = header.substr(kBearer.size());
     unsigned diff = presented.size() == token.size() ? 0u : 1u;
-    for (std::size_t i = 0; i < presented.size(); ++i) diff |= static_cast<unsigned>(presented[i] ^ token[i % token.size()]);
+    for (std::size_t i = 0; i < presented.size(); ++i)
+        diff |= static_cast<unsigned>(presented[i] ^ token[i % token.size()]);
     return diff == 0;
 }
 
-} // namespace buntime::admin
+}  // namespace buntime::admin

@@ -39,7 +39,7 @@ std::string get(const Env& env, std::string_view name, std::string fallback = {}
     return it == env.end() ? fallback : it->second;
 }
 
-} // namespace
+}  // namespace
 
 std::vector<std::string> currentEnvironment() {
     std::vector<std::string> out;
@@ -75,8 +75,11 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     auto level = get(env, "RUNTIME_LOG_LEVEL");
     if (!level.empty()) {
         auto parsed = parseLogLevel(level, LogLevel(-1));
-        if (parsed == LogLevel(-1)) warnings.push_back("RUNTIME_LOG_LEVEL=\"" + level + "\" is invalid (debug|info|warn|error|off); using info");
-        else c.log_level = parsed;
+        if (parsed == LogLevel(-1))
+            warnings.push_back("RUNTIME_LOG_LEVEL=\"" + level +
+                               "\" is invalid (debug|info|warn|error|off); using info");
+        else
+            c.log_level = parsed;
     }
     c.access_log = get(env, "RUNTIME_ACCESS_LOG", c.access_log);
     if (c.access_log.empty()) c.access_log = "stderr";
@@ -98,4 +101,4 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     return c;
 }
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

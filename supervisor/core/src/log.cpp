@@ -24,7 +24,7 @@ const char* levelName(LogLevel l) {
     }
     return "?";
 }
-} // namespace
+}  // namespace
 
 LogLevel parseLogLevel(std::string_view t, LogLevel fallback) {
     if (t == "debug" || t == "trace") return LogLevel::Debug;
@@ -62,4 +62,4 @@ void logLine(LogLevel level, std::string_view category, std::string_view message
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
 }
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

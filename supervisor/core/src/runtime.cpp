@@ -77,31 +77,30 @@ private:
     DirectResponse response_;
 };
 
-} // namespace
+}  // namespace
+
+SupervisorConfig embeddedConfig() {
+    SupervisorConfig c;
+    c.port = 0;
+    c.bind = "127.0.0.1";
+    c.access_log = "off";
+    const char* level = std::getenv("RUNTIME_LOG_LEVEL");
+    c.log_level = parseLogLevel(level ? level : "warn", LogLevel::Warn);
+    return c;
+}
 
 struct Runtime::Impl {
-    RuntimeOptions options;
+    SupervisorConfig config;
     std::unique_ptr<Supervisor> supervisor;
     bool running = false;
 };
 
-Runtime::Runtime(RuntimeOptions options) : impl_(std::make_unique<Impl>()) { impl_->options = std::move(options); }
+Runtime::Runtime(SupervisorConfig config) : impl_(std::make_unique<Impl>()) { impl_->config = std::move(config); }
 
 Runtime::~Runtime() { stop(); }
 
-std::string Runtime::start() {
-    const auto& o = impl_->options;
-    SupervisorConfig c;
-    c.worker_dirs = o.worker_dirs;
-    c.pool_size = o.pool_size;
-    c.ephemeral_concurrency = o.ephemeral_concurrency;
-    c.ephemeral_queue_limit = o.ephemeral_queue_limit;
-    c.port = o.port;
-    c.bind = o.bind;
-    c.access_log = o.access_log;
-    c.worker_binary = o.worker_binary;
-    c.log_level = parseLogLevel(std::getenv("RUNTIME_LOG_LEVEL") ? std::getenv("RUNTIME_LOG_LEVEL") : "warn", LogLevel::Warn);
-    impl_->supervisor = std::make_unique<Supervisor>(c, currentEnvironment());
+base::Expected<void, std::string> Runtime::start() {
+    impl_->supervisor = std::make_unique<Supervisor>(impl_->config, currentEnvironment());
     auto error = impl_->supervisor->start(false);
     if (!error.empty()) {
         impl_->supervisor.reset();
@@ -129,4 +128,4 @@ void Runtime::direct(DirectRequest request, std::function<void(DirectResponse)> 
 nlohmann::json Runtime::metrics() const { return impl_->supervisor->metricsJson(); }
 IpcCounters Runtime::ipcCounters() const { return impl_->supervisor->ipcCounters(); }
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

@@ -16,7 +16,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "build_info.h"
 #include "buntime/admin/prometheus.h"
+#include "buntime/base/clock.h"
 #include "buntime/http/server.h"
 #include "buntime/ipc/worker_link.h"
 #include "buntime/pool/worker_pool.h"
@@ -25,13 +27,13 @@
 #include "buntime/proc/rss.h"
 #include "buntime/proc/state_dir.h"
 #include "buntime/proc/systemd.h"
-#include "buntime/protocol.h"
+#include "buntime/proto/launch.h"
+#include "buntime/proto/messages.h"
 #include "buntime/router/env_filter.h"
 #include "buntime/router/json.h"
 #include "buntime/router/router.h"
 #include "buntime/shm/channel.h"
 #include "buntime/supervisor/log.h"
-#include "config.h"
 
 namespace buntime::supervisor {
 namespace asio = boost::asio;
@@ -40,10 +42,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr std::size_t kPendingSendLimit = 1 << 20;    // request bytes queued per worker before reading pauses
-constexpr std::size_t kClientBacklogLimit = 1 << 20;  // response bytes queued per client before the ring pauses
-constexpr std::size_t kSingleFrameBody = 64 * 1024;   // bodies read whole and sent with the head
-constexpr std::chrono::milliseconds kTickInterval{50}; // request deadlines and pool health checks
+constexpr std::size_t kPendingSendLimit = 1 << 20;      // request bytes queued per worker before reading pauses
+constexpr std::size_t kClientBacklogLimit = 1 << 20;    // response bytes queued per client before the ring pauses
+constexpr std::size_t kSingleFrameBody = 64 * 1024;     // bodies read whole and sent with the head
+constexpr std::chrono::milliseconds kTickInterval{50};  // request deadlines and pool health checks
 
 std::span<const std::byte> bytesOf(const std::string& s) {
     return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
@@ -72,7 +74,7 @@ std::string defaultWorkerBinary() {
     return (dir / "buntime-worker").string();
 }
 
-} // namespace
+}  // namespace
 
 // --- one request -----------------------------------------------------------------------
 
@@ -90,7 +92,7 @@ struct Call {
     bool done = false;
     bool body_sent = false;
     Clock::time_point started;
-    Clock::time_point deadline;  // checked by the tick; a timer per request costs more than the sweep
+    Clock::time_point deadline;      // checked by the tick; a timer per request costs more than the sweep
     std::size_t client_backlog = 0;  // response bytes handed to the client, not yet written
     bool pausing_link = false;
     std::uint64_t sent_ns = 0;
@@ -166,8 +168,10 @@ private:
     http::WriteCallback onCore(http::WriteCallback done) {
         if (!done) return {};
         return [this_core = &core_, done = std::move(done)](bool ok) {
-            if (this_core->get_executor().running_in_this_thread()) done(ok);
-            else asio::post(*this_core, [done, ok] { done(ok); });
+            if (this_core->get_executor().running_in_this_thread())
+                done(ok);
+            else
+                asio::post(*this_core, [done, ok] { done(ok); });
         };
     }
     std::shared_ptr<http::Exchange> exchange_;
@@ -284,9 +288,9 @@ Supervisor::Impl::Impl(SupervisorConfig c, std::vector<std::string> env)
           [&] {
               pool::PoolConfig p;
               p.capacity = config_.pool_size;
-              p.ephemeralConcurrency = config_.ephemeral_concurrency;
-              p.ephemeralQueueLimit = config_.ephemeral_queue_limit;
-              p.terminateGrace = config_.terminate_grace;
+              p.ephemeral_concurrency = config_.ephemeral_concurrency;
+              p.ephemeral_queue_limit = config_.ephemeral_queue_limit;
+              p.terminate_grace = config_.terminate_grace;
               return p;
           }(),
           Clock::now()) {
@@ -306,7 +310,8 @@ std::string Supervisor::Impl::start(bool handle_signals) {
         state_lock_.emplace(std::move(lock.value()));
     }
     if (auto purged = proc::purgeStaleSegments(); purged > 0)
-        logWarn("supervisor", "removed " + std::to_string(purged) + " stale shared-memory segment(s) of a crashed supervisor");
+        logWarn("supervisor",
+                "removed " + std::to_string(purged) + " stale shared-memory segment(s) of a crashed supervisor");
     if (config_.worker_dirs.empty())
         logWarn("supervisor", "RUNTIME_WORKER_DIRS is empty: every app request will answer 404");
 
@@ -325,8 +330,10 @@ std::string Supervisor::Impl::start(bool handle_signals) {
     server_ = std::make_unique<http::Server>(sc, [this](std::shared_ptr<http::Exchange> ex) {
         auto& core = server_->ioContext(0);
         auto client = std::make_shared<HttpClient>(std::move(ex), core);
-        if (core.get_executor().running_in_this_thread()) accept(std::move(client));
-        else asio::post(core, [this, client] { accept(client); });
+        if (core.get_executor().running_in_this_thread())
+            accept(std::move(client));
+        else
+            asio::post(core, [this, client] { accept(client); });
     });
     auto started = server_->start();
     if (!started) return started.message;
@@ -378,7 +385,8 @@ void Supervisor::Impl::notifyStatus() {
     if (shutting_down_) return;
     auto m = pool_.metrics(Clock::now());
     char buf[160];
-    std::snprintf(buf, sizeof buf, "STATUS=serving, %" PRIu64 " workers, %.1f req/s", m.activeWorkers, m.requestsPerSecond);
+    std::snprintf(buf, sizeof buf, "STATUS=serving, %" PRIu64 " workers, %.1f req/s", m.active_workers,
+                  m.requests_per_second);
     proc::notify(buf);
     status_timer_->expires_after(std::chrono::seconds(5));
     status_timer_->async_wait([this](boost::system::error_code ec) {
@@ -428,8 +436,7 @@ void Supervisor::Impl::accept(std::shared_ptr<Client> client) {
     case router::TargetKind::NotFound:
         client->respond(404, jsonHeaders(), errorBody("NOT_FOUND", "no app named in the path; use /<app>/..."));
         return;
-    case router::TargetKind::App:
-        break;
+    case router::TargetKind::App: break;
     }
     if (shutting_down_) {
         client->respond(503, {{"content-type", "application/json"}, {"retry-after", "1"}},
@@ -443,8 +450,14 @@ void Supervisor::Impl::accept(std::shared_ptr<Client> client) {
         bool not_found = err.code == router::ErrorCode::NotFound || err.code == router::ErrorCode::NoMatch;
         bool bad = err.code == router::ErrorCode::InvalidName || err.code == router::ErrorCode::InvalidValue;
         if (!not_found && !bad) logError("router", err.message);
-        client->respond(not_found ? 404 : bad ? 400 : 500, jsonHeaders(),
-                        errorBody(not_found ? "APP_NOT_FOUND" : bad ? "BAD_REQUEST" : "APP_CONFIG_ERROR", err.message));
+        client->respond(not_found ? 404
+                        : bad     ? 400
+                                  : 500,
+                        jsonHeaders(),
+                        errorBody(not_found ? "APP_NOT_FOUND"
+                                  : bad     ? "BAD_REQUEST"
+                                            : "APP_CONFIG_ERROR",
+                                  err.message));
         return;
     }
     auto manifest = router_.config(resolved->dir, now);
@@ -482,20 +495,17 @@ void Supervisor::Impl::dispatch(const std::shared_ptr<Call>& call) {
             call->gate_admitted = true;
             startEphemeral(call);
             return;
-        case pool::GateDecision::Queued:
-            call->parked = true;
-            return;
+        case pool::GateDecision::Queued: call->parked = true; return;
         case pool::GateDecision::Rejected: {
             call->done = true;
             calls_.erase(call->id);
             auto& gate = pool_.ephemeralGate();
-            call->client->respond(
-                503, {{"content-type", "application/json"}, {"retry-after", "1"}},
-                json{{"error", "EPHEMERAL_WORKER_QUEUE_SATURATED"},
-                     {"message", "ephemeral queue is full (" + std::to_string(gate.queueDepth()) + "/" +
-                                     std::to_string(gate.queueLimit()) + " waiting, " +
-                                     std::to_string(gate.concurrency()) + " running); retry later"}}
-                    .dump());
+            call->client->respond(503, {{"content-type", "application/json"}, {"retry-after", "1"}},
+                                  json{{"error", "EPHEMERAL_WORKER_QUEUE_SATURATED"},
+                                       {"message", "ephemeral queue is full (" + std::to_string(gate.queueDepth()) +
+                                                       "/" + std::to_string(gate.queueLimit()) + " waiting, " +
+                                                       std::to_string(gate.concurrency()) + " running); retry later"}}
+                                      .dump());
             return;
         }
         }
@@ -504,9 +514,9 @@ void Supervisor::Impl::dispatch(const std::shared_ptr<Call>& call) {
     const auto& cfg = call->manifest->config;
     pool::WorkerPolicy policy;
     policy.ttl = cfg.ttl;
-    policy.idleTimeout = cfg.idle_timeout;
+    policy.idle_timeout = cfg.idle_timeout;
     policy.timeout = cfg.timeout;
-    policy.maxRequests = cfg.max_requests;
+    policy.max_requests = cfg.max_requests;
     policy.concurrency = cfg.concurrency;
     key_apps_[call->app.key] = {call->app, call->manifest};
     auto result = pool_.acquire(call->app.key, policy, call->id, now);
@@ -515,8 +525,10 @@ void Supervisor::Impl::dispatch(const std::shared_ptr<Call>& call) {
     apply(std::move(result.effects));
     switch (kind) {
     case pool::AcquireKind::Use:
-        if (auto* w = worker(wid)) sendToWorker(call, *w);
-        else fail(call, 502, "WORKER_UNAVAILABLE", "worker vanished before the request was sent", pool::Outcome::Crash);
+        if (auto* w = worker(wid))
+            sendToWorker(call, *w);
+        else
+            fail(call, 502, "WORKER_UNAVAILABLE", "worker vanished before the request was sent", pool::Outcome::Crash);
         return;
     case pool::AcquireKind::Spawn:
     case pool::AcquireKind::Wait:
@@ -559,7 +571,7 @@ void Supervisor::Impl::sendToWorker(const std::shared_ptr<Call>& call, Worker& w
     rh.headers.emplace_back("x-base", call->target.base);
     rh.headers.emplace_back("x-request-id", head.request_id);
     rh.content_length = head.content_length ? static_cast<std::int64_t>(*head.content_length) : (head.chunked ? -1 : 0);
-    rh.sent_ns = proto::monotonicNs();
+    rh.sent_ns = base::monotonicNs();
     call->sent_ns = rh.sent_ns;
     auto encoded = proto::encode(rh);
 
@@ -634,8 +646,10 @@ void Supervisor::Impl::streamBody(const std::shared_ptr<Call>& call) {
 void Supervisor::Impl::fail(const std::shared_ptr<Call>& call, unsigned status, std::string_view code,
                             std::string_view message, pool::Outcome outcome) {
     if (call->done) return;
-    if (call->response_started) call->client->abort();
-    else call->client->respond(status, jsonHeaders(), errorBody(code, message));
+    if (call->response_started)
+        call->client->abort();
+    else
+        call->client->respond(status, jsonHeaders(), errorBody(code, message));
     finish(call, outcome);
 }
 
@@ -683,10 +697,13 @@ void Supervisor::Impl::onDeadline(std::uint64_t id) {
     auto* w = worker(c->worker);
     std::string msg = "request to " + c->app.key + " exceeded its timeout of " +
                       std::to_string(c->manifest->config.timeout.count()) + " ms";
-    logWarn("pool", msg + (w ? " (worker pid " + std::to_string(w->process.pid()) + ")" : " while waiting for a worker"));
+    logWarn("pool",
+            msg + (w ? " (worker pid " + std::to_string(w->process.pid()) + ")" : " while waiting for a worker"));
     if (w && !c->parked) {
-        if (c->ephemeral) w->process.kill();
-        else sendControl(*w, proto::Kind::Cancel, c->id);
+        if (c->ephemeral)
+            w->process.kill();
+        else
+            sendControl(*w, proto::Kind::Cancel, c->id);
     }
     fail(c, 504, "GATEWAY_TIMEOUT", msg, c->parked ? pool::Outcome::Ok : pool::Outcome::Timeout);
 }
@@ -695,8 +712,10 @@ void Supervisor::Impl::onClientGone(std::uint64_t id) {
     auto c = call(id);
     if (!c || c->done) return;
     if (auto* w = worker(c->worker); w && !c->parked) {
-        if (c->ephemeral) w->process.kill();
-        else sendControl(*w, proto::Kind::Cancel, c->id);  // a late answer is dropped as stale
+        if (c->ephemeral)
+            w->process.kill();
+        else
+            sendControl(*w, proto::Kind::Cancel, c->id);  // a late answer is dropped as stale
     }
     finish(c, pool::Outcome::Ok);
 }
@@ -748,9 +767,10 @@ bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp&
     if (cfg.entrypoint) so.argv.push_back("--entrypoint=" + *cfg.entrypoint);
     if (cfg.inject_base) so.argv.push_back("--inject-base");
     so.envp = std::move(env.env);
-    so.workingDirectory = app.dir.string();
+    so.working_directory = app.dir.string();
     auto fds = channel->fds();
-    so.passFds = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data, fds.to_supervisor_space};
+    so.pass_fds = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data,
+                   fds.to_supervisor_space};
     so.rlimits.push_back({RLIMIT_CORE, 0, 0});
     if (cfg.low_memory) so.rlimits.push_back({RLIMIT_DATA, 256ull << 20, 256ull << 20});
     auto process = proc::Process::spawn(so);
@@ -773,8 +793,9 @@ bool Supervisor::Impl::spawnWorker(pool::WorkerId id, const router::ResolvedApp&
     w->link = std::make_unique<ipc::WorkerLink>(server_->ioContext(0), std::move(channel.value()));
     auto* raw = w.get();
     workers_.emplace(id, std::move(w));
-    raw->link->start([this, id](const shm::FrameView& f) { onFrame(id, f); },
-                     [this, id](shm::Error e) { onWorkerBroken(id, "invalid frame: " + std::string(shm::toString(e))); });
+    raw->link->start(
+        [this, id](const shm::FrameView& f) { onFrame(id, f); },
+        [this, id](shm::Error e) { onWorkerBroken(id, "invalid frame: " + std::string(shm::toString(e))); });
     auto watcher = proc::ExitWatcher::watch(server_->ioContext(0), raw->process,
                                             [this, id](proc::ExitStatus st) { onWorkerExit(id, st); });
     if (!watcher) {
@@ -810,15 +831,18 @@ void Supervisor::Impl::onFrame(pool::WorkerId id, const shm::FrameView& frame) {
         logDebug("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ready in " +
                              std::to_string(static_cast<long>(msSince(w->spawned, Clock::now()))) + " ms");
         if (w->ephemeral) {
-            if (auto c = call(w->ephemeral_call); c && !c->done) sendToWorker(c, *w);
-            else terminateWorker(*w, std::chrono::milliseconds(0));
+            if (auto c = call(w->ephemeral_call); c && !c->done)
+                sendToWorker(c, *w);
+            else
+                terminateWorker(*w, std::chrono::milliseconds(0));
         } else {
             apply(pool_.onReady(id, Clock::now()));
         }
         return;
     }
     if (kind == static_cast<std::uint16_t>(proto::Kind::InitFailed)) {
-        w->failure.assign(reinterpret_cast<const char*>(frame.head.data()), std::min<std::size_t>(frame.head.size(), 4096));
+        w->failure.assign(reinterpret_cast<const char*>(frame.head.data()),
+                          std::min<std::size_t>(frame.head.size(), 4096));
         logError("proc", "worker " + w->key + " failed to start: " + w->failure);
         return;  // the exit that follows fails the waiting requests with this reason
     }
@@ -829,7 +853,8 @@ void Supervisor::Impl::onFrame(pool::WorkerId id, const shm::FrameView& frame) {
     } else if (kind == shm::kContinuationKind) {
         onResponseBody(*w, c, frame);
     } else if (kind == static_cast<std::uint16_t>(proto::Kind::Error)) {
-        std::string reason(reinterpret_cast<const char*>(frame.head.data()), std::min<std::size_t>(frame.head.size(), 4096));
+        std::string reason(reinterpret_cast<const char*>(frame.head.data()),
+                           std::min<std::size_t>(frame.head.size(), 4096));
         logWarn("worker", w->key + " request " + c->client->head().request_id + " failed: " + reason);
         fail(c, 500, "APP_ERROR", reason, pool::Outcome::AppError);
     } else {
@@ -846,7 +871,7 @@ void Supervisor::Impl::onResponseHead(Worker& w, const std::shared_ptr<Call>& c,
         return;
     }
     if (head->sent_ns && c->sent_ns && head->request_received_ns >= c->sent_ns) {
-        auto now_ns = proto::monotonicNs();
+        auto now_ns = base::monotonicNs();
         ipc_totals_.ring_in_ns += static_cast<double>(head->request_received_ns - c->sent_ns);
         ipc_totals_.ring_out_ns += static_cast<double>(now_ns >= head->sent_ns ? now_ns - head->sent_ns : 0);
         ipc_totals_.app_ns += static_cast<double>(head->handler_ns);
@@ -964,7 +989,8 @@ void Supervisor::Impl::onWorkerExit(pool::WorkerId id, proc::ExitStatus status) 
         else
             logInfo("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " " + how);
         std::vector<std::uint64_t> lost(w->in_flight.begin(), w->in_flight.end());
-        if (w->ephemeral && w->ephemeral_call && !w->in_flight.count(w->ephemeral_call)) lost.push_back(w->ephemeral_call);
+        if (w->ephemeral && w->ephemeral_call && !w->in_flight.count(w->ephemeral_call))
+            lost.push_back(w->ephemeral_call);
         pool::Effects fx;
         if (!w->ephemeral) fx = pool_.onWorkerExited(id, now, crashed).effects;  // accounts the lost requests
         for (auto cid : lost) {
@@ -1062,14 +1088,16 @@ void Supervisor::Impl::serveAdmin(const std::shared_ptr<Client>& client, std::st
         return client->respond(200, {{"content-type", "text/plain; version=0.0.4"}},
                                admin::renderPrometheus(metrics(), workers()));
 
-    const bool mutating = path == "/_/api/reload" || (path.rfind("/_/api/workers/", 0) == 0 && path.ends_with("/retire"));
+    const bool mutating =
+        path == "/_/api/reload" || (path.rfind("/_/api/workers/", 0) == 0 && path.ends_with("/retire"));
     if (!mutating) return reply(404, json{{"error", "NOT_FOUND"}, {"message", "no admin route " + std::string(path)}});
     if (head.method != "POST") return reply(405, json{{"error", "METHOD_NOT_ALLOWED"}, {"message", "use POST"}});
     if (!head.from_admin_socket) {
         if (config_.admin_token.empty())
             return reply(403, json{{"error", "FORBIDDEN"},
-                                   {"message", "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use "
-                                               "the admin socket (RUNTIME_ADMIN_SOCKET)"}});
+                                   {"message",
+                                    "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use "
+                                    "the admin socket (RUNTIME_ADMIN_SOCKET)"}});
         const std::string* auth = head.find("authorization");
         if (!auth || !admin::tokenMatches(*auth, config_.admin_token))
             return reply(401, json{{"error", "UNAUTHORIZED"}, {"message", "missing or wrong bearer token"}});
@@ -1108,22 +1136,22 @@ json Supervisor::Impl::metrics() {
     pool_.setMemoryUsageMB(static_cast<double>(rss) / (1024.0 * 1024.0));
     auto m = pool_.metrics(now);
     const auto& gate = pool_.ephemeralGate();
-    return json{{"activeWorkers", m.activeWorkers},
-                {"avgResponseTimeMs", m.avgResponseTimeMs},
+    return json{{"activeWorkers", m.active_workers},
+                {"avgResponseTimeMs", m.avg_response_time_ms},
                 {"evictions", m.evictions},
-                {"ephemeralConcurrency", m.ephemeralConcurrency},
-                {"ephemeralQueueDepth", m.ephemeralQueueDepth},
-                {"ephemeralQueueLimit", m.ephemeralQueueLimit},
-                {"hitRate", m.hitRate},
+                {"ephemeralConcurrency", m.ephemeral_concurrency},
+                {"ephemeralQueueDepth", m.ephemeral_queue_depth},
+                {"ephemeralQueueLimit", m.ephemeral_queue_limit},
+                {"hitRate", m.hit_rate},
                 {"hits", m.hits},
                 {"misses", m.misses},
-                {"memoryUsageMB", m.memoryUsageMB},
-                {"requestsPerSecond", m.requestsPerSecond},
-                {"totalRequests", m.totalRequests},
-                {"totalWorkersCreated", m.totalWorkersCreated},
-                {"totalWorkersFailed", m.totalWorkersFailed},
-                {"totalWorkersRetired", m.totalWorkersRetired},
-                {"uptimeMs", m.uptimeMs},
+                {"memoryUsageMB", m.memory_usage_mb},
+                {"requestsPerSecond", m.requests_per_second},
+                {"totalRequests", m.total_requests},
+                {"totalWorkersCreated", m.total_workers_created},
+                {"totalWorkersFailed", m.total_workers_failed},
+                {"totalWorkersRetired", m.total_workers_retired},
+                {"uptimeMs", m.uptime_ms},
                 {"ephemeralActive", gate.active()},
                 {"ephemeralConcurrencyLimit", gate.concurrency()},
                 {"ephemeralRejected", gate.rejected()},
@@ -1156,17 +1184,17 @@ json statsJson(const pool::WorkerStats& s) {
                 {"version", at == std::string::npos ? "" : s.key.substr(at + 1)},
                 {"status", pool::toString(s.status)},
                 {"state", pool::toString(s.state)},
-                {"ageMs", s.ageMs},
-                {"idleMs", s.idleMs},
-                {"avgResponseTimeMs", s.avgResponseTimeMs},
-                {"errorCount", s.errorCount},
-                {"requestCount", s.requestCount},
-                {"inFlight", s.inFlight},
+                {"ageMs", s.age_ms},
+                {"idleMs", s.idle_ms},
+                {"avgResponseTimeMs", s.avg_response_time_ms},
+                {"errorCount", s.error_count},
+                {"requestCount", s.request_count},
+                {"inFlight", s.in_flight},
                 {"pid", nullptr},
                 {"rssBytes", nullptr},
                 {"ring", nullptr}};
 }
-} // namespace
+}  // namespace
 
 json Supervisor::Impl::workers() {
     auto snap = pool_.snapshot(Clock::now());
@@ -1195,7 +1223,7 @@ namespace {
 json manifestErrorJson(const router::Error& e, const std::filesystem::path& fallback_file) {
     return json{{"file", e.file.empty() ? fallback_file.string() : e.file}, {"key", e.key}, {"message", e.message}};
 }
-} // namespace
+}  // namespace
 
 json Supervisor::Impl::apps() {
     auto now = Clock::now();
@@ -1212,7 +1240,9 @@ json Supervisor::Impl::apps() {
                 row["config"] = router::toJson(manifest.value()->config);
                 const auto& ep = manifest.value()->config.entrypoint;
                 std::error_code ec;
-                row["entrypointKind"] = ep ? (ep->ends_with(".html") ? "static" : ep->ends_with(".so") ? "so" : "exec")
+                row["entrypointKind"] = ep ? (ep->ends_with(".html") ? "static"
+                                              : ep->ends_with(".so") ? "so"
+                                                                     : "exec")
                                         : std::filesystem::exists(v.dir / "index.html", ec) ? "static"
                                         : std::filesystem::exists(v.dir / "app.so", ec)     ? "so"
                                         : std::filesystem::exists(v.dir / "app", ec)        ? "exec"
@@ -1330,7 +1360,8 @@ void Supervisor::Impl::waitForWorkersThenStop(Clock::time_point deadline) {
     }
     for (auto& [id, w] : workers_) {
         if (!w->exited) {
-            logWarn("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ignored TERMINATE; killing it");
+            logWarn("proc",
+                    "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ignored TERMINATE; killing it");
             w->process.kill();
             w->process.wait();
         }
@@ -1376,11 +1407,20 @@ void Supervisor::reload() {
 }
 std::uint16_t Supervisor::port() const { return impl_->server_ ? impl_->server_->port() : 0; }
 void Supervisor::submit(std::shared_ptr<Client> client) {
-    asio::post(impl_->server_->ioContext(0), [impl = impl_.get(), client = std::move(client)] { impl->accept(client); });
+    asio::post(impl_->server_->ioContext(0),
+               [impl = impl_.get(), client = std::move(client)] { impl->accept(client); });
 }
-nlohmann::json Supervisor::metricsJson() { return impl_->onCore([this] { return impl_->metrics(); }); }
-nlohmann::json Supervisor::workersJson() { return impl_->onCore([this] { return impl_->workers(); }); }
-nlohmann::json Supervisor::appsJson() { return impl_->onCore([this] { return impl_->apps(); }); }
-IpcCounters Supervisor::ipcCounters() { return impl_->onCore([this] { return impl_->ipc(); }); }
+nlohmann::json Supervisor::metricsJson() {
+    return impl_->onCore([this] { return impl_->metrics(); });
+}
+nlohmann::json Supervisor::workersJson() {
+    return impl_->onCore([this] { return impl_->workers(); });
+}
+nlohmann::json Supervisor::appsJson() {
+    return impl_->onCore([this] { return impl_->apps(); });
+}
+IpcCounters Supervisor::ipcCounters() {
+    return impl_->onCore([this] { return impl_->ipc(); });
+}
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

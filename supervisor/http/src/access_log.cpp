@@ -90,10 +90,10 @@ void AccessLog::write(const AccessRecord& r) const {
     else
         appendJsonString(line, r.app);
     char nums[200];
-    int n = std::snprintf(nums, sizeof nums,
-                          ",\"status\":%u,\"bytesIn\":%llu,\"bytesOut\":%llu,\"durationMs\":%.3f,\"workerPid\":",
-                          r.status, static_cast<unsigned long long>(r.bytes_in),
-                          static_cast<unsigned long long>(r.bytes_out), r.duration_ms);
+    int n = std::snprintf(
+        nums, sizeof nums,
+        ",\"status\":%u,\"bytesIn\":%llu,\"bytesOut\":%llu,\"durationMs\":%.3f,\"workerPid\":", r.status,
+        static_cast<unsigned long long>(r.bytes_in), static_cast<unsigned long long>(r.bytes_out), r.duration_ms);
     line.append(nums, static_cast<std::size_t>(n));
     if (r.worker_pid > 0)
         line += std::to_string(r.worker_pid);

@@ -17,7 +17,7 @@ struct AccessRecord {
     std::uint64_t bytes_in = 0;
     std::uint64_t bytes_out = 0;
     double duration_ms = 0;
-    int worker_pid = 0;    // 0 → null
+    int worker_pid = 0;  // 0 → null
 };
 
 // Owns the fd when it opened a file. write() is thread-safe (one write(2) per line,

@@ -19,4 +19,4 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
     return true;
 }
 
-} // namespace buntime::http::detail
+}  // namespace buntime::http::detail

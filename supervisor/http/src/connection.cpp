@@ -443,8 +443,7 @@ void Connection::appendExternal(const char* p, std::size_t n) {
 void Connection::writeHead(unsigned status, const Headers& headers, Framing framing, std::uint64_t length) {
     auto& h = exchange_->head_;
     status_ = status;
-    if (!h.keep_alive || server_.draining.load(std::memory_order_relaxed) || !body_done_ ||
-        framing == Framing::Close ||
+    if (!h.keep_alive || server_.draining.load(std::memory_order_relaxed) || !body_done_ || framing == Framing::Close ||
         (server_.cfg.max_requests_per_connection && requests_ + 1 >= server_.cfg.max_requests_per_connection))
         close_after_ = true;
     std::size_t start = staging_.size();
@@ -603,8 +602,7 @@ void Connection::flush() {
     cbs_.swap(wcbs_);
     owned_.swap(wowned_);
     bufs_.clear();
-    for (const auto& s : wsegs_)
-        bufs_.emplace_back(s.ptr ? s.ptr : wstaging_.data() + s.off, s.len);
+    for (const auto& s : wsegs_) bufs_.emplace_back(s.ptr ? s.ptr : wstaging_.data() + s.off, s.len);
     writing_ = true;
     asio::async_write(socket_, std::span<const asio::const_buffer>(bufs_),
                       [self = shared_from_this()](const error_code& ec, std::size_t n) { self->onWrite(ec, n); });

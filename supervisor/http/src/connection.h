@@ -182,7 +182,7 @@ private:
     // Write side.
     Resp resp_ = Resp::None;
     Framing framing_ = Framing::None;
-    bool head_only_ = false;       // HEAD / 204 / 304: no body bytes
+    bool head_only_ = false;  // HEAD / 204 / 304: no body bytes
     bool close_after_ = false;
     bool writing_ = false;
     bool in_write_cbs_ = false;

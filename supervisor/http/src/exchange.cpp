@@ -22,9 +22,7 @@ void Exchange::dispatch(F&& f) {
         f(*connection_);
     } else {
         auto self = shared_from_this();  // exchanges are always owned by a shared_ptr
-        boost::asio::post(connection_->executor(), [self, f = std::forward<F>(f)]() mutable {
-            f(*self->connection_);
-        });
+        boost::asio::post(connection_->executor(), [self, f = std::forward<F>(f)]() mutable { f(*self->connection_); });
     }
 }
 

@@ -75,8 +75,8 @@ std::string newRequestId() {
 void assignNewRequestId(std::string& out) {
     thread_local Rng rng;
     std::uint64_t hi = rng.next(), lo = rng.next();
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                        // version 4
-    lo = (lo & ~(0xc000ULL << 48)) | (0x8000ULL << 48);        // variant 10xx
+    hi = (hi & ~0xf000ULL) | 0x4000ULL;                  // version 4
+    lo = (lo & ~(0xc000ULL << 48)) | (0x8000ULL << 48);  // variant 10xx
     static constexpr char hex[] = "0123456789abcdef";
     out.assign(36, '-');
     std::size_t pos = 0;

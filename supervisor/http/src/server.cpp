@@ -144,7 +144,7 @@ StartResult listenUnix(ServerState& st, const std::string& path, bool admin) {
     sun.sun_family = AF_UNIX;
     if (path.size() >= sizeof sun.sun_path) return {ServerErrc::UnixSocketFailed, "unix socket path too long: " + path};
     std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
-    struct stat sb{};
+    struct stat sb {};
     if (::lstat(path.c_str(), &sb) == 0) {
         if (!S_ISSOCK(sb.st_mode)) return {ServerErrc::UnixSocketFailed, path + " exists and is not a socket"};
         ::unlink(path.c_str());  // stale socket from a previous run
@@ -229,7 +229,8 @@ StartResult Server::start() {
 
 void Server::run() {
     auto& st = *state_;
-    for (std::size_t i = 1; i < st.loops.size(); ++i) st.threads.emplace_back([l = st.loops[i].get()] { l->ioc.run(); });
+    for (std::size_t i = 1; i < st.loops.size(); ++i)
+        st.threads.emplace_back([l = st.loops[i].get()] { l->ioc.run(); });
     st.loops[0]->ioc.run();
     join();
 }

@@ -12,7 +12,7 @@ namespace asio = boost::asio;
 namespace {
 // Inbound frames handled per turn before yielding to other connections on the loop.
 constexpr int kFramesPerTurn = 256;
-} // namespace
+}  // namespace
 
 WorkerLink::WorkerLink(asio::io_context& io, shm::Channel channel)
     : io_(io),
@@ -144,7 +144,8 @@ bool WorkerLink::send(const shm::Outgoing& frame) {
         part.kind = first_frame ? frame.kind : shm::kContinuationKind;
         const auto upper = static_cast<std::uint16_t>(frame.flags & ~shm::kFlagMore);
         const bool more_after = (frame.flags & shm::kFlagMore) != 0;
-        part.flags = static_cast<std::uint16_t>((first_frame ? upper : 0) | ((!last || more_after) ? shm::kFlagMore : 0));
+        part.flags =
+            static_cast<std::uint16_t>((first_frame ? upper : 0) | ((!last || more_after) ? shm::kFlagMore : 0));
         part.request_id = frame.request_id;
         if (first_frame) part.head = frame.head;
         part.body = frame.body.subspan(offset, n);
@@ -203,4 +204,4 @@ void WorkerLink::whenDrained(std::function<void()> callback) {
     drained_callbacks_.push_back(std::move(callback));
 }
 
-} // namespace buntime::ipc
+}  // namespace buntime::ipc

@@ -8,10 +8,9 @@ namespace buntime::pool {
 
 RateWindow::RateWindow(Millis window, TimePoint origin, std::size_t buckets)
     : origin_(origin),
-      bucket_width_(std::max<Clock::duration>(
-          std::chrono::duration_cast<Clock::duration>(std::max(window, Millis{1})) /
-              static_cast<Clock::rep>(std::max<std::size_t>(buckets, 1)),
-          Clock::duration{1})),
+      bucket_width_(std::max<Clock::duration>(std::chrono::duration_cast<Clock::duration>(std::max(window, Millis{1})) /
+                                                  static_cast<Clock::rep>(std::max<std::size_t>(buckets, 1)),
+                                              Clock::duration{1})),
       counts_(std::max<std::size_t>(buckets, 1), 0),
       indices_(std::max<std::size_t>(buckets, 1), -1) {}
 

@@ -38,10 +38,10 @@ T& WorkerPool::Bounded<T>::at(std::string_view key, std::size_t limit) {
 WorkerPool::WorkerPool(PoolConfig config, TimePoint now)
     : config_(config),
       started_at_(now),
-      gate_(config.ephemeralConcurrency, config.ephemeralQueueLimit),
-      rate_(config.rpsWindow, now) {
+      gate_(config.ephemeral_concurrency, config.ephemeral_queue_limit),
+      rate_(config.rps_window, now) {
     config_.capacity = std::max<std::size_t>(config_.capacity, 1);
-    config_.maxConsecutiveTimeouts = std::max<std::uint32_t>(config_.maxConsecutiveTimeouts, 1);
+    config_.max_consecutive_timeouts = std::max<std::uint32_t>(config_.max_consecutive_timeouts, 1);
 }
 
 WorkerPool::Worker* WorkerPool::find(WorkerId id) {
@@ -73,13 +73,13 @@ void WorkerPool::lruErase(Worker& w) {
 Millis WorkerPool::checkInterval(const WorkerPolicy& policy) noexcept {
     Millis base{0};
     if (policy.ttl > Millis{0}) base = policy.ttl;
-    if (policy.idleTimeout > Millis{0} && (base == Millis{0} || policy.idleTimeout < base)) base = policy.idleTimeout;
+    if (policy.idle_timeout > Millis{0} && (base == Millis{0} || policy.idle_timeout < base))
+        base = policy.idle_timeout;
     if (base == Millis{0}) base = Millis{2000};  // neither set: no seed cadence applies
     return std::max(base / 2, Millis{1});
 }
 
-AcquireResult WorkerPool::acquire(std::string_view key, const WorkerPolicy& policy, Ticket ticket,
-                                  TimePoint now) {
+AcquireResult WorkerPool::acquire(std::string_view key, const WorkerPolicy& policy, Ticket ticket, TimePoint now) {
     AcquireResult r;
     KeyState& ks = keyState(key);
     ks.policy = policy;
@@ -97,7 +97,7 @@ AcquireResult WorkerPool::acquire(std::string_view key, const WorkerPolicy& poli
             r.worker = w->id;
             return r;
         } else {
-            if (ks.waiters.size() >= config_.maxWaitersPerKey) {
+            if (ks.waiters.size() >= config_.max_waiters_per_key) {
                 r.kind = AcquireKind::Rejected;
                 r.worker = w->id;
                 return r;
@@ -139,7 +139,7 @@ void WorkerPool::startRequest(Worker& w, TimePoint now, Effects& fx) {
     ++total_requests_;
     rate_.record(now);
     lruTouch(w);
-    if (w.request_count >= w.policy.maxRequests) retire(w, RetireReason::MaxRequests, now, fx);
+    if (w.request_count >= w.policy.max_requests) retire(w, RetireReason::MaxRequests, now, fx);
 }
 
 void WorkerPool::grantWaiters(Worker& w, TimePoint now, Effects& fx) {
@@ -163,7 +163,7 @@ WorkerId WorkerPool::spawnFor(const std::string& key, KeyState& ks, TimePoint no
     w.state = WorkerState::Starting;
     w.created_at = now;
     w.last_used = now;
-    w.next_check = now + config_.startTimeout;
+    w.next_check = now + config_.start_timeout;
     lru_.push_front(id);
     w.lru_pos = lru_.begin();
     w.in_lru = true;
@@ -206,7 +206,7 @@ void WorkerPool::retire(Worker& w, RetireReason reason, TimePoint now, Effects& 
     ++workers_retired_;
     if (reason == RetireReason::Evicted) ++evictions_;
 
-    History& h = history_.at(w.key, config_.historyLimit);
+    History& h = history_.at(w.key, config_.history_limit);
     h.request_count += w.request_count;
     h.completed += w.completed;
     h.error_count += w.error_count;
@@ -263,9 +263,7 @@ Effects WorkerPool::onSpawnFailed(WorkerId id, TimePoint /*now*/) {
     return fx;
 }
 
-void WorkerPool::recordDuration(double durationMs) {
-    recent_.add(std::max(durationMs, 0.0));
-}
+void WorkerPool::recordDuration(double durationMs) { recent_.add(std::max(durationMs, 0.0)); }
 
 Effects WorkerPool::onRequestEnd(WorkerId id, TimePoint now, double durationMs, Outcome outcome) {
     Effects fx;
@@ -287,7 +285,7 @@ Effects WorkerPool::onRequestEnd(WorkerId id, TimePoint now, double durationMs, 
 
     if (w->state == WorkerState::Draining) {
         // Its counters were folded into the key's history at retirement; add this request's.
-        History& h = history_.at(w->key, config_.historyLimit);
+        History& h = history_.at(w->key, config_.history_limit);
         ++h.completed;
         h.total_response_ms += durationMs;
         if (error) ++h.error_count;
@@ -297,7 +295,7 @@ Effects WorkerPool::onRequestEnd(WorkerId id, TimePoint now, double durationMs, 
     if (w->state != WorkerState::Ready) return fx;
     if (outcome == Outcome::Crash) {
         retire(*w, RetireReason::Unhealthy, now, fx);
-    } else if (outcome == Outcome::Timeout && w->consecutive_timeouts >= config_.maxConsecutiveTimeouts) {
+    } else if (outcome == Outcome::Timeout && w->consecutive_timeouts >= config_.max_consecutive_timeouts) {
         retire(*w, RetireReason::Timeouts, now, fx);
     } else {
         grantWaiters(*w, now, fx);
@@ -325,9 +323,7 @@ WorkerPool::ExitResult WorkerPool::onWorkerExited(WorkerId id, TimePoint now, bo
     r.known = true;
     r.lostInFlight = w->in_flight;
     switch (w->state) {
-    case WorkerState::Starting:
-        failStart(*w, false, r.effects);
-        return r;
+    case WorkerState::Starting: failStart(*w, false, r.effects); return r;
     case WorkerState::Ready: {
         // Not asked to exit: fold its stats into history like a retirement, minus the count.
         lruErase(*w);
@@ -335,7 +331,7 @@ WorkerPool::ExitResult WorkerPool::onWorkerExited(WorkerId id, TimePoint now, bo
             ++workers_failed_;
             ++w->error_count;
         }
-        History& h = history_.at(w->key, config_.historyLimit);
+        History& h = history_.at(w->key, config_.history_limit);
         h.request_count += w->request_count;
         h.completed += w->completed;
         h.error_count += w->error_count;
@@ -350,7 +346,7 @@ WorkerPool::ExitResult WorkerPool::onWorkerExited(WorkerId id, TimePoint now, bo
     case WorkerState::Draining:
     case WorkerState::Dead:
         if (crashed && !w->kill_sent && w->in_flight > 0) {
-            ++history_.at(w->key, config_.historyLimit).error_count;
+            ++history_.at(w->key, config_.history_limit).error_count;
         }
         workers_.erase(id);
         return r;
@@ -370,7 +366,7 @@ Effects WorkerPool::tick(TimePoint now) {
         if (w == nullptr) continue;
         switch (w->state) {
         case WorkerState::Starting:
-            if (now - w->created_at >= config_.startTimeout) failStart(*w, true, fx);
+            if (now - w->created_at >= config_.start_timeout) failStart(*w, true, fx);
             break;
         case WorkerState::Ready: {
             w->next_check = now + checkInterval(w->policy);
@@ -378,20 +374,19 @@ Effects WorkerPool::tick(TimePoint now) {
             const auto idle = now - w->last_used;
             if (idle >= w->policy.ttl) {
                 retire(*w, RetireReason::TtlExpired, now, fx);
-            } else if (w->policy.idleTimeout > Millis{0} && !w->idle_notified && idle >= w->policy.idleTimeout) {
+            } else if (w->policy.idle_timeout > Millis{0} && !w->idle_notified && idle >= w->policy.idle_timeout) {
                 w->idle_notified = true;
                 fx.actions.push_back(Action{ActionKind::NotifyIdle, w->id, w->key, RetireReason::Shutdown});
             }
             break;
         }
         case WorkerState::Draining:
-            if (w->terminate_sent_at && !w->kill_sent && now - *w->terminate_sent_at >= config_.terminateGrace) {
+            if (w->terminate_sent_at && !w->kill_sent && now - *w->terminate_sent_at >= config_.terminate_grace) {
                 w->kill_sent = true;
                 fx.actions.push_back(Action{ActionKind::Kill, w->id, w->key, w->reason});
             }
             break;
-        case WorkerState::Dead:
-            break;
+        case WorkerState::Dead: break;
         }
     }
     makeRoom(config_.capacity, now, fx);
@@ -408,10 +403,10 @@ std::optional<TimePoint> WorkerPool::nextCheckAt() const {
     };
     for (const auto& [id, w] : workers_) {
         switch (w.state) {
-        case WorkerState::Starting: consider(w.created_at + config_.startTimeout); break;
+        case WorkerState::Starting: consider(w.created_at + config_.start_timeout); break;
         case WorkerState::Ready: consider(w.next_check); break;
         case WorkerState::Draining:
-            if (w.terminate_sent_at && !w.kill_sent) consider(*w.terminate_sent_at + config_.terminateGrace);
+            if (w.terminate_sent_at && !w.kill_sent) consider(*w.terminate_sent_at + config_.terminate_grace);
             break;
         case WorkerState::Dead: break;
         }
@@ -436,7 +431,7 @@ WorkerId WorkerPool::onEphemeralStart(std::string_view key, TimePoint now) {
     ++workers_created_;
     ++total_requests_;
     rate_.record(now);
-    EphemeralHistory& e = ephemeral_.at(key, config_.historyLimit);
+    EphemeralHistory& e = ephemeral_.at(key, config_.history_limit);
     ++e.request_count;
     ++e.running;
     ephemeral_running_.emplace(id, std::string(key));
@@ -447,7 +442,7 @@ void WorkerPool::onEphemeralEnd(WorkerId id, TimePoint /*now*/, double durationM
     auto it = ephemeral_running_.find(id);
     if (it == ephemeral_running_.end()) return;
     durationMs = std::max(durationMs, 0.0);
-    EphemeralHistory& e = ephemeral_.at(it->second, config_.historyLimit);
+    EphemeralHistory& e = ephemeral_.at(it->second, config_.history_limit);
     if (e.running > 0) --e.running;
     ++e.completed;
     e.total_response_ms += durationMs;
@@ -460,23 +455,23 @@ void WorkerPool::onEphemeralEnd(WorkerId id, TimePoint /*now*/, double durationM
 
 PoolMetrics WorkerPool::metrics(TimePoint now) const {
     PoolMetrics m;
-    m.activeWorkers = workers_.size();
-    m.avgResponseTimeMs = round2(recent_.mean());
+    m.active_workers = workers_.size();
+    m.avg_response_time_ms = round2(recent_.mean());
     m.evictions = evictions_;
-    m.ephemeralConcurrency = gate_.concurrency();
-    m.ephemeralQueueDepth = gate_.queueDepth();
-    m.ephemeralQueueLimit = gate_.queueLimit();
+    m.ephemeral_concurrency = gate_.concurrency();
+    m.ephemeral_queue_depth = gate_.queueDepth();
+    m.ephemeral_queue_limit = gate_.queueLimit();
     const std::uint64_t lookups = hits_ + misses_;
-    m.hitRate = lookups == 0 ? 0.0 : round2(100.0 * static_cast<double>(hits_) / static_cast<double>(lookups));
+    m.hit_rate = lookups == 0 ? 0.0 : round2(100.0 * static_cast<double>(hits_) / static_cast<double>(lookups));
     m.hits = hits_;
     m.misses = misses_;
-    m.memoryUsageMB = round2(memory_usage_mb_);
-    m.requestsPerSecond = round2(rate_.perSecond(now));
-    m.totalRequests = total_requests_;
-    m.totalWorkersCreated = workers_created_;
-    m.totalWorkersFailed = workers_failed_;
-    m.totalWorkersRetired = workers_retired_;
-    m.uptimeMs = msBetween(started_at_, now);
+    m.memory_usage_mb = round2(memory_usage_mb_);
+    m.requests_per_second = round2(rate_.perSecond(now));
+    m.total_requests = total_requests_;
+    m.total_workers_created = workers_created_;
+    m.total_workers_failed = workers_failed_;
+    m.total_workers_retired = workers_retired_;
+    m.uptime_ms = msBetween(started_at_, now);
     return m;
 }
 
@@ -485,15 +480,15 @@ WorkerStats WorkerPool::liveStats(const Worker& w, TimePoint now) const {
     s.key = w.key;
     s.id = w.id;
     s.state = w.state;
-    s.ageMs = msBetween(w.created_at, now);
-    s.idleMs = w.in_flight > 0 ? 0 : msBetween(w.last_used, now);
-    s.inFlight = w.in_flight;
-    s.requestCount = w.request_count;
-    s.errorCount = w.error_count;
-    s.totalResponseTimeMs = round2(w.total_response_ms);
-    s.avgResponseTimeMs = average(w.total_response_ms, w.completed);
-    const bool idle = w.state != WorkerState::Starting && w.in_flight == 0 && w.policy.idleTimeout > Millis{0} &&
-                      now - w.last_used >= w.policy.idleTimeout;
+    s.age_ms = msBetween(w.created_at, now);
+    s.idle_ms = w.in_flight > 0 ? 0 : msBetween(w.last_used, now);
+    s.in_flight = w.in_flight;
+    s.request_count = w.request_count;
+    s.error_count = w.error_count;
+    s.total_response_time_ms = round2(w.total_response_ms);
+    s.avg_response_time_ms = average(w.total_response_ms, w.completed);
+    const bool idle = w.state != WorkerState::Starting && w.in_flight == 0 && w.policy.idle_timeout > Millis{0} &&
+                      now - w.last_used >= w.policy.idle_timeout;
     s.status = idle ? WorkerStatus::Idle : WorkerStatus::Active;
     return s;
 }
@@ -510,32 +505,32 @@ PoolSnapshot WorkerPool::snapshot(TimePoint now) const {
         s.key = key;
         s.status = WorkerStatus::Offline;
         s.state = WorkerState::Dead;
-        s.requestCount = h.request_count;
-        s.errorCount = h.error_count;
-        s.totalResponseTimeMs = round2(h.total_response_ms);
-        s.avgResponseTimeMs = average(h.total_response_ms, h.completed);
+        s.request_count = h.request_count;
+        s.error_count = h.error_count;
+        s.total_response_time_ms = round2(h.total_response_ms);
+        s.avg_response_time_ms = average(h.total_response_ms, h.completed);
         rows[key] = s;
     }
     auto merge = [this](WorkerStats& s, std::uint64_t completed, double total) {
         auto h = history_.items.find(s.key);
         if (h != history_.items.end()) {
-            s.requestCount += h->second.request_count;
-            s.errorCount += h->second.error_count;
+            s.request_count += h->second.request_count;
+            s.error_count += h->second.error_count;
             completed += h->second.completed;
             total += h->second.total_response_ms;
         }
-        s.totalResponseTimeMs = round2(total);
-        s.avgResponseTimeMs = average(total, completed);
+        s.total_response_time_ms = round2(total);
+        s.avg_response_time_ms = average(total, completed);
     };
     for (const auto& [key, e] : ephemeral_.items) {
         WorkerStats s;
         s.key = key;
         s.status = WorkerStatus::Ephemeral;
         s.state = e.running > 0 ? WorkerState::Ready : WorkerState::Dead;
-        s.ageMs = static_cast<std::int64_t>(std::llround(e.last_response_ms));
-        s.inFlight = e.running;
-        s.requestCount = e.request_count;
-        s.errorCount = e.error_count;
+        s.age_ms = static_cast<std::int64_t>(std::llround(e.last_response_ms));
+        s.in_flight = e.running;
+        s.request_count = e.request_count;
+        s.error_count = e.error_count;
         merge(s, e.completed, e.total_response_ms);
         rows[key] = s;
     }

@@ -69,7 +69,7 @@ bool viaPosixSpawn() {
     return ::waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     int n = argc > 1 ? std::atoi(argv[1]) : 500;
@@ -107,15 +107,14 @@ int main(int argc, char** argv) {
             m.rates.push_back(perRound / secs);
         }
     }
-    std::printf("spawn+reap of /bin/true: %d rounds x %d per method, parent ballast %ld MiB\n", kRounds,
-                perRound, mib);
+    std::printf("spawn+reap of /bin/true: %d rounds x %d per method, parent ballast %ld MiB\n", kRounds, perRound, mib);
     for (auto& m : methods) {
         std::sort(m.rates.begin(), m.rates.end());
         double median = m.rates[m.rates.size() / 2];
-        std::printf("%-24s median %6.0f spawns/s (min %.0f, max %.0f); %8.1f us/spawn, of which %8.1f us in the "
-                    "spawn call\n",
-                    m.name, median, m.rates.front(), m.rates.back(), 1e6 / median,
-                    1e6 * m.inSpawnSecs / (kRounds * perRound));
+        std::printf(
+            "%-24s median %6.0f spawns/s (min %.0f, max %.0f); %8.1f us/spawn, of which %8.1f us in the "
+            "spawn call\n",
+            m.name, median, m.rates.front(), m.rates.back(), 1e6 / median, 1e6 * m.inSpawnSecs / (kRounds * perRound));
     }
     return 0;
 }

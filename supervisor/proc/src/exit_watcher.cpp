@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -52,10 +52,9 @@ void arm(std::shared_ptr<ExitWatcher::State> state) {
                                });
 }
 
-} // namespace
+}  // namespace
 
-Expected<ExitWatcher, SysError> ExitWatcher::watch(boost::asio::io_context& io, Process& process,
-                                                   Callback onExit) {
+Expected<ExitWatcher, SysError> ExitWatcher::watch(boost::asio::io_context& io, Process& process, Callback onExit) {
     auto state = std::make_shared<State>(io);
     state->process = &process;
     state->onExit = std::move(onExit);
@@ -98,4 +97,4 @@ void ExitWatcher::cancel() noexcept {
 
 bool ExitWatcher::active() const noexcept { return state_ && !state_->done; }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -26,13 +26,13 @@ struct ChildArgs {
     char* const* argv = nullptr;
     char* const* envp = nullptr;
     const char* cwd = nullptr;
-    const int* passFds = nullptr;
+    const int* pass_fds = nullptr;
     std::size_t passFdCount = 0;
     const ResourceLimit* rlimits = nullptr;
     std::size_t rlimitCount = 0;
-    int deathSignal = 0;
+    int death_signal = 0;
     pid_t parentPid = 0;
-    bool newProcessGroup = false;
+    bool new_process_group = false;
     int stdio[3] = {kInheritFd, kInheritFd, kInheritFd};
     sigset_t childMask{};
     int errorPipe = -1;  // Fork method only: write end, CLOEXEC
@@ -71,10 +71,10 @@ int childMain(void* raw) {
         ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for glibc-internal signals
     }
 
-    if (a->newProcessGroup && ::setpgid(0, 0) != 0) childFail(a, SpawnStage::ProcessGroup);
+    if (a->new_process_group && ::setpgid(0, 0) != 0) childFail(a, SpawnStage::ProcessGroup);
 
-    if (a->deathSignal != 0) {
-        if (::prctl(PR_SET_PDEATHSIG, a->deathSignal) != 0) childFail(a, SpawnStage::DeathSignal);
+    if (a->death_signal != 0) {
+        if (::prctl(PR_SET_PDEATHSIG, a->death_signal) != 0) childFail(a, SpawnStage::DeathSignal);
         if (::getppid() != a->parentPid) {  // parent died before prctl took effect
             errno = ESRCH;
             childFail(a, SpawnStage::DeathSignal);
@@ -82,7 +82,9 @@ int childMain(void* raw) {
     }
 
     for (std::size_t i = 0; i < a->rlimitCount; ++i) {
-        struct rlimit rl {a->rlimits[i].soft, a->rlimits[i].hard};
+        struct rlimit rl {
+            a->rlimits[i].soft, a->rlimits[i].hard
+        };
         if (::setrlimit(a->rlimits[i].resource, &rl) != 0) childFail(a, SpawnStage::ResourceLimit);
     }
 
@@ -112,7 +114,7 @@ int childMain(void* raw) {
         for (rlim_t fd = 3; fd < max; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
     }
     for (std::size_t i = 0; i < a->passFdCount; ++i) {
-        if (::fcntl(a->passFds[i], F_SETFD, 0) != 0) childFail(a, SpawnStage::PassFds);
+        if (::fcntl(a->pass_fds[i], F_SETFD, 0) != 0) childFail(a, SpawnStage::PassFds);
     }
 
     if (a->cwd != nullptr && ::chdir(a->cwd) != 0) childFail(a, SpawnStage::ChangeDir);
@@ -127,7 +129,7 @@ int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid
 SpawnError makeError(SpawnStage stage, int err, const std::string& executable) {
     SpawnError e;
     e.stage = stage;
-    e.sysErrno = err;
+    e.sys_errno = err;
     e.message = "spawn " + executable + ": " + spawnStageName(stage) + ": " + std::strerror(err);
     return e;
 }
@@ -150,14 +152,12 @@ private:
 
 void blockingReap(int pidfd) {
     siginfo_t info{};
-    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 &&
-           errno == EINTR) {
-    }
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) != 0 && errno == EINTR) {}
 }
 
 constexpr std::size_t kChildStackSize = 64 * 1024;
 
-} // namespace
+}  // namespace
 
 const char* spawnStageName(SpawnStage stage) noexcept {
     switch (stage) {
@@ -207,22 +207,22 @@ Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
     args.path = options.executable.c_str();
     args.argv = argv.data();
     args.envp = envp.data();
-    args.cwd = options.workingDirectory.empty() ? nullptr : options.workingDirectory.c_str();
-    args.passFds = options.passFds.data();
-    args.passFdCount = options.passFds.size();
+    args.cwd = options.working_directory.empty() ? nullptr : options.working_directory.c_str();
+    args.pass_fds = options.pass_fds.data();
+    args.passFdCount = options.pass_fds.size();
     args.rlimits = options.rlimits.data();
     args.rlimitCount = options.rlimits.size();
-    args.deathSignal = options.deathSignal;
+    args.death_signal = options.death_signal;
     args.parentPid = ::getpid();
-    args.newProcessGroup = options.newProcessGroup;
-    args.stdio[0] = options.stdinFd;
-    args.stdio[1] = options.stdoutFd;
-    args.stdio[2] = options.stderrFd;
+    args.new_process_group = options.new_process_group;
+    args.stdio[0] = options.stdin_fd;
+    args.stdio[1] = options.stdout_fd;
+    args.stdio[2] = options.stderr_fd;
     sigemptyset(&args.childMask);  // the new program starts with no blocked signals
 
     if (options.method == SpawnMethod::CloneVfork) {
-        void* stack = ::mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        void* stack =
+            ::mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED) return makeError(SpawnStage::Prepare, errno, options.executable);
         int pidfd = -1;
         pid_t pid;
@@ -281,7 +281,8 @@ Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::exchange(other.pidfd_, -1)),
       status_(std::exchange(other.status_, std::nullopt)) {}
 
 Process& Process::operator=(Process&& other) noexcept {
@@ -352,4 +353,4 @@ std::optional<ExitStatus> Process::reap(bool block) noexcept {
     return status_;
 }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -38,4 +38,4 @@ void setProcessTitle(int argc, char** argv, std::string_view title) noexcept {
     }
 }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -30,7 +30,7 @@ std::optional<std::uint64_t> readStatm(const char* path) noexcept {
     return static_cast<std::uint64_t>(resident) * static_cast<std::uint64_t>(page);
 }
 
-} // namespace
+}  // namespace
 
 std::optional<std::uint64_t> rssBytes(pid_t pid) noexcept {
     if (pid <= 0) return std::nullopt;
@@ -41,4 +41,4 @@ std::optional<std::uint64_t> rssBytes(pid_t pid) noexcept {
 
 std::optional<std::uint64_t> selfRssBytes() noexcept { return readStatm("/proc/self/statm"); }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -39,7 +39,7 @@ StateDirError fail(StateDirErrc code, int err, std::string what) {
 
 bool pidAlive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
-} // namespace
+}  // namespace
 
 StateDirLock::StateDirLock(StateDirLock&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)), dir_(std::move(other.dir_)), lockPath_(std::move(other.lockPath_)) {}
@@ -120,4 +120,4 @@ std::size_t purgeStaleSegments(std::string_view prefix, const std::string& dir) 
     return removed;
 }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

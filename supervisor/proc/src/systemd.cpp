@@ -29,7 +29,7 @@ std::optional<unsigned long long> envNumber(const char* name) noexcept {
     return n;
 }
 
-} // namespace
+}  // namespace
 
 bool notify(std::string_view message) noexcept {
     const char* path = ::getenv("NOTIFY_SOCKET");
@@ -44,8 +44,8 @@ bool notify(std::string_view message) noexcept {
 
     int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
-    ssize_t n = ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
-                         reinterpret_cast<const sockaddr*>(&addr), addrLen);
+    ssize_t n =
+        ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), addrLen);
     ::close(fd);
     return n == static_cast<ssize_t>(message.size());
 }
@@ -75,4 +75,4 @@ std::vector<int> listenFds() {
     return fds;
 }
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -32,16 +32,19 @@ nlohmann::json toJson(const WorkerConfig& c) {
 }
 
 nlohmann::json toJson(const ResolvedApp& a) {
-    return {{"name", a.name}, {"version", a.version}, {"dir", a.dir.string()}, {"key", a.key},
+    return {{"name", a.name},
+            {"version", a.version},
+            {"dir", a.dir.string()},
+            {"key", a.key},
             {"layout", std::string(layoutName(a.layout))}};
 }
 
 nlohmann::json toJson(const AppInfo& app) {
     nlohmann::json versions = nlohmann::json::array();
     for (const auto& v : app.versions) {
-        nlohmann::json jv = {{"version", v.version}, {"dir", v.dir.string()}, {"layout", std::string(layoutName(v.layout))}};
-        if (!v.error.message.empty())
-            jv["error"] = v.error.message;
+        nlohmann::json jv = {
+            {"version", v.version}, {"dir", v.dir.string()}, {"layout", std::string(layoutName(v.layout))}};
+        if (!v.error.message.empty()) jv["error"] = v.error.message;
         versions.push_back(std::move(jv));
     }
     nlohmann::json errors = nlohmann::json::array();
@@ -51,9 +54,8 @@ nlohmann::json toJson(const AppInfo& app) {
 
 nlohmann::json toJson(const std::vector<AppInfo>& apps) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& a : apps)
-        out.push_back(toJson(a));
+    for (const auto& a : apps) out.push_back(toJson(a));
     return out;
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -23,37 +23,31 @@ struct KeyError {
 
 std::string lower(std::string s) {
     for (char& c : s)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return s;
 }
 
 std::string upper(std::string s) {
     for (char& c : s)
-        if (c >= 'a' && c <= 'z')
-            c = static_cast<char>(c - 'a' + 'A');
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
     return s;
 }
 
 const std::string& scalar(const YAML::Node& n, const std::string& key, std::string_view expected) {
-    if (!n.IsScalar())
-        throw KeyError{key, "expected " + std::string(expected)};
+    if (!n.IsScalar()) throw KeyError{key, "expected " + std::string(expected)};
     return n.Scalar();
 }
 
 std::string stringValue(const YAML::Node& n, const std::string& key) {
     const std::string& s = scalar(n, key, "a string");
-    if (s.empty())
-        throw KeyError{key, "must not be empty"};
+    if (s.empty()) throw KeyError{key, "must not be empty"};
     return s;
 }
 
 bool boolValue(const YAML::Node& n, const std::string& key) {
     std::string s = lower(scalar(n, key, "a boolean"));
-    if (s == "true" || s == "yes" || s == "on")
-        return true;
-    if (s == "false" || s == "no" || s == "off")
-        return false;
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
     throw KeyError{key, "invalid boolean \"" + n.Scalar() + '"'};
 }
 
@@ -64,34 +58,29 @@ std::uint64_t countValue(const YAML::Node& n, const std::string& key, std::uint6
     if (s.empty() || ec != std::errc{} || ptr != s.data() + s.size())
         throw KeyError{key, "invalid integer \"" + s + '"'};
     if (v < min || v > max)
-        throw KeyError{key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                                ", got " + s};
+        throw KeyError{key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + s};
     return v;
 }
 
 std::chrono::milliseconds durationValue(const YAML::Node& n, const std::string& key) {
     auto d = parseDuration(scalar(n, key, "a duration"));
-    if (!d)
-        throw KeyError{key, d.error().message};
+    if (!d) throw KeyError{key, d.error().message};
     return *d;
 }
 
 void parseEnv(const YAML::Node& n, WorkerConfig& cfg) {
-    if (!n.IsMap())
-        throw KeyError{"env", "expected a map of NAME: value"};
+    if (!n.IsMap()) throw KeyError{"env", "expected a map of NAME: value"};
     for (const auto& kv : n) {
         const YAML::Node k = kv.first;
         const YAML::Node v = kv.second;
-        if (!k.IsScalar())
-            throw KeyError{"env", "variable names must be strings"};
+        if (!k.IsScalar()) throw KeyError{"env", "variable names must be strings"};
         const std::string name = k.Scalar();
         if (name.empty() || name.find_first_of(std::string("=\0", 2)) != std::string::npos)
             throw KeyError{"env", "invalid variable name \"" + name + '"'};
         if (v.IsNull()) {
             cfg.env[name] = "";
         } else if (v.IsScalar()) {
-            if (v.Scalar().find('\0') != std::string::npos)
-                throw KeyError{"env", "value of " + name + " contains NUL"};
+            if (v.Scalar().find('\0') != std::string::npos) throw KeyError{"env", "value of " + name + " contains NUL"};
             cfg.env[name] = v.Scalar();
         } else {
             throw KeyError{"env", "value of " + name + " must be a scalar"};
@@ -106,18 +95,15 @@ void addRoute(const YAML::Node& n, std::string method, WorkerConfig& cfg) {
 
 void parsePublicRoutes(const YAML::Node& n, WorkerConfig& cfg) {
     if (n.IsSequence()) {
-        for (const auto& item : n)
-            addRoute(item, "", cfg);
+        for (const auto& item : n) addRoute(item, "", cfg);
     } else if (n.IsMap()) {
         for (const auto& kv : n) {
             const YAML::Node k = kv.first;
             const YAML::Node v = kv.second;
             std::string method = upper(scalar(k, "publicRoutes", "a method name"));
-            if (method == "ALL" || method == "*")
-                method.clear();
+            if (method == "ALL" || method == "*") method.clear();
             if (v.IsSequence()) {
-                for (const auto& item : v)
-                    addRoute(item, method, cfg);
+                for (const auto& item : v) addRoute(item, method, cfg);
             } else {
                 addRoute(v, method, cfg);
             }
@@ -135,16 +121,14 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         cfg.name = stringValue(v, key);
     } else if (key == "version") {
         cfg.version = stringValue(v, key);
-        if (auto parsed = Version::parse(cfg.version); !parsed)
-            throw KeyError{key, parsed.error().message};
+        if (auto parsed = Version::parse(cfg.version); !parsed) throw KeyError{key, parsed.error().message};
     } else if (key == "entrypoint") {
         cfg.entrypoint = stringValue(v, key);
     } else if (key == "env") {
         parseEnv(v, cfg);
     } else if (key == "timeout") {
         cfg.timeout = durationValue(v, key);
-        if (cfg.timeout.count() == 0)
-            throw KeyError{key, "must be greater than 0"};
+        if (cfg.timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "ttl") {
         cfg.ttl = durationValue(v, key);
     } else if (key == "idleTimeout") {
@@ -153,12 +137,9 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         cfg.max_requests = countValue(v, key, 1, UINT64_MAX);
     } else if (key == "maxBodySize") {
         auto size = parseSize(scalar(v, key, "a size"));
-        if (!size)
-            throw KeyError{key, size.error().message};
-        if (*size == 0)
-            throw KeyError{key, "must be greater than 0"};
-        if (*size > kMaxBodySizeCeiling)
-            throw KeyError{key, "\"" + v.Scalar() + "\" exceeds the 100mb ceiling"};
+        if (!size) throw KeyError{key, size.error().message};
+        if (*size == 0) throw KeyError{key, "must be greater than 0"};
+        if (*size > kMaxBodySizeCeiling) throw KeyError{key, "\"" + v.Scalar() + "\" exceeds the 100mb ceiling"};
         cfg.max_body_size = *size;
     } else if (key == "lowMemory") {
         cfg.low_memory = boolValue(v, key);
@@ -175,8 +156,7 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         if (v.IsScalar()) {
             cfg.env_prefix.push_back(stringValue(v, key));
         } else if (v.IsSequence()) {
-            for (const auto& item : v)
-                cfg.env_prefix.push_back(stringValue(item, key));
+            for (const auto& item : v) cfg.env_prefix.push_back(stringValue(item, key));
         } else {
             throw KeyError{key, "expected a list of prefixes"};
         }
@@ -191,7 +171,7 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
     }
 }
 
-} // namespace
+}  // namespace
 
 Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
     Manifest m;
@@ -203,39 +183,41 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
         msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": YAML syntax error: " << e.msg;
         return Error{ErrorCode::Syntax, msg.str(), std::string(source), {}};
     }
-    if (!root || root.IsNull())
-        return m;
+    if (!root || root.IsNull()) return m;
     if (!root.IsMap())
-        return Error{ErrorCode::BadManifest, std::string(source) + ": expected a map of keys at the top level", std::string(source), {}};
+        return Error{ErrorCode::BadManifest,
+                     std::string(source) + ": expected a map of keys at the top level",
+                     std::string(source),
+                     {}};
     std::string key;
     try {
         for (const auto& kv : root) {
             const YAML::Node k = kv.first;
             const YAML::Node v = kv.second;
             if (!k.IsScalar())
-                return Error{ErrorCode::BadManifest, std::string(source) + ": keys must be strings", std::string(source), {}};
+                return Error{
+                    ErrorCode::BadManifest, std::string(source) + ": keys must be strings", std::string(source), {}};
             key = k.Scalar();
-            if (v.IsNull())
-                continue;  // "timeout:" with no value keeps the default
+            if (v.IsNull()) continue;  // "timeout:" with no value keeps the default
             applyKey(key, v, m.config, m.warnings, source);
         }
     } catch (const KeyError& e) {
-        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what, std::string(source), e.key};
+        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what,
+                     std::string(source), e.key};
     } catch (const YAML::Exception& e) {
-        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg, std::string(source), key};
+        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg, std::string(source),
+                     key};
     }
     return m;
 }
 
 Result<Manifest> loadManifest(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        return Error{ErrorCode::Io, path.string() + ": cannot read manifest", path.string(), {}};
+    if (!in) return Error{ErrorCode::Io, path.string() + ": cannot read manifest", path.string(), {}};
     std::ostringstream buf;
     buf << in.rdbuf();
-    if (in.bad())
-        return Error{ErrorCode::Io, path.string() + ": read error", path.string(), {}};
+    if (in.bad()) return Error{ErrorCode::Io, path.string() + ": read error", path.string(), {}};
     return parseManifest(buf.str(), path.string());
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

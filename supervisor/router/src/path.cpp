@@ -10,12 +10,9 @@ namespace buntime::router {
 namespace {
 
 int hexValue(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
@@ -27,11 +24,9 @@ std::optional<std::string> decodeEscapes(std::string_view text) {
             out += text[i];
             continue;
         }
-        if (i + 2 >= text.size())
-            return std::nullopt;
+        if (i + 2 >= text.size()) return std::nullopt;
         int hi = hexValue(text[i + 1]), lo = hexValue(text[i + 2]);
-        if (hi < 0 || lo < 0)
-            return std::nullopt;
+        if (hi < 0 || lo < 0) return std::nullopt;
         out += static_cast<char>(hi * 16 + lo);
         i += 2;
     }
@@ -42,21 +37,16 @@ std::optional<std::string> decodeEscapes(std::string_view text) {
 // piece once split on '/' and '\\' ("%2e%2e", "..%2f", "%2e%2e%5cetc"): an app that decodes
 // before splitting must never see a traversal.
 bool hasDotSegment(std::string_view seg) {
-    if (seg == "." || seg == "..")
-        return true;
-    if (seg.find('%') == std::string_view::npos)
-        return false;
+    if (seg == "." || seg == "..") return true;
+    if (seg.find('%') == std::string_view::npos) return false;
     auto decoded = decodeEscapes(seg);
-    if (!decoded)
-        return false;  // malformed escapes cannot spell a dot; passed raw
+    if (!decoded) return false;  // malformed escapes cannot spell a dot; passed raw
     std::string_view d = *decoded;
     for (std::size_t start = 0; start <= d.size();) {
         std::size_t end = d.find_first_of("/\\", start);
-        if (end == std::string_view::npos)
-            end = d.size();
+        if (end == std::string_view::npos) end = d.size();
         std::string_view piece = d.substr(start, end - start);
-        if (piece == "." || piece == "..")
-            return true;
+        if (piece == "." || piece == "..") return true;
         start = end + 1;
     }
     return false;
@@ -69,7 +59,7 @@ ParsedTarget bad(std::string why) {
     return t;
 }
 
-} // namespace
+}  // namespace
 
 std::string_view targetKindName(TargetKind kind) noexcept {
     switch (kind) {
@@ -84,24 +74,19 @@ std::string_view targetKindName(TargetKind kind) noexcept {
 std::optional<std::string> percentDecode(std::string_view text) { return decodeEscapes(text); }
 
 ParsedTarget parseTarget(std::string_view target) {
-    if (target.empty() || target[0] != '/')
-        return bad("request target must start with '/'");
-    if (auto hash = target.find('#'); hash != std::string_view::npos)
-        target = target.substr(0, hash);
+    if (target.empty() || target[0] != '/') return bad("request target must start with '/'");
+    if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
     std::string_view path = target, query;
     if (auto q = target.find('?'); q != std::string_view::npos) {
         path = target.substr(0, q);
         query = target.substr(q + 1);
     }
-    if (path.find("%00") != std::string_view::npos)
-        return bad("NUL in path");
+    if (path.find("%00") != std::string_view::npos) return bad("NUL in path");
     // Every segment after the leading '/': reject dot segments anywhere.
     for (std::size_t start = 1; start <= path.size();) {
         std::size_t end = path.find('/', start);
-        if (end == std::string_view::npos)
-            end = path.size();
-        if (hasDotSegment(path.substr(start, end - start)))
-            return bad("dot segment in path");
+        if (end == std::string_view::npos) end = path.size();
+        if (hasDotSegment(path.substr(start, end - start))) return bad("dot segment in path");
         start = end + 1;
     }
     std::size_t seg_end = path.find('/', 1);
@@ -119,21 +104,16 @@ ParsedTarget parseTarget(std::string_view target) {
     }
     std::size_t at = first.find('@');
     std::string_view name = first.substr(0, at);
-    if (name.find('%') != std::string_view::npos)
-        return bad("percent-encoding in app name");
-    if (!isValidAppName(name))
-        return bad("invalid app name");
+    if (name.find('%') != std::string_view::npos) return bad("percent-encoding in app name");
+    if (!isValidAppName(name)) return bad("invalid app name");
     if (at != std::string_view::npos) {
         auto decoded = percentDecode(first.substr(at + 1));
-        if (!decoded)
-            return bad("malformed percent-encoding in version range");
-        if (decoded->empty())
-            return bad("empty version range after '@'");
+        if (!decoded) return bad("malformed percent-encoding in version range");
+        if (decoded->empty()) return bad("empty version range after '@'");
         for (char c : *decoded)
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\')
                 return bad("invalid character in version range");
-        if (!Range::parse(*decoded))
-            return bad("invalid version range");
+        if (!Range::parse(*decoded)) return bad("invalid version range");
         t.range = std::move(*decoded);
     }
     t.kind = TargetKind::App;
@@ -146,4 +126,4 @@ ParsedTarget parseTarget(std::string_view target) {
     return t;
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -37,22 +37,18 @@ std::vector<std::string> listDir(const fs::path& dir) {
     std::vector<std::string> out;
     std::error_code ec;
     fs::directory_iterator it(dir, ec), end;
-    for (; !ec && it != end; it.increment(ec))
-        out.push_back(it->path().filename().string());
+    for (; !ec && it != end; it.increment(ec)) out.push_back(it->path().filename().string());
     std::sort(out.begin(), out.end());
     return out;
 }
 
 // Every candidate directory for `name` under one root; unusable entries go to `errors`.
-void scanName(const fs::path& root, const std::string& name, std::vector<Candidate>& out,
-              std::vector<Error>& errors) {
+void scanName(const fs::path& root, const std::string& name, std::vector<Candidate>& out, std::vector<Error>& errors) {
     const std::string prefix = name + '@';
     for (const std::string& entry : listDir(root)) {
-        if (!entry.starts_with(prefix))
-            continue;
+        if (!entry.starts_with(prefix)) continue;
         fs::path dir = root / entry;
-        if (!isDir(dir) || !hasManifest(dir))
-            continue;
+        if (!isDir(dir) || !hasManifest(dir)) continue;
         auto v = Version::parse(std::string_view(entry).substr(prefix.size()));
         if (!v) {
             errors.push_back(Error{v.error().code, dir.string() + ": " + v.error().message, dir.string(), {}});
@@ -61,8 +57,7 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
         out.push_back(Candidate{entry.substr(prefix.size()), std::move(*v), dir, Layout::Flat});
     }
     fs::path app_dir = root / name;
-    if (!isDir(app_dir))
-        return;
+    if (!isDir(app_dir)) return;
     if (hasManifest(app_dir)) {
         auto m = loadManifest(app_dir / kManifestFile);
         if (!m) {
@@ -70,30 +65,24 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
         } else {
             std::string text = m->config.version.empty() ? std::string(kSimpleDefaultVersion) : m->config.version;
             auto v = Version::parse(text);  // validated by the manifest parser already
-            if (v)
-                out.push_back(Candidate{text, std::move(*v), app_dir, Layout::Simple});
+            if (v) out.push_back(Candidate{text, std::move(*v), app_dir, Layout::Simple});
         }
     }
     for (const std::string& entry : listDir(app_dir)) {
         auto v = Version::parse(entry);
         fs::path dir = app_dir / entry;
-        if (v && isDir(dir) && hasManifest(dir))
-            out.push_back(Candidate{entry, std::move(*v), dir, Layout::Nested});
+        if (v && isDir(dir) && hasManifest(dir)) out.push_back(Candidate{entry, std::move(*v), dir, Layout::Nested});
     }
 }
 
 std::string keyOf(const std::string& name, const std::string& version) { return name + '@' + version; }
 
-} // namespace
+}  // namespace
 
 bool isValidAppName(std::string_view name) noexcept {
-    if (name.empty() || name.size() > 214)
-        return false;
-    auto alnum = [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    };
-    if (!alnum(name[0]))
-        return false;
+    if (name.empty() || name.size() > 214) return false;
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    if (!alnum(name[0])) return false;
     return std::all_of(name.begin() + 1, name.end(),
                        [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
@@ -103,10 +92,8 @@ std::vector<fs::path> parseWorkerDirs(std::string_view value) {
     std::size_t start = 0;
     while (start <= value.size()) {
         std::size_t pos = value.find(':', start);
-        if (pos == std::string_view::npos)
-            pos = value.size();
-        if (pos > start)
-            out.emplace_back(std::string(value.substr(start, pos - start)));
+        if (pos == std::string_view::npos) pos = value.size();
+        if (pos > start) out.emplace_back(std::string(value.substr(start, pos - start)));
         start = pos + 1;
     }
     return out;
@@ -126,17 +113,14 @@ Resolver::Resolver(std::vector<fs::path> roots) {
     for (auto& root : roots) {
         std::error_code ec;
         fs::path canon = fs::weakly_canonical(root, ec);
-        if (ec)
-            canon = root.lexically_normal();
-        if (seen.insert(canon).second)
-            roots_.push_back(std::move(root));
+        if (ec) canon = root.lexically_normal();
+        if (seen.insert(canon).second) roots_.push_back(std::move(root));
     }
 }
 
 Result<ResolvedApp> Resolver::resolve(std::string_view name, std::string_view range) const {
     auto r = Range::parse(range);
-    if (!r)
-        return r.error();
+    if (!r) return r.error();
     return resolve(name, *r);
 }
 
@@ -146,13 +130,11 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
     const std::string name(name_view);
     std::vector<Candidate> candidates;
     std::vector<Error> errors;
-    for (const auto& root : roots_)
-        scanName(root, name, candidates, errors);
+    for (const auto& root : roots_) scanName(root, name, candidates, errors);
 
     std::vector<Version> versions;
     versions.reserve(candidates.size());
-    for (const auto& c : candidates)
-        versions.push_back(c.version);
+    for (const auto& c : candidates) versions.push_back(c.version);
     auto best = bestMatch(range, versions);
     if (!best) {
         if (candidates.empty() && !errors.empty()) {
@@ -160,21 +142,19 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
             e.code = ErrorCode::BadManifest;
             return e;
         }
-        if (candidates.empty())
-            return makeError(ErrorCode::NotFound, "app \"" + name + "\" not found");
-        return makeError(ErrorCode::NoMatch,
-                         "no version of \"" + name + "\" satisfies \"" + range.text() + '"');
+        if (candidates.empty()) return makeError(ErrorCode::NotFound, "app \"" + name + "\" not found");
+        return makeError(ErrorCode::NoMatch, "no version of \"" + name + "\" satisfies \"" + range.text() + '"');
     }
     // Equal precedence but different text (build metadata) are distinct keys; pick the
     // highest text for determinism, then look for a second directory with the same key.
     const Candidate* chosen = nullptr;
     for (const auto& c : candidates)
-        if (c.version == *best && (!chosen || c.version_text > chosen->version_text))
-            chosen = &c;
+        if (c.version == *best && (!chosen || c.version_text > chosen->version_text)) chosen = &c;
     for (const auto& c : candidates) {
         if (&c != chosen && c.version_text == chosen->version_text)
-            return makeError(ErrorCode::Collision, "app " + keyOf(name, chosen->version_text) + " found in two directories: " +
-                                                       chosen->dir.string() + " and " + c.dir.string());
+            return makeError(ErrorCode::Collision, "app " + keyOf(name, chosen->version_text) +
+                                                       " found in two directories: " + chosen->dir.string() + " and " +
+                                                       c.dir.string());
     }
     return ResolvedApp{name, chosen->version_text, chosen->dir, keyOf(name, chosen->version_text), chosen->layout};
 }
@@ -184,8 +164,7 @@ std::vector<AppInfo> Resolver::listApps() const {
     for (const auto& root : roots_) {
         for (const std::string& entry : listDir(root)) {
             std::string name = entry.substr(0, entry.find('@'));
-            if (isValidAppName(name) && isDir(root / entry))
-                names.insert(name);
+            if (isValidAppName(name) && isDir(root / entry)) names.insert(name);
         }
     }
     std::vector<AppInfo> apps;
@@ -193,29 +172,23 @@ std::vector<AppInfo> Resolver::listApps() const {
         std::vector<Candidate> candidates;
         AppInfo info;
         info.name = name;
-        for (const auto& root : roots_)
-            scanName(root, name, candidates, info.errors);
-        if (candidates.empty() && info.errors.empty())
-            continue;
+        for (const auto& root : roots_) scanName(root, name, candidates, info.errors);
+        if (candidates.empty() && info.errors.empty()) continue;
         std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
-            if (auto c = compare(a.version, b.version); c != 0)
-                return c > 0;
+            if (auto c = compare(a.version, b.version); c != 0) return c > 0;
             return a.version_text > b.version_text;
         });
         std::map<std::string, std::vector<std::string>> dirs_by_version;
-        for (const auto& c : candidates)
-            dirs_by_version[c.version_text].push_back(c.dir.string());
+        for (const auto& c : candidates) dirs_by_version[c.version_text].push_back(c.dir.string());
         for (const auto& c : candidates) {
             AppVersionInfo v{c.version_text, c.dir, c.layout, {}};
             const auto& dirs = dirs_by_version[c.version_text];
             if (dirs.size() > 1) {
                 v.error = Error{ErrorCode::Collision, "collision: " + keyOf(name, c.version_text) + " also in", {}, {}};
                 for (const auto& d : dirs)
-                    if (d != c.dir.string())
-                        v.error.message += ' ' + d;
+                    if (d != c.dir.string()) v.error.message += ' ' + d;
             } else if (c.layout != Layout::Simple) {  // simple manifests were parsed by the scan
-                if (auto m = loadManifest(c.dir / kManifestFile); !m)
-                    v.error = m.error();
+                if (auto m = loadManifest(c.dir / kManifestFile); !m) v.error = m.error();
             }
             info.versions.push_back(std::move(v));
         }
@@ -224,4 +197,4 @@ std::vector<AppInfo> Resolver::listApps() const {
     return apps;
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -18,4 +18,4 @@ std::string_view errorCodeName(ErrorCode code) noexcept {
     return "unknown";
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

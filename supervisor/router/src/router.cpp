@@ -41,8 +41,7 @@ Route Router::route(std::string_view target, TimePoint now) {
         r.http_status = 404;
         r.message = "no app in path";
         return r;
-    case TargetKind::App:
-        break;
+    case TargetKind::App: break;
     }
     auto fail = [&](const Error& e) {
         r.message = e.message;
@@ -65,13 +64,11 @@ Route Router::route(std::string_view target, TimePoint now) {
         return r;
     };
     auto app = resolver_cache_.resolve(r.target.app, r.target.range, now);
-    if (!app)
-        return fail(app.error());
+    if (!app) return fail(app.error());
     auto manifest = config_cache_.get(app->dir, now);
     if (!manifest) {
         Error e = manifest.error();
-        if (e.code == ErrorCode::InvalidValue)
-            e.code = ErrorCode::BadManifest;  // a bad manifest is the server's fault
+        if (e.code == ErrorCode::InvalidValue) e.code = ErrorCode::BadManifest;  // a bad manifest is the server's fault
         return fail(e);
     }
     r.status = RouteStatus::Ok;
@@ -81,4 +78,4 @@ Route Router::route(std::string_view target, TimePoint now) {
     return r;
 }
 
-} // namespace buntime::router
+}  // namespace buntime::router

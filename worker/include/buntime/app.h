@@ -68,14 +68,14 @@ typedef void (*buntime_callback)(void* ctx);
 typedef struct buntime_app_info {
     buntime_str name;
     buntime_str version;
-    buntime_str app_dir;      // absolute path of the app directory
-    uint32_t threads;         // size of the handler pool (blocking style)
-    uint32_t concurrency;     // max requests in flight
+    buntime_str app_dir;   // absolute path of the app directory
+    uint32_t threads;      // size of the handler pool (blocking style)
+    uint32_t concurrency;  // max requests in flight
 } buntime_app_info;
 
 typedef struct buntime_host_v1 {
-    uint32_t abi_version;     // BUNTIME_APP_ABI_VERSION
-    uint32_t struct_size;     // sizeof(buntime_host_v1) of the host; fields are only appended
+    uint32_t abi_version;  // BUNTIME_APP_ABI_VERSION
+    uint32_t struct_size;  // sizeof(buntime_host_v1) of the host; fields are only appended
 
     // --- request accessors (strings stay valid until the response ends) ---
     buntime_str (*method)(const buntime_request* req);
@@ -88,19 +88,18 @@ typedef struct buntime_host_v1 {
     int (*header)(const buntime_request* req, const char* name, size_t name_len, buntime_str* value);
     size_t (*header_count)(const buntime_request* req);
     int (*header_at)(const buntime_request* req, size_t index, buntime_str* name, buntime_str* value);
-    buntime_str (*body)(const buntime_request* req);        // the whole request body
+    buntime_str (*body)(const buntime_request* req);  // the whole request body
 
     // --- response ---
     int (*set_status)(buntime_response* res, int status);  // before the first body byte is sent
-    int (*add_header)(buntime_response* res, const char* name, size_t name_len, const char* value,
-                      size_t value_len);
+    int (*add_header)(buntime_response* res, const char* name, size_t name_len, const char* value, size_t value_len);
     // Declares the total body length up front (optional; lets large bodies keep a
     // Content-Length). Writing a different number of bytes fails the request.
     int (*set_length)(buntime_response* res, int64_t length);
-    int (*write)(buntime_response* res, const void* data, size_t len);  // may block on a full ring
-    int (*end)(buntime_response* res);                      // sends what is left; frees the handles
+    int (*write)(buntime_response* res, const void* data, size_t len);   // may block on a full ring
+    int (*end)(buntime_response* res);                                   // sends what is left; frees the handles
     int (*fail)(buntime_response* res, const char* reason, size_t len);  // 500 / error; frees
-    int (*cancelled)(const buntime_response* res);          // 1 if the supervisor cancelled it
+    int (*cancelled)(const buntime_response* res);                       // 1 if the supervisor cancelled it
 
     // --- services ---
     // Calls fn(ctx) once, after `ms` milliseconds, on the host's timer thread (must not block).
@@ -109,8 +108,8 @@ typedef struct buntime_host_v1 {
 } buntime_host_v1;
 
 typedef struct buntime_app_v1 {
-    uint32_t abi_version;     // BUNTIME_APP_ABI_VERSION
-    uint32_t style;           // enum buntime_style
+    uint32_t abi_version;  // BUNTIME_APP_ABI_VERSION
+    uint32_t style;        // enum buntime_style
     // Called once before serving. Returns 0 on success; otherwise writes a reason
     // (NUL-terminated, at most reason_cap bytes) and returns non-zero. `host` stays valid
     // for the life of the process. *app_ctx is passed to every other callback.
@@ -132,7 +131,7 @@ typedef const buntime_app_v1* (*buntime_app_fn)(void);
 int buntime_serve(int argc, char** argv, const buntime_app_v1* app);
 
 #ifdef __cplusplus
-} // extern "C"
+}  // extern "C"
 
 #include <chrono>
 #include <cstring>
@@ -150,7 +149,7 @@ namespace detail {
 // Set by the init wrapper; one app per process.
 inline const buntime_host_v1* host = nullptr;
 inline std::string_view view(buntime_str s) noexcept { return {s.data, s.size}; }
-} // namespace detail
+}  // namespace detail
 
 struct AppInfo {
     std::string_view name;
@@ -189,7 +188,8 @@ public:
             std::size_t amp = q.find('&');
             std::string_view part = q.substr(0, amp);
             std::size_t eq = part.find('=');
-            if (part.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+            if (part.substr(0, eq) == key)
+                return eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
             if (amp == std::string_view::npos) break;
             q.remove_prefix(amp + 1);
         }
@@ -261,7 +261,8 @@ inline void copyReason(char* out, std::size_t cap, std::string_view text) noexce
 }
 
 template <typename T>
-int initApp(const buntime_host_v1* h, const buntime_app_info* info, void** ctx, char* reason, std::size_t cap) noexcept {
+int initApp(const buntime_host_v1* h, const buntime_app_info* info, void** ctx, char* reason,
+            std::size_t cap) noexcept {
     host = h;
     try {
         AppInfo ai{view(info->name), view(info->version), view(info->app_dir), info->threads, info->concurrency};
@@ -298,7 +299,7 @@ int handleRequest(void* ctx, buntime_request* req, buntime_response* res) noexce
 template <typename T>
 void idleHook(void* ctx) noexcept {
     try {
-        if constexpr (requires(T& t) { t.onIdle(); }) static_cast<T*>(ctx)->onIdle();
+        if constexpr (requires(T & t) { t.onIdle(); }) static_cast<T*>(ctx)->onIdle();
     } catch (...) {
         log(BUNTIME_LOG_ERROR, "onIdle threw");
     }
@@ -307,7 +308,7 @@ void idleHook(void* ctx) noexcept {
 template <typename T>
 void terminateHook(void* ctx) noexcept {
     try {
-        if constexpr (requires(T& t) { t.onTerminate(); }) static_cast<T*>(ctx)->onTerminate();
+        if constexpr (requires(T & t) { t.onTerminate(); }) static_cast<T*>(ctx)->onTerminate();
     } catch (...) {
         log(BUNTIME_LOG_ERROR, "onTerminate threw");
     }
@@ -315,23 +316,27 @@ void terminateHook(void* ctx) noexcept {
 
 template <typename T, std::uint32_t Style>
 const buntime_app_v1* table() noexcept {
-    static const buntime_app_v1 app{BUNTIME_APP_ABI_VERSION, Style, &initApp<T>, &handleRequest<T>, &idleHook<T>,
-                                    &terminateHook<T>};
+    static const buntime_app_v1 app{BUNTIME_APP_ABI_VERSION, Style,        &initApp<T>,
+                                    &handleRequest<T>,       &idleHook<T>, &terminateHook<T>};
     return &app;
 }
 
-} // namespace detail
-} // namespace buntime::app
+}  // namespace detail
+}  // namespace buntime::app
 
-#define BUNTIME_DETAIL_EXPORT_APP(T, STYLE)                                                         \
-    extern "C" __attribute__((visibility("default"))) const buntime_app_v1* buntime_app(void) {   \
-        return ::buntime::app::detail::table<T, STYLE>();                                           \
+#define BUNTIME_DETAIL_EXPORT_APP(T, STYLE)                                                     \
+    extern "C" __attribute__((visibility("default"))) const buntime_app_v1* buntime_app(void) { \
+        return ::buntime::app::detail::table<T, STYLE>();                                       \
     }
 #define BUNTIME_APP(T) BUNTIME_DETAIL_EXPORT_APP(T, BUNTIME_STYLE_BLOCKING)
 #define BUNTIME_ASYNC_APP(T) BUNTIME_DETAIL_EXPORT_APP(T, BUNTIME_STYLE_ASYNC)
-#define BUNTIME_APP_MAIN(T) \
-    int main(int argc, char** argv) { return buntime_serve(argc, argv, ::buntime::app::detail::table<T, BUNTIME_STYLE_BLOCKING>()); }
-#define BUNTIME_ASYNC_APP_MAIN(T) \
-    int main(int argc, char** argv) { return buntime_serve(argc, argv, ::buntime::app::detail::table<T, BUNTIME_STYLE_ASYNC>()); }
+#define BUNTIME_APP_MAIN(T)                                                                           \
+    int main(int argc, char** argv) {                                                                 \
+        return buntime_serve(argc, argv, ::buntime::app::detail::table<T, BUNTIME_STYLE_BLOCKING>()); \
+    }
+#define BUNTIME_ASYNC_APP_MAIN(T)                                                                  \
+    int main(int argc, char** argv) {                                                              \
+        return buntime_serve(argc, argv, ::buntime::app::detail::table<T, BUNTIME_STYLE_ASYNC>()); \
+    }
 
-#endif // __cplusplus
+#endif  // __cplusplus

@@ -12,12 +12,12 @@ namespace buntime::harness {
 
 // One load scenario. Immutable; the catalogue is allScenarios().
 struct Scenario {
-    std::string name;         // warm-noop, echo-1kb, slow-50ms, ephemeral-noop
-    std::string method;       // GET / POST
-    std::string target;       // path + query, e.g. /noop/ping
-    std::string contentType;  // "" = no body
+    std::string name;          // warm-noop, echo-1kb, slow-50ms, ephemeral-noop
+    std::string method;        // GET / POST
+    std::string target;        // path + query, e.g. /noop/ping
+    std::string content_type;  // "" = no body
     std::string body;
-    unsigned concurrencyCap = 0;  // 0 = PERF_CONCURRENCY as is
+    unsigned concurrency_cap = 0;  // 0 = PERF_CONCURRENCY as is
 };
 
 const std::vector<Scenario>& allScenarios();
@@ -36,20 +36,20 @@ struct TargetUrl {
 std::optional<TargetUrl> parseTargetUrl(const std::string& text);
 
 struct PerfConfig {
-    Mode mode = Mode::Http;                 // PERF_MODE (http|direct); PERF_TARGET forces Target
-    std::optional<TargetUrl> target;        // PERF_TARGET
-    std::uint64_t durationMs = 10000;       // PERF_DURATION_MS
-    std::uint64_t warmupMs = 2000;          // PERF_WARMUP_MS
-    unsigned concurrency = 50;              // PERF_CONCURRENCY
-    std::size_t poolSize = 100;             // PERF_POOL_SIZE
-    std::uint64_t clientTimeoutMs = 10000;  // PERF_CLIENT_TIMEOUT_MS
-    std::uint16_t port = 0;                 // PERF_PORT (0 = random)
-    std::vector<std::string> scenarios;     // PERF_SCENARIOS (CSV; default all, catalogue order)
-    bool json = false;                      // PERF_JSON=1
-    std::string outputFile;                 // PERF_OUTPUT_FILE
-    std::string gateFile;                   // PERF_GATE_FILE
-    bool keepFixtures = false;              // PERF_KEEP_FIXTURES=1
-    std::string appsDir;                    // PERF_APPS_DIR (default: build dir's examples/apps)
+    Mode mode = Mode::Http;                   // PERF_MODE (http|direct); PERF_TARGET forces Target
+    std::optional<TargetUrl> target;          // PERF_TARGET
+    std::uint64_t duration_ms = 10000;        // PERF_DURATION_MS
+    std::uint64_t warmup_ms = 2000;           // PERF_WARMUP_MS
+    unsigned concurrency = 50;                // PERF_CONCURRENCY
+    std::size_t pool_size = 100;              // PERF_POOL_SIZE
+    std::uint64_t client_timeout_ms = 10000;  // PERF_CLIENT_TIMEOUT_MS
+    std::uint16_t port = 0;                   // PERF_PORT (0 = random)
+    std::vector<std::string> scenarios;       // PERF_SCENARIOS (CSV; default all, catalogue order)
+    bool json = false;                        // PERF_JSON=1
+    std::string output_file;                  // PERF_OUTPUT_FILE
+    std::string gate_file;                    // PERF_GATE_FILE
+    bool keep_fixtures = false;               // PERF_KEEP_FIXTURES=1
+    std::string apps_dir;                     // PERF_APPS_DIR (default: build dir's examples/apps)
 };
 
 struct ConfigResult {
@@ -65,4 +65,4 @@ ConfigResult parseConfigFromEnvironment();
 // The compiled-in default for PERF_APPS_DIR (meson's build dir + /examples/apps).
 std::string defaultAppsDir();
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -8,21 +8,21 @@
 namespace buntime::harness {
 
 struct FixtureApp {
-    std::string name;       // directory and route prefix: noop, echo, slow, ephemeral
-    std::string sourceApp;  // built example providing app.so: hello, echo, slow
-    bool ephemeral = false; // ttl: 0
+    std::string name;        // directory and route prefix: noop, echo, slow, ephemeral
+    std::string source_app;  // built example providing app.so: hello, echo, slow
+    bool ephemeral = false;  // ttl: 0
 };
 
 const std::vector<FixtureApp>& fixtureApps();
 std::string fixtureManifest(const FixtureApp& app);
-// <appsDir>/<sourceApp>/app.so
-std::string fixtureSource(const std::string& appsDir, const FixtureApp& app);
+// <apps_dir>/<source_app>/app.so
+std::string fixtureSource(const std::string& apps_dir, const FixtureApp& app);
 
 // Writes <dir>/<name>/{manifest.yaml,app.so} for every fixture app. Returns "" or an error.
-std::string generateFixtures(const std::string& dir, const std::string& appsDir);
+std::string generateFixtures(const std::string& dir, const std::string& apps_dir);
 void removeFixtures(const std::string& dir);
 
 // What an operator must install on a PERF_TARGET server (paths + manifests).
-std::string operatorInstructions(const std::string& appsDir);
+std::string operatorInstructions(const std::string& apps_dir);
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

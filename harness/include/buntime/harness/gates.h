@@ -14,11 +14,11 @@
 namespace buntime::harness {
 
 struct GateThresholds {
-    std::optional<double> maxErrors;  // absent = 0 (errors always fail the run)
-    std::optional<double> minRps;
-    std::optional<double> maxP95Ms;
-    std::optional<double> maxP99Ms;
-    std::optional<double> maxAvgMs;
+    std::optional<double> max_errors;  // absent = 0 (errors always fail the run)
+    std::optional<double> min_rps;
+    std::optional<double> max_p95_ms;
+    std::optional<double> max_p99_ms;
+    std::optional<double> max_avg_ms;
 };
 
 // Gate file shape (both accepted):
@@ -54,4 +54,4 @@ std::vector<Violation> evaluateGates(const GateSet* gates, const std::vector<Sce
 // 1 when any violation exists (errors are a maxErrors violation), else 0.
 int exitCodeFor(const std::vector<Violation>& violations);
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -16,9 +16,10 @@ namespace buntime::harness {
 // Not thread-safe: one owner records; merge() combines per-thread histograms.
 class LatencyHistogram {
 public:
-    static constexpr unsigned kSubBucketBits = 7;                     // 128 sub-buckets per octave
+    static constexpr unsigned kSubBucketBits = 7;                                        // 128 sub-buckets per octave
     static constexpr std::size_t kLinearLimit = std::size_t{1} << (kSubBucketBits + 1);  // 256
-    static constexpr std::size_t kBucketCount = (64 - kSubBucketBits) * (std::size_t{1} << kSubBucketBits) + kLinearLimit;
+    static constexpr std::size_t kBucketCount =
+        (64 - kSubBucketBits) * (std::size_t{1} << kSubBucketBits) + kLinearLimit;
 
     void record(std::uint64_t valueNs);
     void merge(const LatencyHistogram& other);
@@ -43,4 +44,4 @@ private:
     long double sum_ = 0;
 };
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -50,8 +50,8 @@ private:
 };
 
 // Runs warm-up then the measured phase against `endpoint`; blocks the calling thread.
-// Errors: timeouts (no complete reply within params.timeoutMs), connection failures and
+// Errors: timeouts (no complete reply within params.timeout_ms), connection failures and
 // status >= 400. Latency is recorded for every complete reply (any status).
 ScenarioResult runHttpLoad(const HttpEndpoint& endpoint, const Scenario& scenario, const LoadParams& params);
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

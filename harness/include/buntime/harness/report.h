@@ -26,9 +26,9 @@ nlohmann::json resultJson(const ScenarioResult& r);
 nlohmann::json buildReport(const PerfConfig& config, const std::vector<ScenarioResult>& results,
                            const std::optional<nlohmann::json>& pool, const std::vector<Violation>& violations);
 
-std::string formatScenario(const ScenarioResult& r);                     // one block per scenario
-std::string formatSummary(const std::vector<ScenarioResult>& results);   // one row per scenario
+std::string formatScenario(const ScenarioResult& r);                    // one block per scenario
+std::string formatSummary(const std::vector<ScenarioResult>& results);  // one row per scenario
 std::string formatPool(const nlohmann::json& pool);
 std::string formatViolations(const std::vector<Violation>& violations);
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -26,6 +26,6 @@ int runPerf(const PerfConfig& config, std::ostream& out, std::ostream& err);
 std::optional<nlohmann::json> fetchTargetMetrics(const TargetUrl& target);
 
 // `buntime-perf --fixtures-only DIR`: writes the fixture apps into DIR. Exit code.
-int writeFixturesOnly(const std::string& dir, const std::string& appsDir, std::ostream& err);
+int writeFixturesOnly(const std::string& dir, const std::string& apps_dir, std::ostream& err);
 
-} // namespace buntime::harness
+}  // namespace buntime::harness

@@ -28,23 +28,23 @@ namespace buntime::shm {
 // Kinds and flags that shm/ itself interprets; upper layers use kinds < 0xff00 and flag
 // bits above kFlagMore.
 inline constexpr std::uint16_t kContinuationKind = 0xfffe;  // next frame of a chunked message
-inline constexpr std::uint16_t kFlagMore = 0x1;              // more frames of this message follow
+inline constexpr std::uint16_t kFlagMore = 0x1;             // more frames of this message follow
 
 enum class Side : std::uint8_t { Supervisor, Worker };
 
 struct ChannelConfig {
-    std::size_t ring_bytes = 256 * 1024;                 // per ring, rounded up to a power of two
-    std::uint32_t generation = 1;                        // stamped on every frame
+    std::size_t ring_bytes = 256 * 1024;                            // per ring, rounded up to a power of two
+    std::uint32_t generation = 1;                                   // stamped on every frame
     std::chrono::nanoseconds spin = std::chrono::microseconds(30);  // bounded spin before sleeping
 };
 
 // Descriptors a worker inherits; serialized into env BUNTIME_CHANNEL as "memfd,a,b,c,d".
 struct ChannelFds {
     int segment = -1;
-    int to_worker_data = -1;        // rung by supervisor: request ring went non-empty
-    int to_worker_space = -1;       // rung by worker: request ring has space again
-    int to_supervisor_data = -1;    // rung by worker: response ring went non-empty
-    int to_supervisor_space = -1;   // rung by supervisor: response ring has space again
+    int to_worker_data = -1;       // rung by supervisor: request ring went non-empty
+    int to_worker_space = -1;      // rung by worker: request ring has space again
+    int to_supervisor_data = -1;   // rung by worker: response ring went non-empty
+    int to_supervisor_space = -1;  // rung by supervisor: response ring has space again
 
     std::string toString() const;
     static Expected<ChannelFds> parse(std::string_view text);
@@ -81,18 +81,18 @@ public:
     ~Channel();
 
     Side side() const noexcept;
-    ChannelFds fds() const noexcept;           // raw fds (still owned by this Channel)
+    ChannelFds fds() const noexcept;  // raw fds (still owned by this Channel)
     std::uint32_t generation() const noexcept;
 
     // Liveness: the peer's pidfd. The supervisor sets the worker's after spawning; the
     // worker calls watchParent() which opens a pidfd of getppid().
-    void setPeerPidfd(int pidfd) noexcept;     // not owned
+    void setPeerPidfd(int pidfd) noexcept;  // not owned
     Error watchParent();
     bool peerAlive() const noexcept;
 
     // --- producer side of the outbound ring (one thread at a time) ---
-    std::size_t maxPayload() const noexcept;   // largest head+body of one frame
-    Error trySend(const Outgoing& frame);      // Ok | WouldBlock | TooLarge
+    std::size_t maxPayload() const noexcept;  // largest head+body of one frame
+    Error trySend(const Outgoing& frame);     // Ok | WouldBlock | TooLarge
     // Blocking send: waits (spin, then doorbell) for space; Ok | Timeout | PeerDead | TooLarge.
     Error send(const Outgoing& frame, std::chrono::nanoseconds timeout);
 
@@ -101,7 +101,7 @@ public:
     // WouldBlock the ring is unusable: the peer is broken and should be retired.
     // A frame still held from the previous call is released first.
     Error tryReceive(FrameView& out);
-    void release();                            // frees the frame last returned by tryReceive
+    void release();  // frees the frame last returned by tryReceive
     // Blocking receive: spin, then sleep on the doorbell; Ok | Timeout | PeerDead | Bad*.
     // The spin yields the CPU every 0.5 us so a peer queued on our CPU can run. Frames the
     // peer published before dying are delivered before PeerDead.
@@ -114,8 +114,8 @@ public:
     // True when `payload` bytes fit now; otherwise marks the producer asleep (see above
     // with outboundSpaceBell()).
     bool armWritable(std::size_t payload) noexcept;
-    int inboundBell() const noexcept;          // data arrived in our inbound ring
-    int outboundSpaceBell() const noexcept;    // space freed in our outbound ring
+    int inboundBell() const noexcept;        // data arrived in our inbound ring
+    int outboundSpaceBell() const noexcept;  // space freed in our outbound ring
     static void drainBell(int fd) noexcept;
 
     SegmentHeader& header() noexcept;
@@ -124,7 +124,7 @@ public:
     std::size_t inboundUsed() const noexcept;  // bytes waiting to be read
     std::size_t outboundUsed() const noexcept;
     std::size_t ringCapacity() const noexcept;
-    void heartbeat() noexcept;                 // stores now into this side's heartbeat
+    void heartbeat() noexcept;  // stores now into this side's heartbeat
 
 private:
     struct State;
@@ -135,7 +135,7 @@ private:
 // A whole message, reassembled from a first frame and its continuation frames.
 struct Message {
     std::uint16_t kind = 0;
-    std::uint16_t flags = 0;                   // flags of the first frame, kFlagMore cleared
+    std::uint16_t flags = 0;  // flags of the first frame, kFlagMore cleared
     std::uint64_t request_id = 0;
     std::vector<std::byte> head;
     std::vector<std::byte> body;
@@ -145,8 +145,7 @@ struct Message {
 // not fit one frame. Any size passes any ring. Ok | Timeout | PeerDead (TooLarge if
 // the head alone exceeds maxPayload()).
 Error sendMessage(Channel& channel, std::uint16_t kind, std::uint16_t flags, std::uint64_t request_id,
-                  std::span<const std::byte> head, std::span<const std::byte> body,
-                  std::chrono::nanoseconds timeout);
+                  std::span<const std::byte> head, std::span<const std::byte> body, std::chrono::nanoseconds timeout);
 
 // Blocking: receives one whole message (frames of other request ids are an error here;
 // use the frame API when messages interleave). Ok | Timeout | PeerDead | Bad* | BadLength
@@ -156,4 +155,4 @@ Error receiveMessage(Channel& channel, Message& out, std::chrono::nanoseconds ti
 
 std::span<const std::byte> asBytes(std::string_view s) noexcept;
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

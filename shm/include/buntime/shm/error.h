@@ -22,4 +22,4 @@ enum class Error : std::uint8_t {
 
 std::string_view toString(Error e) noexcept;
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

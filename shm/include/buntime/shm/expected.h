@@ -28,4 +28,4 @@ private:
     std::variant<T, Error> v_;
 };
 
-} // namespace buntime::shm
+}  // namespace buntime::shm

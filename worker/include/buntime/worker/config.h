@@ -34,4 +34,4 @@ struct ParsedArgs {
 ParsedArgs parseArgs(int argc, const char* const* argv);
 const char* usage() noexcept;
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

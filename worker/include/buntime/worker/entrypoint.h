@@ -30,4 +30,4 @@ struct EntrypointResult {
 // absolute, contains "..", or resolves (through symlinks) outside app_dir is refused.
 EntrypointResult resolveEntrypoint(const std::string& app_dir, const std::string& requested);
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

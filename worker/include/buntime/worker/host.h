@@ -25,4 +25,4 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin);
 // original argv; its strings are clobbered.
 void setProcessTitle(int argc, char** argv, const std::string& title) noexcept;
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

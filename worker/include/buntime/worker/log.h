@@ -20,10 +20,10 @@ void write(Level level, std::string_view message) noexcept;
 // printf-style formatting.
 void logf(Level level, const char* format, ...) noexcept __attribute__((format(printf, 2, 3)));
 
-} // namespace buntime::worker::log
+}  // namespace buntime::worker::log
 
-#define BUNTIME_LOG(level, ...)                                                                         \
-    do {                                                                                                \
-        if (::buntime::worker::log::enabled(::buntime::worker::log::Level::level))                      \
-            ::buntime::worker::log::logf(::buntime::worker::log::Level::level, __VA_ARGS__);           \
+#define BUNTIME_LOG(level, ...)                                                              \
+    do {                                                                                     \
+        if (::buntime::worker::log::enabled(::buntime::worker::log::Level::level))           \
+            ::buntime::worker::log::logf(::buntime::worker::log::Level::level, __VA_ARGS__); \
     } while (0)

@@ -45,16 +45,16 @@ struct Exchange {
 
     Server* server = nullptr;
     std::uint64_t id = 0;
-    std::size_t head_bytes = 0;               // encoded request head size (pooling bound)
-    std::uint64_t received_ns = 0;            // timing reported in the response head
+    std::size_t head_bytes = 0;     // encoded request head size (pooling bound)
+    std::uint64_t received_ns = 0;  // timing reported in the response head
     std::uint64_t handler_start_ns = 0;
     proto::RequestHead head;
     std::string body;
 
-    std::atomic<int> refs{2};                 // handler call + open response
+    std::atomic<int> refs{2};  // handler call + open response
     std::atomic<bool> cancelled{false};
     std::atomic<bool> slot_released{false};
-    bool discard = false;                     // assembling only: body refused, drop its frames
+    bool discard = false;  // assembling only: body refused, drop its frames
 
     // Response state: touched by one thread at a time (the one holding the handle).
     std::uint16_t status = 200;
@@ -62,8 +62,8 @@ struct Exchange {
     std::size_t header_bytes = 0;
     std::int64_t declared_length = -1;
     std::int64_t written = 0;
-    std::string buffer;                       // body bytes not yet sent
-    std::string failure;                      // non-empty: the request fails at end()
+    std::string buffer;   // body bytes not yet sent
+    std::string failure;  // non-empty: the request fails at end()
     bool head_sent = false;
     bool ended = false;
 
@@ -113,8 +113,8 @@ private:
     void sendError(std::uint64_t id, std::string_view reason) noexcept;
     void complete(Exchange* ex) noexcept;
     void releaseSlot(Exchange* ex) noexcept;
-    Exchange* acquire();                      // reader thread
-    void unref(Exchange* ex) noexcept;        // any thread; recycles at zero
+    Exchange* acquire();                // reader thread
+    void unref(Exchange* ex) noexcept;  // any thread; recycles at zero
 
     shm::Channel& channel_;
     const ServerOptions options_;
@@ -123,20 +123,20 @@ private:
     const bool async_;
     std::size_t max_payload_;
 
-    std::mutex send_mutex_;                                  // serializes outbound frames
+    std::mutex send_mutex_;                                    // serializes outbound frames
     std::unordered_map<std::uint64_t, Exchange*> assembling_;  // reader thread only
 
     std::mutex map_mutex_;
-    InFlightMap in_flight_map_;                              // guarded by map_mutex_
+    InFlightMap in_flight_map_;  // guarded by map_mutex_
     std::mutex free_mutex_;
-    std::vector<Exchange*> free_;                            // recycled exchanges; guarded by free_mutex_
+    std::vector<Exchange*> free_;  // recycled exchanges; guarded by free_mutex_
     std::atomic<std::uint32_t> in_flight_{0};
     std::atomic<bool> terminating_{false};
-    std::atomic<bool> closed_{false};                        // the channel reported PeerDead
+    std::atomic<bool> closed_{false};  // the channel reported PeerDead
     std::mutex drain_mutex_;
-    std::condition_variable drained_;                        // in_flight_ reached 0 while terminating
+    std::condition_variable drained_;  // in_flight_ reached 0 while terminating
 
-    ThreadPool pool_;                                        // last: its threads use the members above
+    ThreadPool pool_;  // last: its threads use the members above
 };
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -49,4 +49,4 @@ private:
     const bool inject_base_;
 };
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

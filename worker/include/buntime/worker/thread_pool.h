@@ -39,4 +39,4 @@ private:
     std::vector<std::thread> threads_;
 };
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -43,4 +43,4 @@ private:
     bool started_ = false;                                                       // guarded by mutex_
 };
 
-} // namespace buntime::worker
+}  // namespace buntime::worker

@@ -17,4 +17,4 @@ std::string snakeCase(std::string_view camel);
 // Constant-time comparison of a presented bearer token with the configured one.
 bool tokenMatches(std::string_view authorization_header, std::string_view configured_token);
 
-} // namespace buntime::admin
+}  // namespace buntime::admin

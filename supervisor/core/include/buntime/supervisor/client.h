@@ -29,4 +29,4 @@ public:
     virtual void setLogFields(std::string app, int worker_pid) = 0;
 };
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

@@ -13,35 +13,34 @@
 namespace buntime::supervisor {
 
 struct SupervisorConfig {
-    std::uint16_t port = 8000;                          // PORT
-    std::string bind = "0.0.0.0";                       // RUNTIME_BIND
-    std::vector<std::string> worker_dirs;               // RUNTIME_WORKER_DIRS (':'-separated)
-    std::size_t pool_size = 100;                        // RUNTIME_POOL_SIZE
-    unsigned ephemeral_concurrency = 2;                 // RUNTIME_EPHEMERAL_CONCURRENCY
-    unsigned ephemeral_queue_limit = 100;               // RUNTIME_EPHEMERAL_QUEUE_LIMIT
-    std::chrono::milliseconds config_cache_ttl{1000};   // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
-    std::chrono::milliseconds resolver_cache_ttl{1000}; // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
-    LogLevel log_level = LogLevel::Info;                // RUNTIME_LOG_LEVEL
-    std::string access_log = "stderr";                  // RUNTIME_ACCESS_LOG: stderr | off | path
-    std::string admin_token;                            // RUNTIME_ADMIN_TOKEN
-    std::string admin_socket;                           // RUNTIME_ADMIN_SOCKET (unix socket path)
-    std::string unix_socket;                            // RUNTIME_UNIX_SOCKET (app traffic)
-    std::string state_dir;                              // RUNTIME_STATE_DIR (lock file)
-    std::string worker_binary;                          // RUNTIME_WORKER_BINARY (default: next to us)
-    unsigned event_loops = 1;                           // RUNTIME_EVENT_LOOPS
-    std::size_t ring_bytes = 256 * 1024;                // RUNTIME_RING_BYTES
-    std::size_t max_connections = 10000;                // RUNTIME_MAX_CONNECTIONS
-    std::chrono::milliseconds header_timeout{10000};    // RUNTIME_HEADER_TIMEOUT_MS
-    std::chrono::milliseconds keepalive_timeout{60000}; // RUNTIME_KEEPALIVE_TIMEOUT_MS
-    std::chrono::milliseconds shutdown_timeout{10000};  // RUNTIME_SHUTDOWN_TIMEOUT_MS
-    std::chrono::milliseconds terminate_grace{5000};    // RUNTIME_TERMINATE_GRACE_MS
-    std::chrono::microseconds ring_spin{30};            // RUNTIME_RING_SPIN_US
+    std::uint16_t port = 8000;                           // PORT
+    std::string bind = "0.0.0.0";                        // RUNTIME_BIND
+    std::vector<std::string> worker_dirs;                // RUNTIME_WORKER_DIRS (':'-separated)
+    std::size_t pool_size = 100;                         // RUNTIME_POOL_SIZE
+    unsigned ephemeral_concurrency = 2;                  // RUNTIME_EPHEMERAL_CONCURRENCY
+    unsigned ephemeral_queue_limit = 100;                // RUNTIME_EPHEMERAL_QUEUE_LIMIT
+    std::chrono::milliseconds config_cache_ttl{1000};    // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
+    std::chrono::milliseconds resolver_cache_ttl{1000};  // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
+    LogLevel log_level = LogLevel::Info;                 // RUNTIME_LOG_LEVEL
+    std::string access_log = "stderr";                   // RUNTIME_ACCESS_LOG: stderr | off | path
+    std::string admin_token;                             // RUNTIME_ADMIN_TOKEN
+    std::string admin_socket;                            // RUNTIME_ADMIN_SOCKET (unix socket path)
+    std::string unix_socket;                             // RUNTIME_UNIX_SOCKET (app traffic)
+    std::string state_dir;                               // RUNTIME_STATE_DIR (lock file)
+    std::string worker_binary;                           // RUNTIME_WORKER_BINARY (default: next to us)
+    unsigned event_loops = 1;                            // RUNTIME_EVENT_LOOPS
+    std::size_t ring_bytes = 256 * 1024;                 // RUNTIME_RING_BYTES
+    std::size_t max_connections = 10000;                 // RUNTIME_MAX_CONNECTIONS
+    std::chrono::milliseconds header_timeout{10000};     // RUNTIME_HEADER_TIMEOUT_MS
+    std::chrono::milliseconds keepalive_timeout{60000};  // RUNTIME_KEEPALIVE_TIMEOUT_MS
+    std::chrono::milliseconds shutdown_timeout{10000};   // RUNTIME_SHUTDOWN_TIMEOUT_MS
+    std::chrono::milliseconds terminate_grace{5000};     // RUNTIME_TERMINATE_GRACE_MS
+    std::chrono::microseconds ring_spin{30};             // RUNTIME_RING_SPIN_US
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by
 // the default, as the seed runtime does.
-SupervisorConfig configFromEnv(const std::vector<std::string>& environ_entries,
-                               std::vector<std::string>& warnings);
+SupervisorConfig configFromEnv(const std::vector<std::string>& environ_entries, std::vector<std::string>& warnings);
 std::vector<std::string> currentEnvironment();
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

@@ -14,9 +14,17 @@ void setLogLevel(LogLevel level);
 bool logEnabled(LogLevel level);
 void logLine(LogLevel level, std::string_view category, std::string_view message);
 
-inline void logDebug(std::string_view c, std::string_view m) { if (logEnabled(LogLevel::Debug)) logLine(LogLevel::Debug, c, m); }
-inline void logInfo(std::string_view c, std::string_view m) { if (logEnabled(LogLevel::Info)) logLine(LogLevel::Info, c, m); }
-inline void logWarn(std::string_view c, std::string_view m) { if (logEnabled(LogLevel::Warn)) logLine(LogLevel::Warn, c, m); }
-inline void logError(std::string_view c, std::string_view m) { if (logEnabled(LogLevel::Error)) logLine(LogLevel::Error, c, m); }
+inline void logDebug(std::string_view c, std::string_view m) {
+    if (logEnabled(LogLevel::Debug)) logLine(LogLevel::Debug, c, m);
+}
+inline void logInfo(std::string_view c, std::string_view m) {
+    if (logEnabled(LogLevel::Info)) logLine(LogLevel::Info, c, m);
+}
+inline void logWarn(std::string_view c, std::string_view m) {
+    if (logEnabled(LogLevel::Warn)) logLine(LogLevel::Warn, c, m);
+}
+inline void logError(std::string_view c, std::string_view m) {
+    if (logEnabled(LogLevel::Error)) logLine(LogLevel::Error, c, m);
+}
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

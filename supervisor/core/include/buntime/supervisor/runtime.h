@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "buntime/base/expected.h"
+#include "buntime/supervisor/config.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,16 +21,9 @@
 
 namespace buntime::supervisor {
 
-struct RuntimeOptions {
-    std::vector<std::string> worker_dirs;   // RUNTIME_WORKER_DIRS
-    std::size_t pool_size = 100;
-    unsigned ephemeral_concurrency = 2;
-    unsigned ephemeral_queue_limit = 100;
-    std::uint16_t port = 0;                 // 0 = a random free port
-    std::string bind = "127.0.0.1";
-    std::string access_log = "off";
-    std::string worker_binary;              // "" = buntime-worker next to the executable or in the build tree
-};
+// The supervisor's defaults for an embedded runtime: 127.0.0.1 on a free port, no access
+// log, log level warn unless RUNTIME_LOG_LEVEL says otherwise. worker_dirs is left empty.
+SupervisorConfig embeddedConfig();
 
 struct DirectRequest {
     std::string method;
@@ -60,12 +56,12 @@ class Supervisor;
 
 class Runtime {
 public:
-    explicit Runtime(RuntimeOptions options);
+    explicit Runtime(SupervisorConfig config);
     ~Runtime();
     Runtime(const Runtime&) = delete;
     Runtime& operator=(const Runtime&) = delete;
 
-    std::string start();  // "" on success, else the reason
+    base::Expected<void, std::string> start();  // the error says why it could not start
     std::uint16_t port() const;
     void stop();
 
@@ -78,4 +74,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-} // namespace buntime::supervisor
+}  // namespace buntime::supervisor

@@ -20,7 +20,7 @@ namespace buntime::http {
 namespace detail {
 class Connection;
 class RequestParser;
-}
+}  // namespace detail
 
 enum class BodyStatus {
     Data,      // `data` holds the next piece of the request body

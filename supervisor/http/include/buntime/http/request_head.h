@@ -16,17 +16,17 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 // Immutable once the handler is called, so it may be read from any thread.
 struct RequestHead {
-    std::string method;                     // as sent, e.g. "GET"
-    std::string target;                     // request-target, e.g. "/app/x?y=1"
-    unsigned version = 11;                  // 10 or 11
+    std::string method;     // as sent, e.g. "GET"
+    std::string target;     // request-target, e.g. "/app/x?y=1"
+    unsigned version = 11;  // 10 or 11
     Headers headers;
     std::optional<std::uint64_t> content_length;
-    bool chunked = false;                   // Transfer-Encoding: chunked
-    bool keep_alive = true;                 // what the client asked for
-    bool expect_continue = false;           // Expect: 100-continue
-    std::string request_id;                 // client's valid x-request-id, else a new UUID v4
-    std::string remote;                     // "ip:port", or "unix" for unix sockets
-    bool from_admin_socket = false;         // accepted on the admin unix socket
+    bool chunked = false;            // Transfer-Encoding: chunked
+    bool keep_alive = true;          // what the client asked for
+    bool expect_continue = false;    // Expect: 100-continue
+    std::string request_id;          // client's valid x-request-id, else a new UUID v4
+    std::string remote;              // "ip:port", or "unix" for unix sockets
+    bool from_admin_socket = false;  // accepted on the admin unix socket
 
     // First header named `name` (ASCII case-insensitive), or nullptr.
     const std::string* find(std::string_view name) const noexcept;

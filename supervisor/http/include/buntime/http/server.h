@@ -17,15 +17,15 @@
 namespace buntime::http {
 
 struct ServerConfig {
-    std::string bind_address = "0.0.0.0";  // IPv4 or IPv6 literal
-    std::uint16_t port = 8000;              // 0 = ephemeral (see Server::port())
-    bool listen_tcp = true;                 // false: only unix sockets / inherited fds
-    std::string unix_socket_path;           // empty = none; a stale socket file is replaced
-    std::string admin_socket_path;          // empty = none; mode 0600; sets from_admin_socket
-    std::vector<int> inherited_fds;         // listening sockets to adopt (proc::listenFds parses LISTEN_FDS)
-    unsigned threads = 1;                   // event loops; each has its own io_context
-    std::size_t header_limit = 16 * 1024;   // request line + headers; over it → 431 + close
-    std::size_t read_buffer_size = 32 * 1024;  // per connection; also the max body chunk
+    std::string bind_address = "0.0.0.0";              // IPv4 or IPv6 literal
+    std::uint16_t port = 8000;                         // 0 = ephemeral (see Server::port())
+    bool listen_tcp = true;                            // false: only unix sockets / inherited fds
+    std::string unix_socket_path;                      // empty = none; a stale socket file is replaced
+    std::string admin_socket_path;                     // empty = none; mode 0600; sets from_admin_socket
+    std::vector<int> inherited_fds;                    // listening sockets to adopt (proc::listenFds parses LISTEN_FDS)
+    unsigned threads = 1;                              // event loops; each has its own io_context
+    std::size_t header_limit = 16 * 1024;              // request line + headers; over it → 431 + close
+    std::size_t read_buffer_size = 32 * 1024;          // per connection; also the max body chunk
     std::chrono::milliseconds header_timeout{10'000};  // head not complete → 408 + close
     std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle → close
     std::chrono::milliseconds linger_timeout{2'000};   // drain after an error reply

@@ -86,4 +86,4 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-} // namespace buntime::ipc
+}  // namespace buntime::ipc

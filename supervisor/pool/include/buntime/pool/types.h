@@ -18,23 +18,23 @@ using Ticket = std::uint64_t;    // chosen by the caller, names one parked reque
 
 // The manifest keys the pool acts on (a persistent app: ttl > 0).
 struct WorkerPolicy {
-    Millis ttl{Millis{0}};             // sliding: expiry = last use + ttl; 0 = ephemeral (use EphemeralGate)
-    Millis idleTimeout{Millis{60000}}; // NotifyIdle after this long without requests; 0 disables
-    Millis timeout{Millis{30000}};     // per-request deadline, enforced by the caller
-    std::uint64_t maxRequests = 1000;  // the worker retires when it has started this many
-    std::uint32_t concurrency = 1;     // requests one worker may run at once (>= 1)
+    Millis ttl{Millis{0}};               // sliding: expiry = last use + ttl; 0 = ephemeral (use EphemeralGate)
+    Millis idle_timeout{Millis{60000}};  // NotifyIdle after this long without requests; 0 disables
+    Millis timeout{Millis{30000}};       // per-request deadline, enforced by the caller
+    std::uint64_t max_requests = 1000;   // the worker retires when it has started this many
+    std::uint32_t concurrency = 1;       // requests one worker may run at once (>= 1)
 };
 
 struct PoolConfig {
-    std::size_t capacity = 100;              // RUNTIME_POOL_SIZE: Starting+Ready workers
-    std::size_t ephemeralConcurrency = 2;    // RUNTIME_EPHEMERAL_CONCURRENCY
-    std::size_t ephemeralQueueLimit = 100;   // RUNTIME_EPHEMERAL_QUEUE_LIMIT
-    std::size_t maxWaitersPerKey = 1000;     // parked requests per key before Rejected (503)
-    std::uint32_t maxConsecutiveTimeouts = 3;
-    Millis startTimeout{Millis{30000}};      // Starting longer than this = spawn failure (+ Kill)
-    Millis terminateGrace{Millis{5000}};     // Terminate sent, no exit after this = Kill
-    Millis rpsWindow{Millis{10000}};         // sliding window of requestsPerSecond
-    std::size_t historyLimit = 1000;         // keys kept in offline / ephemeral history
+    std::size_t capacity = 100;               // RUNTIME_POOL_SIZE: Starting+Ready workers
+    std::size_t ephemeral_concurrency = 2;    // RUNTIME_EPHEMERAL_CONCURRENCY
+    std::size_t ephemeral_queue_limit = 100;  // RUNTIME_EPHEMERAL_QUEUE_LIMIT
+    std::size_t max_waiters_per_key = 1000;   // parked requests per key before Rejected (503)
+    std::uint32_t max_consecutive_timeouts = 3;
+    Millis start_timeout{Millis{30000}};   // Starting longer than this = spawn failure (+ Kill)
+    Millis terminate_grace{Millis{5000}};  // Terminate sent, no exit after this = Kill
+    Millis rps_window{Millis{10000}};      // sliding window of requests_per_second
+    std::size_t history_limit = 1000;      // keys kept in offline / ephemeral history
 };
 
 enum class WorkerState : std::uint8_t {
@@ -58,8 +58,8 @@ enum class ActionKind : std::uint8_t {
 struct Action {
     ActionKind kind = ActionKind::Spawn;
     WorkerId worker = 0;
-    std::string key;                                 // name@version of the worker
-    RetireReason reason = RetireReason::Shutdown;    // meaningful for Terminate only
+    std::string key;                               // name@version of the worker
+    RetireReason reason = RetireReason::Shutdown;  // meaningful for Terminate only
 };
 
 // A parked request admitted onto a worker: its slot is reserved and counted as started.
@@ -96,36 +96,36 @@ enum class WorkerStatus : std::uint8_t { Active, Idle, Ephemeral, Offline };
 // One row of the per-worker stats (the seed keys them by name@version).
 struct WorkerStats {
     std::string key;
-    WorkerId id = 0;                 // the live worker; 0 for ephemeral/offline rows
+    WorkerId id = 0;  // the live worker; 0 for ephemeral/offline rows
     WorkerStatus status = WorkerStatus::Offline;
     WorkerState state = WorkerState::Dead;
-    std::int64_t ageMs = 0;          // ephemeral: last response duration (as the seed)
-    std::int64_t idleMs = 0;
-    double avgResponseTimeMs = 0;    // over completed requests, rounded to 2 decimals
-    double totalResponseTimeMs = 0;
-    std::uint64_t errorCount = 0;
-    std::uint64_t requestCount = 0;  // cumulative over the key's past workers too
-    std::uint32_t inFlight = 0;      // ephemeral: running ephemeral workers of this key
+    std::int64_t age_ms = 0;  // ephemeral: last response duration (as the seed)
+    std::int64_t idle_ms = 0;
+    double avg_response_time_ms = 0;  // over completed requests, rounded to 2 decimals
+    double total_response_time_ms = 0;
+    std::uint64_t error_count = 0;
+    std::uint64_t request_count = 0;  // cumulative over the key's past workers too
+    std::uint32_t in_flight = 0;      // ephemeral: running ephemeral workers of this key
 };
 
 // Pool-wide metrics; field names are the JSON keys the supervisor emits.
 struct PoolMetrics {
-    std::uint64_t activeWorkers = 0;  // pooled workers alive: Starting + Ready + Draining
-    double avgResponseTimeMs = 0;     // last 100 completed requests
+    std::uint64_t active_workers = 0;  // pooled workers alive: Starting + Ready + Draining
+    double avg_response_time_ms = 0;   // last 100 completed requests
     std::uint64_t evictions = 0;
-    std::uint64_t ephemeralConcurrency = 0;  // configured limit
-    std::uint64_t ephemeralQueueDepth = 0;
-    std::uint64_t ephemeralQueueLimit = 0;
-    double hitRate = 0;               // percent, 0..100, 2 decimals (as the seed)
+    std::uint64_t ephemeral_concurrency = 0;  // configured limit
+    std::uint64_t ephemeral_queue_depth = 0;
+    std::uint64_t ephemeral_queue_limit = 0;
+    double hit_rate = 0;  // percent, 0..100, 2 decimals (as the seed)
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
-    double memoryUsageMB = 0;         // set by the caller (RSS)
-    double requestsPerSecond = 0;     // started requests over the sliding window
-    std::uint64_t totalRequests = 0;
-    std::uint64_t totalWorkersCreated = 0;
-    std::uint64_t totalWorkersFailed = 0;
-    std::uint64_t totalWorkersRetired = 0;
-    std::int64_t uptimeMs = 0;
+    double memory_usage_mb = 0;      // set by the caller (RSS)
+    double requests_per_second = 0;  // started requests over the sliding window
+    std::uint64_t total_requests = 0;
+    std::uint64_t total_workers_created = 0;
+    std::uint64_t total_workers_failed = 0;
+    std::uint64_t total_workers_retired = 0;
+    std::int64_t uptime_ms = 0;
 };
 
 struct PoolSnapshot {

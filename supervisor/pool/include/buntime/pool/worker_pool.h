@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Pool policy for persistent workers: LRU keyed name@version, sliding TTL, maxRequests, waiters.
+// Pool policy for persistent workers: LRU keyed name@version, sliding TTL, max_requests, waiters.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +35,7 @@ namespace buntime::pool {
 //   timer             -> tick(now) at nextCheckAt()
 //   request for key K (ttl == 0) -> ephemeralGate(), onEphemeralStart/End
 //
-// A grant or a Use starts the request: it is counted (requestCount, totalRequests)
+// A grant or a Use starts the request: it is counted (request_count, total_requests)
 // and occupies one of the worker's `concurrency` slots until onRequestEnd.
 // Calls naming an unknown or exited worker are ignored (they return no effects).
 // Tickets must be unique among parked requests. Hits/misses are counted at acquire:
@@ -52,15 +52,15 @@ public:
     bool cancelWait(Ticket ticket);
 
     Effects onReady(WorkerId id, TimePoint now);
-    // The process could not be started: counts totalWorkersFailed, fails the key's waiters.
+    // The process could not be started: counts total_workers_failed, fails the key's waiters.
     Effects onSpawnFailed(WorkerId id, TimePoint now);
     Effects onRequestEnd(WorkerId id, TimePoint now, double durationMs, Outcome outcome);
     // A critical error seen by the caller (protocol violation, failed write): retire Unhealthy.
     Effects markUnhealthy(WorkerId id, TimePoint now);
 
     struct ExitResult {
-        Effects effects;                // e.g. a replacement Spawn for parked requests
-        std::uint32_t lostInFlight = 0; // requests that died with it: the caller answers 502
+        Effects effects;                 // e.g. a replacement Spawn for parked requests
+        std::uint32_t lostInFlight = 0;  // requests that died with it: the caller answers 502
         bool known = false;
     };
     ExitResult onWorkerExited(WorkerId id, TimePoint now, bool crashed);
@@ -70,7 +70,7 @@ public:
     Effects tick(TimePoint now);
     // When tick() next has work; nullopt when no worker exists (no timer needed).
     std::optional<TimePoint> nextCheckAt() const;
-    // The seed's cadence: min(idleTimeout, ttl) / 2 (zero values ignored; 1 s if both
+    // The seed's cadence: min(idle_timeout, ttl) / 2 (zero values ignored; 1 s if both
     // are zero), at least 1 ms.
     static Millis checkInterval(const WorkerPolicy& policy) noexcept;
 
@@ -81,7 +81,7 @@ public:
     EphemeralGate& ephemeralGate() noexcept { return gate_; }
     const EphemeralGate& ephemeralGate() const noexcept { return gate_; }
     WorkerId onEphemeralStart(std::string_view key, TimePoint now);
-    // outcome Crash (including a failed spawn) counts totalWorkersFailed.
+    // outcome Crash (including a failed spawn) counts total_workers_failed.
     void onEphemeralEnd(WorkerId id, TimePoint now, double durationMs, Outcome outcome);
 
     void setMemoryUsageMB(double mb) noexcept { memory_usage_mb_ = mb; }

@@ -26,8 +26,7 @@ public:
     using Callback = std::function<void(ExitStatus)>;
 
     // Starts watching. If the process was already reaped, the callback is posted.
-    static Expected<ExitWatcher, SysError> watch(boost::asio::io_context& io, Process& process,
-                                                 Callback onExit);
+    static Expected<ExitWatcher, SysError> watch(boost::asio::io_context& io, Process& process, Callback onExit);
 
     ExitWatcher() noexcept = default;
     ExitWatcher(ExitWatcher&&) noexcept = default;
@@ -48,4 +47,4 @@ private:
     std::shared_ptr<State> state_;
 };
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -34,8 +34,8 @@ private:
 
 // An OS error: errno plus a human-readable message naming what failed.
 struct SysError {
-    int sysErrno = 0;
+    int sys_errno = 0;
     std::string message;
 };
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

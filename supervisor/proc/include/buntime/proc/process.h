@@ -38,46 +38,46 @@ enum class SpawnMethod {
     Fork,        // fork() + pidfd_open(): reference path, copies page tables
 };
 
-// Special values for SpawnOptions::stdinFd/stdoutFd/stderrFd.
+// Special values for SpawnOptions::stdin_fd/stdout_fd/stderr_fd.
 inline constexpr int kInheritFd = -1;  // keep the parent's 0/1/2
 inline constexpr int kDevNull = -2;    // open /dev/null in the child
 
 // Everything the child gets; the caller builds it (policy lives above this layer).
 struct SpawnOptions {
-    std::string executable;             // path given to execve (no PATH search); a relative
-                                        // path resolves after chdir(workingDirectory)
-    std::vector<std::string> argv;      // argv[0] included; empty → {executable}
-    std::vector<std::string> envp;      // the complete environment, "KEY=value" each
-    std::string workingDirectory;       // empty: inherit
-    std::vector<int> passFds;           // appear in the child at the same numbers (CLOEXEC
-                                        // cleared there); every other fd >= 3 is closed
-    std::vector<ResourceLimit> rlimits; // applied with setrlimit before exec
-    int deathSignal = SIGKILL;          // PR_SET_PDEATHSIG; 0 disables. Fires when the
-                                        // *thread* that spawned exits: spawn from a long-lived thread
-    bool newProcessGroup = false;       // setpgid(0, 0)
-    int stdinFd = kDevNull;             // an fd to dup2 onto 0, or kInheritFd / kDevNull
-    int stdoutFd = kInheritFd;
-    int stderrFd = kInheritFd;
+    std::string executable;              // path given to execve (no PATH search); a relative
+                                         // path resolves after chdir(working_directory)
+    std::vector<std::string> argv;       // argv[0] included; empty → {executable}
+    std::vector<std::string> envp;       // the complete environment, "KEY=value" each
+    std::string working_directory;       // empty: inherit
+    std::vector<int> pass_fds;           // appear in the child at the same numbers (CLOEXEC
+                                         // cleared there); every other fd >= 3 is closed
+    std::vector<ResourceLimit> rlimits;  // applied with setrlimit before exec
+    int death_signal = SIGKILL;          // PR_SET_PDEATHSIG; 0 disables. Fires when the
+                                         // *thread* that spawned exits: spawn from a long-lived thread
+    bool new_process_group = false;      // setpgid(0, 0)
+    int stdin_fd = kDevNull;             // an fd to dup2 onto 0, or kInheritFd / kDevNull
+    int stdout_fd = kInheritFd;
+    int stderr_fd = kInheritFd;
     SpawnMethod method = SpawnMethod::CloneVfork;
 };
 
 // Which step of the spawn failed.
 enum class SpawnStage {
-    Prepare,       // parent: bad options, mmap, clone/fork, pidfd_open
-    ProcessGroup,  // child: setpgid
-    DeathSignal,   // child: prctl(PR_SET_PDEATHSIG) or parent already gone
-    ResourceLimit, // child: setrlimit
-    Stdio,         // child: open /dev/null or dup2
-    PassFds,       // child: fcntl(F_SETFD) on a passed fd (EBADF if it was not open)
-    CloseFds,      // child: close_range
-    ChangeDir,     // child: chdir
-    Exec,          // child: execve
+    Prepare,        // parent: bad options, mmap, clone/fork, pidfd_open
+    ProcessGroup,   // child: setpgid
+    DeathSignal,    // child: prctl(PR_SET_PDEATHSIG) or parent already gone
+    ResourceLimit,  // child: setrlimit
+    Stdio,          // child: open /dev/null or dup2
+    PassFds,        // child: fcntl(F_SETFD) on a passed fd (EBADF if it was not open)
+    CloseFds,       // child: close_range
+    ChangeDir,      // child: chdir
+    Exec,           // child: execve
 };
 const char* spawnStageName(SpawnStage stage) noexcept;  // "execve", "chdir", ...
 
 struct SpawnError {
     SpawnStage stage = SpawnStage::Prepare;
-    int sysErrno = 0;
+    int sys_errno = 0;
     std::string message;  // e.g. "spawn /x/worker: execve: No such file or directory"
 };
 
@@ -122,4 +122,4 @@ private:
     std::optional<ExitStatus> status_;
 };
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

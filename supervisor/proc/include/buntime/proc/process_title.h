@@ -14,4 +14,4 @@ namespace buntime::proc {
 // argv[1..] read after this call show the title's bytes. Not thread-safe (writes environ).
 void setProcessTitle(int argc, char** argv, std::string_view title) noexcept;
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

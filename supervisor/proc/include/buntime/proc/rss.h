@@ -14,4 +14,4 @@ namespace buntime::proc {
 std::optional<std::uint64_t> rssBytes(pid_t pid) noexcept;
 std::optional<std::uint64_t> selfRssBytes() noexcept;
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

@@ -21,9 +21,9 @@ enum class StateDirErrc {
 
 struct StateDirError {
     StateDirErrc code;
-    int sysErrno = 0;
-    pid_t holderPid = 0;  // Locked: pid read from the lock file, 0 if unreadable
-    std::string message;  // Locked: "another supervisor (pid N) holds /x/buntime.lock"
+    int sys_errno = 0;
+    pid_t holder_pid = 0;  // Locked: pid read from the lock file, 0 if unreadable
+    std::string message;   // Locked: "another supervisor (pid N) holds /x/buntime.lock"
 };
 
 // Holds flock(LOCK_EX) on <dir>/buntime.lock, which contains our pid. Move-only.
@@ -60,4 +60,4 @@ Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path);
 // the prefix are left alone. Returns how many were removed.
 std::size_t purgeStaleSegments(std::string_view prefix = "buntime-", const std::string& dir = "/dev/shm");
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

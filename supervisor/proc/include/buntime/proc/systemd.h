@@ -24,4 +24,4 @@ std::optional<std::chrono::microseconds> watchdogInterval() noexcept;
 // in every case so children don't see them. Call early in main, before threads (setenv).
 std::vector<int> listenFds();
 
-} // namespace buntime::proc
+}  // namespace buntime::proc

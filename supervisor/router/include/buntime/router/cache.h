@@ -37,8 +37,7 @@ public:
     std::optional<V> get(const K& key, TimePoint now) {
         std::lock_guard lock(mutex_);
         auto it = entries_.find(key);
-        if (it == entries_.end())
-            return std::nullopt;
+        if (it == entries_.end()) return std::nullopt;
         if (now >= it->second.expires) {
             entries_.erase(it);
             return std::nullopt;
@@ -47,13 +46,11 @@ public:
     }
 
     void put(K key, V value, TimePoint now) {
-        if (ttl_.count() <= 0)
-            return;
+        if (ttl_.count() <= 0) return;
         std::lock_guard lock(mutex_);
         if (entries_.size() >= max_entries_ && !entries_.contains(key)) {
             std::erase_if(entries_, [&](const auto& kv) { return now >= kv.second.expires; });
-            if (entries_.size() >= max_entries_)
-                entries_.clear();
+            if (entries_.size() >= max_entries_) entries_.clear();
         }
         entries_.insert_or_assign(std::move(key), Entry{std::move(value), now + ttl_});
     }
@@ -112,4 +109,4 @@ private:
     TtlCache<std::string, ResolvedApp> cache_;
 };
 
-} // namespace buntime::router
+}  // namespace buntime::router

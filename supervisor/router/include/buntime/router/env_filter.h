@@ -25,9 +25,10 @@ struct WorkerEnv {
 // passed — the app author asked for them — after the inherited ones, in name order, and
 // replace an inherited variable of the same name; those matching a sensitive pattern are
 // listed in `sensitive_kept` so the caller can warn. Pure function, thread-safe.
-WorkerEnv buildWorkerEnv(const std::vector<std::string>& inherited, const std::map<std::string, std::string>& manifest_env);
+WorkerEnv buildWorkerEnv(const std::vector<std::string>& inherited,
+                         const std::map<std::string, std::string>& manifest_env);
 
 // Convenience over a NULL-terminated envp (e.g. `environ`).
 WorkerEnv buildWorkerEnv(const char* const* envp, const std::map<std::string, std::string>& manifest_env);
 
-} // namespace buntime::router
+}  // namespace buntime::router

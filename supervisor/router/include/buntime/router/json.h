@@ -11,8 +11,8 @@ namespace buntime::router {
 
 // Durations in milliseconds (timeoutMs, ttlMs, idleTimeoutMs), sizes in bytes.
 nlohmann::json toJson(const WorkerConfig& config);
-nlohmann::json toJson(const ResolvedApp& app);   // {name, version, dir, key, layout}
-nlohmann::json toJson(const AppInfo& app);       // {name, versions: [{version, dir, layout, error?}], errors}
+nlohmann::json toJson(const ResolvedApp& app);  // {name, version, dir, key, layout}
+nlohmann::json toJson(const AppInfo& app);      // {name, versions: [{version, dir, layout, error?}], errors}
 nlohmann::json toJson(const std::vector<AppInfo>& apps);
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -33,10 +33,10 @@ struct WorkerConfig {
     std::string version;                    // `version` key, valid semver or empty
     std::optional<std::string> entrypoint;  // relative to the app dir; worker picks a default
     std::map<std::string, std::string> env;
-    std::chrono::milliseconds timeout{30'000};       // per request, > 0
-    std::chrono::milliseconds ttl{0};                // 0 = ephemeral; sliding
-    std::chrono::milliseconds idle_timeout{60'000};  // idle notification only; 0 = never
-    std::uint64_t max_requests = 1000;               // >= 1
+    std::chrono::milliseconds timeout{30'000};          // per request, > 0
+    std::chrono::milliseconds ttl{0};                   // 0 = ephemeral; sliding
+    std::chrono::milliseconds idle_timeout{60'000};     // idle notification only; 0 = never
+    std::uint64_t max_requests = 1000;                  // >= 1
     std::uint64_t max_body_size = kDefaultMaxBodySize;  // 1 .. kMaxBodySizeCeiling bytes
     bool low_memory = false;
     bool inject_base = false;
@@ -45,8 +45,8 @@ struct WorkerConfig {
     std::uint32_t threads = 4;        // native edition: handler threads per worker
     // Seed keys kept so seed manifests load without warnings:
     std::vector<std::string> env_prefix{"PUBLIC_", "VITE_"};  // env exposed to HTML clients
-    std::string visibility = "public";  // public | protected | internal (deployments UI)
-    bool auto_install = false;          // seed: `bun install` on load; no effect natively
+    std::string visibility = "public";                        // public | protected | internal (deployments UI)
+    bool auto_install = false;                                // seed: `bun install` on load; no effect natively
 
     bool ephemeral() const noexcept { return ttl.count() == 0; }
 };
@@ -67,4 +67,4 @@ Result<Manifest> loadManifest(const std::filesystem::path& path);
 // Manifest file name inside an app directory.
 inline constexpr std::string_view kManifestFile = "manifest.yaml";
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -47,4 +47,4 @@ ParsedTarget parseTarget(std::string_view target);
 // Percent-decoding; std::nullopt on a malformed escape ("%4", "%zz").
 std::optional<std::string> percentDecode(std::string_view text);
 
-} // namespace buntime::router
+}  // namespace buntime::router

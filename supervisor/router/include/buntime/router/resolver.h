@@ -35,7 +35,7 @@ struct ResolvedApp {
     std::string name;
     std::string version;  // as written in the directory name or manifest
     std::filesystem::path dir;
-    std::string key;      // "name@version": the pool key
+    std::string key;  // "name@version": the pool key
     Layout layout = Layout::Flat;
 };
 
@@ -76,4 +76,4 @@ private:
     std::vector<std::filesystem::path> roots_;
 };
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -53,8 +53,6 @@ private:
     std::variant<T, Error> v_;
 };
 
-inline Error makeError(ErrorCode code, std::string message) {
-    return Error{code, std::move(message), {}, {}};
-}
+inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message), {}, {}}; }
 
-} // namespace buntime::router
+}  // namespace buntime::router

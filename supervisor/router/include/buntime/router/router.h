@@ -18,17 +18,16 @@
 namespace buntime::router {
 
 struct RouterOptions {
-    std::vector<std::filesystem::path> roots;              // RUNTIME_WORKER_DIRS
-    std::chrono::milliseconds config_cache_ttl{1000};      // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
-    std::chrono::milliseconds resolver_cache_ttl{1000};    // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
+    std::vector<std::filesystem::path> roots;            // RUNTIME_WORKER_DIRS
+    std::chrono::milliseconds config_cache_ttl{1000};    // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
+    std::chrono::milliseconds resolver_cache_ttl{1000};  // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
 
     // Reads the three variables through `get` (returns nullptr when unset); unset or
     // invalid TTLs keep the defaults, unset RUNTIME_WORKER_DIRS gives no roots.
     template <typename GetEnv>
     static RouterOptions fromEnv(GetEnv&& get) {
         RouterOptions o;
-        if (const char* dirs = get("RUNTIME_WORKER_DIRS"))
-            o.roots = parseWorkerDirs(dirs);
+        if (const char* dirs = get("RUNTIME_WORKER_DIRS")) o.roots = parseWorkerDirs(dirs);
         o.config_cache_ttl = parseTtlMs(get("RUNTIME_WORKER_CONFIG_CACHE_TTL_MS"), o.config_cache_ttl);
         o.resolver_cache_ttl = parseTtlMs(get("RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS"), o.resolver_cache_ttl);
         return o;
@@ -48,8 +47,8 @@ struct Route {
     int http_status = 404;  // 200 for Ok and Reserved (the caller decides), else as above
     std::string message;    // for logs and the error body
     ParsedTarget target;
-    ResolvedApp app;                          // Ok only
-    std::shared_ptr<const Manifest> manifest; // Ok only; config + warnings
+    ResolvedApp app;                           // Ok only
+    std::shared_ptr<const Manifest> manifest;  // Ok only; config + warnings
 };
 
 // Owns a Resolver and both caches. route() and listApps() are thread-safe.
@@ -75,4 +74,4 @@ private:
     ConfigCache config_cache_;
 };
 
-} // namespace buntime::router
+}  // namespace buntime::router

@@ -36,9 +36,7 @@ std::strong_ordering compare(const Version& a, const Version& b) noexcept;
 inline bool operator==(const Version& a, const Version& b) noexcept {
     return compare(a, b) == std::strong_ordering::equal;
 }
-inline std::strong_ordering operator<=>(const Version& a, const Version& b) noexcept {
-    return compare(a, b);
-}
+inline std::strong_ordering operator<=>(const Version& a, const Version& b) noexcept { return compare(a, b); }
 
 // A parsed range with npm semantics. Grammar: sets joined by "||"; a set is comparators
 // separated by whitespace (AND) or one hyphen range "A - B". Comparators: exact "1.2.3",
@@ -77,4 +75,4 @@ std::optional<Version> bestMatch(const Range& range, std::span<const Version> ve
 // Returns the matching element of `versions` as written.
 std::optional<std::string> bestMatch(std::string_view range, std::span<const std::string> versions);
 
-} // namespace buntime::router
+}  // namespace buntime::router

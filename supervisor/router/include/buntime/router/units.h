@@ -25,4 +25,4 @@ Result<std::uint64_t> parseSize(std::string_view text);
 // "1500ms", "30s", "5m", "2h", "1d"…: the largest unit that divides exactly.
 std::string formatDuration(std::chrono::milliseconds d);
 
-} // namespace buntime::router
+}  // namespace buntime::router

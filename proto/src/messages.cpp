@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Binary encoding of protocol heads: little-endian u32 lengths, strings as length+bytes.
 // One reader and one writer per format; the allocating API wraps the allocation-free one.
-#include "buntime/protocol.h"
-
-#include <time.h>
+#include "buntime/proto/messages.h"
 
 #include <cstring>
 
@@ -88,12 +86,20 @@ private:
     bool ok_ = true;
 };
 
-} // namespace
+}  // namespace
 
-std::uint64_t monotonicNs() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<std::uint64_t>(ts.tv_nsec);
+std::string_view toString(Kind kind) noexcept {
+    switch (kind) {
+    case Kind::Ready: return "Ready";
+    case Kind::InitFailed: return "InitFailed";
+    case Kind::Request: return "Request";
+    case Kind::Response: return "Response";
+    case Kind::Error: return "Error";
+    case Kind::Cancel: return "Cancel";
+    case Kind::Idle: return "Idle";
+    case Kind::Terminate: return "Terminate";
+    }
+    return "Unknown";
 }
 
 std::vector<std::byte> encode(const RequestHead& h) {
@@ -199,4 +205,4 @@ std::span<const std::byte> ResponseHeadBuilder::finish(std::uint16_t status, std
     return {reinterpret_cast<const std::byte*>(buf_.data()), buf_.size()};
 }
 
-} // namespace buntime::proto
+}  // namespace buntime::proto
