@@ -4,14 +4,15 @@
 #include <exception>
 
 #include "build_info.h"
-#include "buntime/proc/process_title.h"
+#include "buntime/base/log.h"
+#include "buntime/base/process_title.h"
 #include "buntime/supervisor/config.h"
-#include "buntime/supervisor/log.h"
 #include "buntime/supervisor/supervisor.h"
 
 // Exit codes: 0 clean stop, 1 could not start (port in use, state dir locked ...), 2 usage.
 int main(int argc, char** argv) {
     using namespace buntime::supervisor;
+    using buntime::base::logError;
     if (argc > 1) {
         std::string_view arg = argv[1];
         if (arg == "--version") {
@@ -27,12 +28,12 @@ int main(int argc, char** argv) {
         auto environment = currentEnvironment();
         std::vector<std::string> warnings;
         auto config = configFromEnv(environment, warnings);
-        setLogLevel(config.log_level);
-        for (const auto& w : warnings) logWarn("config", w);
-        buntime::proc::setProcessTitle(argc, argv, "buntime: supervisor");
+        buntime::base::setLogLevel(config.log_level);
+        for (const auto& w : warnings) buntime::base::logWarn("config", w);
+        buntime::base::setProcessTitle(argc, argv, "buntime: supervisor");
         Supervisor supervisor(std::move(config), std::move(environment));
-        if (auto error = supervisor.start(true); !error.empty()) {
-            logError("supervisor", "cannot start: " + error);
+        if (auto started = supervisor.start(true); !started) {
+            logError("supervisor", "cannot start: " + started.error());
             return 1;
         }
         supervisor.run();

@@ -74,12 +74,12 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     readMs(env, "RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS", c.resolver_cache_ttl, warnings);
     auto level = get(env, "RUNTIME_LOG_LEVEL");
     if (!level.empty()) {
-        auto parsed = parseLogLevel(level, LogLevel(-1));
-        if (parsed == LogLevel(-1))
+        auto parsed = base::parseLogLevel(level);
+        if (!parsed)
             warnings.push_back("RUNTIME_LOG_LEVEL=\"" + level +
                                "\" is invalid (debug|info|warn|error|off); using info");
         else
-            c.log_level = parsed;
+            c.log_level = *parsed;
     }
     c.access_log = get(env, "RUNTIME_ACCESS_LOG", c.access_log);
     if (c.access_log.empty()) c.access_log = "stderr";

@@ -85,7 +85,7 @@ SupervisorConfig embeddedConfig() {
     c.bind = "127.0.0.1";
     c.access_log = "off";
     const char* level = std::getenv("RUNTIME_LOG_LEVEL");
-    c.log_level = parseLogLevel(level ? level : "warn", LogLevel::Warn);
+    c.log_level = base::parseLogLevel(level ? level : "warn").value_or(base::LogLevel::Warn);
     return c;
 }
 
@@ -101,10 +101,9 @@ Runtime::~Runtime() { stop(); }
 
 base::Expected<void, std::string> Runtime::start() {
     impl_->supervisor = std::make_unique<Supervisor>(impl_->config, currentEnvironment());
-    auto error = impl_->supervisor->start(false);
-    if (!error.empty()) {
+    if (auto started = impl_->supervisor->start(false); !started) {
         impl_->supervisor.reset();
-        return error;
+        return std::move(started).error();
     }
     impl_->supervisor->runInThreads();
     impl_->running = true;

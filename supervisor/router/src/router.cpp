@@ -39,7 +39,7 @@ Route Router::route(std::string_view target, TimePoint now) {
     case TargetKind::NotFound:
         r.status = RouteStatus::NotFound;
         r.http_status = 404;
-        r.message = "no app in path";
+        r.message = "no app named in the path; use /<app>/...";
         return r;
     case TargetKind::App: break;
     }

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "buntime/supervisor/log.h"
+#include "buntime/base/log.h"
 
 namespace buntime::supervisor {
 
@@ -21,7 +21,7 @@ struct SupervisorConfig {
     unsigned ephemeral_queue_limit = 100;                // RUNTIME_EPHEMERAL_QUEUE_LIMIT
     std::chrono::milliseconds config_cache_ttl{1000};    // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
     std::chrono::milliseconds resolver_cache_ttl{1000};  // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
-    LogLevel log_level = LogLevel::Info;                 // RUNTIME_LOG_LEVEL
+    base::LogLevel log_level = base::LogLevel::Info;     // RUNTIME_LOG_LEVEL
     std::string access_log = "stderr";                   // RUNTIME_ACCESS_LOG: stderr | off | path
     std::string admin_token;                             // RUNTIME_ADMIN_TOKEN
     std::string admin_socket;                            // RUNTIME_ADMIN_SOCKET (unix socket path)

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "buntime/base/expected.h"
 #include "buntime/supervisor/client.h"
 #include "buntime/supervisor/config.h"
 #include "buntime/supervisor/runtime.h"
@@ -27,8 +28,8 @@ public:
     Supervisor& operator=(const Supervisor&) = delete;
 
     // Takes the state-dir lock, binds the listeners, starts timers and signal handling
-    // (if `handle_signals`). "" on success, else a message for the operator.
-    std::string start(bool handle_signals);
+    // (if `handle_signals`). The error is a message for the operator.
+    base::Expected<void, std::string> start(bool handle_signals);
     // Runs the event loops on the calling thread until shutdown completes.
     void run();
     // Runs the event loops on internal threads; join() waits for them.
@@ -48,9 +49,8 @@ public:
     nlohmann::json appsJson();
     IpcCounters ipcCounters();
 
-    struct Impl;
-
 private:
+    struct Impl;
     std::unique_ptr<Impl> impl_;
 };
 

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// The request lifecycle: route, admit through the pool or the ephemeral gate, send to a
+// worker, stream the body, relay the response, and end every call exactly once (answer,
+// error, deadline or client gone) with the pool told how it went.
+//
+// It reads no clock: entry points take `now`, and callbacks that arrive on their own
+// (request body pieces, a client leaving) ask the clock given at construction. It reaches
+// workers only through WorkerHost and hears from them through WorkerEvents, so tests drive
+// it with a fake host, a fake client and a fake clock.
+//
+// Thread-safety: single-threaded; everything runs on the supervisor's core loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "buntime/base/clock.h"
+#include "buntime/pool/worker_pool.h"
+#include "buntime/router/router.h"
+#include "buntime/supervisor/client.h"
+#include "call.h"
+#include "ipc_stats.h"
+#include "replies.h"
+#include "response_relay.h"
+#include "worker_host.h"
+
+namespace buntime::supervisor {
+
+struct DispatcherOptions {
+    std::chrono::milliseconds terminate_grace{5000};            // RUNTIME_TERMINATE_GRACE_MS
+    std::function<base::TimePoint()> clock;                     // for callbacks that carry no `now`
+    std::function<void(const std::shared_ptr<Client>&)> admin;  // serves /_/… admin paths
+};
+
+class Dispatcher final : public WorkerEvents {
+public:
+    // Request body bytes queued for a worker before the client's socket stops being read.
+    static constexpr std::size_t kPendingSendLimit = 1 << 20;
+    // Bodies up to this size are read whole and sent in the request's first frame.
+    static constexpr std::size_t kSingleFrameBody = 64 * 1024;
+
+    Dispatcher(router::Router& router, pool::WorkerPool& pool, WorkerHost& host, IpcStats& stats,
+               DispatcherOptions options);
+
+    // A request arrives (HTTP or direct mode).
+    void accept(std::shared_ptr<Client> client, base::TimePoint now);
+    // Deadlines of calls and the pool's health checks; called every ~50 ms.
+    void tick(base::TimePoint now);
+    // Carries out the pool's decisions: spawns, retirements, kills, idle notices, grants and
+    // failures of parked requests.
+    void apply(pool::Effects effects, base::TimePoint now);
+
+    // Shutdown, first step: new app requests get 503 and queued ephemeral requests fail.
+    void beginDrain(base::TimePoint now);
+    bool draining() const noexcept { return draining_; }
+    // Shutdown, last step: every open call fails with 503 and the pool retires everything.
+    void failAll(base::TimePoint now);
+
+    std::size_t openCalls() const noexcept { return calls_.size(); }
+    // Requests a worker is serving now.
+    std::size_t inFlight(pool::WorkerId id) const noexcept {
+        auto it = workers_.find(id);
+        return it == workers_.end() ? 0 : it->second.in_flight.size();
+    }
+
+    // WorkerEvents
+    void onWorkerReady(pool::WorkerId id, base::TimePoint now) override;
+    void onWorkerFrame(pool::WorkerId id, const shm::FrameView& frame, base::TimePoint now) override;
+    void onWorkerExit(pool::WorkerId id, const WorkerExit& exit, base::TimePoint now) override;
+
+private:
+    using CallPtr = std::shared_ptr<Call>;
+
+    // The requests of one worker process.
+    struct WorkerCalls {
+        std::string key;
+        bool ephemeral = false;
+        std::uint64_t ephemeral_call = 0;  // the one call an ephemeral worker serves
+        std::unordered_set<std::uint64_t> in_flight;
+    };
+
+    CallPtr call(std::uint64_t id) const;
+    void dispatch(const CallPtr& call, base::TimePoint now);
+    void startEphemeral(const CallPtr& call, base::TimePoint now);
+    bool spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
+                     const std::shared_ptr<const router::Manifest>& manifest, std::uint64_t ephemeral_call);
+    void sendToWorker(const CallPtr& call, pool::WorkerId worker, base::TimePoint now);
+    void sendSmallBody(const CallPtr& call, std::vector<std::byte> head);
+    void streamBody(const CallPtr& call);
+    void cancelInWorker(const Call& call);
+    void reply(const std::shared_ptr<Client>& client, Reply reply, std::string_view message);
+    void fail(const CallPtr& call, Reply reply, std::string_view message, pool::Outcome outcome, base::TimePoint now);
+    void failTickets(const std::vector<pool::Ticket>& tickets, Reply reply, std::string_view message,
+                     base::TimePoint now);
+    void finish(const CallPtr& call, pool::Outcome outcome, base::TimePoint now);
+    void onDeadline(const CallPtr& call, base::TimePoint now);
+    void onClientGone(std::uint64_t id);
+
+    router::Router& router_;
+    pool::WorkerPool& pool_;
+    WorkerHost& host_;
+    DispatcherOptions options_;
+    ResponseRelay relay_;
+    std::unordered_map<std::uint64_t, CallPtr> calls_;
+    std::unordered_map<pool::WorkerId, WorkerCalls> workers_;
+    // What a replacement spawn for a key needs (the pool names only the key).
+    std::unordered_map<std::string, std::pair<router::ResolvedApp, std::shared_ptr<const router::Manifest>>> key_apps_;
+    std::uint64_t next_call_id_ = 1;
+    bool draining_ = false;
+    std::vector<CallPtr> expired_;  // scratch for tick()
+};
+
+}  // namespace buntime::supervisor
