@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// Launch plans: the argv of the launch contract, the filtered environment with the channel,
+// inherited descriptors, working directory and resource limits.
+#include <doctest/doctest.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+
+#include "buntime/proto/launch.h"
+#include "worker_launch.h"
+
+using namespace buntime;
+using namespace buntime::supervisor;
+
+namespace {
+
+bool has(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+struct Sample {
+    router::ResolvedApp app{"hello", "1.2.3", "/srv/apps/hello/1.2.3", "hello@1.2.3"};
+    router::WorkerConfig config;
+    std::vector<std::string> environment{"PATH=/usr/bin", "RUNTIME_LOG_LEVEL=debug", "STRIPE_SECRET=sk_live",
+                                         "HOME=/root"};
+    shm::ChannelFds fds{10, 11, 12, 13, 14};
+};
+
+}  // namespace
+
+TEST_CASE("a pooled worker: the argv round-trips through the launch contract") {
+    Sample s;
+    s.config.threads = 2;
+    s.config.concurrency = 8;
+    s.config.max_body_size = 4096;
+    s.config.entrypoint = "app.so";
+    s.config.inject_base = true;
+    s.config.env = {{"GREETING", "hi"}};
+    auto plan =
+        planLaunch({"/opt/buntime/buntime-worker", base::LogLevel::Info}, s.app, s.config, s.environment, false, s.fds);
+    const auto& so = plan.spawn;
+    CHECK(so.executable == "/opt/buntime/buntime-worker");
+    std::vector<const char*> argv;
+    for (const auto& a : so.argv) argv.push_back(a.c_str());
+    auto launch = proto::parseArgv(static_cast<int>(argv.size()), argv.data());
+    REQUIRE(launch);
+    CHECK(launch->app_dir == "/srv/apps/hello/1.2.3");
+    CHECK(launch->name == "hello");
+    CHECK(launch->version == "1.2.3");
+    CHECK(launch->entrypoint == "app.so");
+    CHECK(launch->threads == 2);
+    CHECK(launch->concurrency == 8);
+    CHECK(launch->max_body == 4096);
+    CHECK(launch->inject_base);
+
+    CHECK(so.working_directory == "/srv/apps/hello/1.2.3");
+    CHECK(so.pass_fds == std::vector<int>{10, 11, 12, 13, 14});
+    CHECK(has(so.envp, "BUNTIME_CHANNEL=10,11,12,13,14"));
+    CHECK(has(so.envp, "GREETING=hi"));
+    CHECK(has(so.envp, "PATH=/usr/bin"));
+    CHECK(has(so.envp, "RUNTIME_LOG_LEVEL=debug"));
+    CHECK_FALSE(has(so.envp, "STRIPE_SECRET=sk_live"));
+    CHECK(plan.dropped_env == std::vector<std::string>{"STRIPE_SECRET"});
+    REQUIRE(so.rlimits.size() == 1);
+    CHECK(so.rlimits[0].resource == RLIMIT_CORE);
+}
+
+TEST_CASE("an ephemeral worker logs at warn unless the supervisor is at debug; lowMemory caps its data") {
+    Sample s;
+    s.config.low_memory = true;
+    auto quiet = planLaunch({"w", base::LogLevel::Info}, s.app, s.config, s.environment, true, s.fds);
+    CHECK(has(quiet.spawn.envp, "RUNTIME_LOG_LEVEL=warn"));
+    CHECK_FALSE(has(quiet.spawn.envp, "RUNTIME_LOG_LEVEL=debug"));
+    REQUIRE(quiet.spawn.rlimits.size() == 2);
+    CHECK(quiet.spawn.rlimits[1].resource == RLIMIT_DATA);
+    CHECK(quiet.spawn.rlimits[1].soft == 256ull << 20);
+    auto verbose = planLaunch({"w", base::LogLevel::Debug}, s.app, s.config, s.environment, true, s.fds);
+    CHECK(has(verbose.spawn.envp, "RUNTIME_LOG_LEVEL=debug"));
+}
+
+TEST_CASE("the supervisor's own variables never reach a worker") {
+    auto env = withoutSupervisorOnly({"LISTEN_FDS=2", "LISTEN_PID=9", "NOTIFY_SOCKET=/run/s", "WATCHDOG_USEC=5",
+                                      "BUNTIME_CHANNEL=1,2,3,4,5", "PATH=/bin"});
+    CHECK(env == std::vector<std::string>{"PATH=/bin"});
+}
