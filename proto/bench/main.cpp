@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // buntime-ipc-bench: round trips and one-way throughput, shm rings vs a unix socketpair.
 //
+// The shm side sends whole messages with proto::sendMessage/receiveMessage (a body larger
+// than a frame travels as continuation frames), as a worker and its supervisor do.
 // Each measurement forks a child: an echo peer for round trips, a sink that acknowledges
 // once at the end for one-way streaming. Numbers go to stdout; nothing is asserted.
 #include <sched.h>
@@ -19,11 +21,14 @@
 #include <string_view>
 #include <vector>
 
+#include "buntime/base/clock.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 
 namespace shm = buntime::shm;
+namespace proto = buntime::proto;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using buntime::base::Clock;
 
 namespace {
 
@@ -62,18 +67,11 @@ struct Latency {
     double p99_us = 0;
 };
 
-struct Counters {
-    std::uint64_t wakeups = 0;
-    std::uint64_t spin_hits = 0;
-    std::uint64_t sleeps = 0;
-    std::uint64_t full_stalls = 0;
-};
-
 struct Result {
     Latency rtt;
     double msgs_per_s = 0;
-    Counters rtt_counters;
-    Counters oneway_counters;
+    shm::RingStats rtt_counters;  // both rings
+    shm::RingStats oneway_counters;
 };
 
 std::size_t roundTrips(const Options& o, std::size_t size) {
@@ -97,9 +95,10 @@ int waitChild(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-Counters countersOf(const shm::RingCounters& a, const shm::RingCounters& b) {
-    return {a.wakeups.load() + b.wakeups.load(), a.spin_hits.load() + b.spin_hits.load(),
-            a.sleeps.load() + b.sleeps.load(), a.full_stalls.load() + b.full_stalls.load()};
+shm::RingStats countersOf(const shm::Channel& ch) {
+    shm::RingStats both = shm::snapshot(ch.outboundCounters());
+    both += shm::snapshot(ch.inboundCounters());
+    return both;
 }
 
 // --- shared memory ---------------------------------------------------------------------
@@ -109,7 +108,7 @@ shm::Channel makeChannel(const Options& o) {
     cfg.ring_bytes = o.ring_bytes;
     cfg.spin = o.spin;
     auto ch = shm::Channel::create(cfg);
-    if (!ch) die("Channel::create failed");
+    if (!ch) die(("Channel::create: " + shm::toString(ch.error())).c_str());
     return std::move(ch).value();
 }
 
@@ -134,51 +133,51 @@ Result shmRun(const Options& o, std::size_t size) {
     {  // round trips: the child echoes every message
         shm::Channel sup = makeChannel(o);
         const pid_t pid = forkWorker(sup, o, [](shm::Channel& w) {
-            shm::Message m;
+            proto::Message m;
             for (;;) {
-                if (shm::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 4;
+                if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 4;
                 if (m.kind == kStop) return 0;
-                if (shm::sendMessage(w, kData, 0, m.request_id, {}, m.body, kTimeout) != shm::Error::Ok) return 5;
+                if (proto::sendMessage(w, kData, 0, m.request_id, {}, m.body, kTimeout) != shm::Error::Ok) return 5;
             }
         });
         const std::size_t n = roundTrips(o, size);
         const std::size_t warmup = n / 10 + 10;
         std::vector<double> ns;
         ns.reserve(n);
-        shm::Message m;
+        proto::Message m;
         for (std::size_t i = 0; i < warmup + n; ++i) {
             const auto t0 = Clock::now();
-            if (shm::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm send");
-            if (shm::receiveMessage(sup, m, kTimeout) != shm::Error::Ok || m.body.size() != size) die("shm receive");
+            if (proto::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm send");
+            if (proto::receiveMessage(sup, m, kTimeout) != shm::Error::Ok || m.body.size() != size) die("shm receive");
             const auto t1 = Clock::now();
             if (i >= warmup)
                 ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
-        shm::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
+        proto::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
         if (waitChild(pid) != 0) die("shm echo child failed");
         r.rtt = percentiles(ns);
-        r.rtt_counters = countersOf(sup.outboundCounters(), sup.inboundCounters());
+        r.rtt_counters = countersOf(sup);
     }
     {  // one-way: the child reads everything and acknowledges once
         shm::Channel sup = makeChannel(o);
         const std::size_t n = oneWayCount(o, size);
         const pid_t pid = forkWorker(sup, o, [n, size](shm::Channel& w) {
-            shm::Message m;
+            proto::Message m;
             for (std::size_t i = 0; i < n; ++i) {
-                if (shm::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 6;
+                if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 6;
                 if (m.request_id != i || m.body.size() != size) return 7;
             }
-            return shm::sendMessage(w, kAck, 0, n, {}, {}, kTimeout) == shm::Error::Ok ? 0 : 8;
+            return proto::sendMessage(w, kAck, 0, n, {}, {}, kTimeout) == shm::Error::Ok ? 0 : 8;
         });
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < n; ++i)
-            if (shm::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm stream send");
-        shm::Message ack;
-        if (shm::receiveMessage(sup, ack, kTimeout) != shm::Error::Ok || ack.kind != kAck) die("shm ack");
+            if (proto::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm stream send");
+        proto::Message ack;
+        if (proto::receiveMessage(sup, ack, kTimeout) != shm::Error::Ok || ack.kind != kAck) die("shm ack");
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         if (waitChild(pid) != 0) die("shm sink child failed");
         r.msgs_per_s = double(n) / secs;
-        r.oneway_counters = countersOf(sup.outboundCounters(), sup.inboundCounters());
+        r.oneway_counters = countersOf(sup);
     }
     return r;
 }
