@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "buntime/base/clock.h"
+#include "buntime/base/unique_fd.h"
 #include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 
@@ -29,6 +30,7 @@ namespace shm = buntime::shm;
 namespace proto = buntime::proto;
 using namespace std::chrono_literals;
 using buntime::base::Clock;
+using buntime::base::UniqueFd;
 
 namespace {
 
@@ -112,14 +114,23 @@ shm::Channel makeChannel(const Options& o) {
     return std::move(ch).value();
 }
 
+// A forked child: its pid, and the parent's descriptor for it (the pidfd a channel
+// watches, or the parent's end of a socketpair).
+struct Peer {
+    pid_t pid = -1;
+    UniqueFd fd;
+};
+
+// The returned pidfd must outlive the use of `sup`, which watches it.
 template <typename F>
-pid_t forkWorker(shm::Channel& sup, const Options& o, F body) {
+Peer forkWorker(shm::Channel& sup, const Options& o, F body) {
     const shm::ChannelFds fds = sup.fds();
     const pid_t pid = ::fork();
     if (pid < 0) die("fork failed");
     if (pid > 0) {
-        sup.setPeerPidfd(int(::syscall(SYS_pidfd_open, pid, 0)));
-        return pid;
+        Peer peer{pid, UniqueFd(int(::syscall(SYS_pidfd_open, pid, 0)))};
+        sup.setPeerPidfd(peer.fd.get());
+        return peer;
     }
     pinTo(o.child_cpu);
     auto w = shm::Channel::open(fds, o.spin);
@@ -132,7 +143,7 @@ Result shmRun(const Options& o, std::size_t size) {
     std::vector<std::byte> payload(size, std::byte{0x5a});
     {  // round trips: the child echoes every message
         shm::Channel sup = makeChannel(o);
-        const pid_t pid = forkWorker(sup, o, [](shm::Channel& w) {
+        const Peer peer = forkWorker(sup, o, [](shm::Channel& w) {
             proto::Message m;
             for (;;) {
                 if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 4;
@@ -154,14 +165,14 @@ Result shmRun(const Options& o, std::size_t size) {
                 ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
         proto::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
-        if (waitChild(pid) != 0) die("shm echo child failed");
+        if (waitChild(peer.pid) != 0) die("shm echo child failed");
         r.rtt = percentiles(ns);
         r.rtt_counters = countersOf(sup);
     }
     {  // one-way: the child reads everything and acknowledges once
         shm::Channel sup = makeChannel(o);
         const std::size_t n = oneWayCount(o, size);
-        const pid_t pid = forkWorker(sup, o, [n, size](shm::Channel& w) {
+        const Peer peer = forkWorker(sup, o, [n, size](shm::Channel& w) {
             proto::Message m;
             for (std::size_t i = 0; i < n; ++i) {
                 if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 6;
@@ -175,7 +186,7 @@ Result shmRun(const Options& o, std::size_t size) {
         proto::Message ack;
         if (proto::receiveMessage(sup, ack, kTimeout) != shm::Error::Ok || ack.kind != kAck) die("shm ack");
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (waitChild(pid) != 0) die("shm sink child failed");
+        if (waitChild(peer.pid) != 0) die("shm sink child failed");
         r.msgs_per_s = double(n) / secs;
         r.oneway_counters = countersOf(sup);
     }
@@ -242,8 +253,10 @@ private:
     std::size_t end_ = 0;
 };
 
+// The child runs `body` on its end of a socketpair; the parent keeps the other end.
 template <typename F>
-pid_t forkSocketPeer(int sv[2], F body) {
+Peer forkSocketPeer(F body) {
+    int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
     const pid_t pid = ::fork();
     if (pid < 0) die("fork");
@@ -252,8 +265,8 @@ pid_t forkSocketPeer(int sv[2], F body) {
         ::close(sv[0]);
         ::_exit(body(sv[1]));
     }
-    ::close(sv[1]);
-    return pid;
+    const UniqueFd child_end(sv[1]);
+    return Peer{pid, UniqueFd(sv[0])};
 }
 
 Result udsRun(const Options& o, std::size_t size) {
@@ -261,8 +274,7 @@ Result udsRun(const Options& o, std::size_t size) {
     std::vector<std::byte> payload(size, std::byte{0x5a});
     const std::uint64_t len = size;
     {
-        int sv[2];
-        const pid_t pid = forkSocketPeer(sv, [](int fd) {
+        const Peer peer = forkSocketPeer([](int fd) {
             Reader in(fd);
             std::vector<std::byte> m;
             while (in.next(m)) {
@@ -275,25 +287,23 @@ Result udsRun(const Options& o, std::size_t size) {
         const std::size_t warmup = n / 10 + 10;
         std::vector<double> ns;
         ns.reserve(n);
-        Reader in(sv[0]);
+        Reader in(peer.fd.get());
         std::vector<std::byte> m;
         for (std::size_t i = 0; i < warmup + n; ++i) {
             const auto t0 = Clock::now();
-            if (!writeAll(sv[0], &len, sizeof len, payload.data(), size)) die("uds write");
+            if (!writeAll(peer.fd.get(), &len, sizeof len, payload.data(), size)) die("uds write");
             if (!in.next(m) || m.size() != size) die("uds read");
             const auto t1 = Clock::now();
             if (i >= warmup)
                 ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
-        ::shutdown(sv[0], SHUT_WR);
-        if (waitChild(pid) != 0) die("uds echo child failed");
-        ::close(sv[0]);
+        ::shutdown(peer.fd.get(), SHUT_WR);
+        if (waitChild(peer.pid) != 0) die("uds echo child failed");
         r.rtt = percentiles(ns);
     }
     {
-        int sv[2];
         const std::size_t n = oneWayCount(o, size);
-        const pid_t pid = forkSocketPeer(sv, [n, size](int fd) {
+        const Peer peer = forkSocketPeer([n, size](int fd) {
             Reader in(fd);
             std::vector<std::byte> m;
             for (std::size_t i = 0; i < n; ++i)
@@ -303,12 +313,11 @@ Result udsRun(const Options& o, std::size_t size) {
         });
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < n; ++i)
-            if (!writeAll(sv[0], &len, sizeof len, payload.data(), size)) die("uds stream write");
+            if (!writeAll(peer.fd.get(), &len, sizeof len, payload.data(), size)) die("uds stream write");
         std::uint64_t ack = 1;
-        if (::read(sv[0], &ack, sizeof ack) != ssize_t(sizeof ack)) die("uds ack");
+        if (::read(peer.fd.get(), &ack, sizeof ack) != ssize_t(sizeof ack)) die("uds ack");
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (waitChild(pid) != 0) die("uds sink child failed");
-        ::close(sv[0]);
+        if (waitChild(peer.pid) != 0) die("uds sink child failed");
         r.msgs_per_s = double(n) / secs;
     }
     return r;
