@@ -19,12 +19,18 @@
 #include <memory>
 #include <new>
 
+#include "buntime/base/clock.h"
+#include "buntime/base/unique_fd.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
 
 namespace buntime::shm {
 namespace {
+
+using base::monotonicNs;
+using base::UniqueFd;
 
 constexpr std::uint64_t kFrameAlign = 8;
 constexpr std::uint64_t kHeaderBytes = sizeof(FrameHeader);
@@ -42,17 +48,16 @@ inline void cpuRelax() noexcept {
 #endif
 }
 
-std::uint64_t monotonicNs() noexcept {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return std::uint64_t(ts.tv_sec) * 1'000'000'000u + std::uint64_t(ts.tv_nsec);
-}
-
 std::uint64_t deadlineAfter(std::uint64_t now, std::chrono::nanoseconds timeout) noexcept {
     if (timeout.count() <= 0) return now;
     const auto t = std::uint64_t(timeout.count());
     return t > UINT64_MAX - now ? UINT64_MAX : now + t;
 }
+
+// A failed syscall, with errno read at once (before any cleanup can change it).
+Failure sysFailure(std::string_view call, int err = errno) noexcept { return Failure{Error::System, err, call}; }
+
+Failure invalid(Error code, std::string_view check) noexcept { return Failure{code, 0, check}; }
 
 void ringBell(int fd) noexcept {
     const std::uint64_t one = 1;
@@ -320,7 +325,7 @@ Channel& Channel::operator=(Channel&& o) noexcept {
 Channel::~Channel() { delete state_; }
 
 Expected<Channel> Channel::create(const ChannelConfig& config) {
-    if (config.ring_bytes > kMaxRing) return Error::TooLarge;
+    if (config.ring_bytes > kMaxRing) return invalid(Error::TooLarge, "ring_bytes over 1 GiB");
     const std::uint64_t cap = std::max<std::uint64_t>(kMinRing, std::bit_ceil(std::uint64_t(config.ring_bytes)));
     const std::uint64_t header_bytes = alignUp(sizeof(SegmentHeader), kPageBytes);
     const std::uint64_t size = header_bytes + 2 * cap;
@@ -329,11 +334,11 @@ Expected<Channel> Channel::create(const ChannelConfig& config) {
     st->side = Side::Supervisor;
     st->spin = config.spin;
     st->segment.reset(::memfd_create("buntime-shm", MFD_CLOEXEC | MFD_ALLOW_SEALING));
-    if (!st->segment.valid()) return Error::System;
-    if (::ftruncate(st->segment.get(), off_t(size)) != 0) return Error::System;
-    if (::fcntl(st->segment.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) return Error::System;
+    if (!st->segment.valid()) return sysFailure("memfd_create");
+    if (::ftruncate(st->segment.get(), off_t(size)) != 0) return sysFailure("ftruncate");
+    if (::fcntl(st->segment.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) != 0) return sysFailure("F_ADD_SEALS");
     void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, st->segment.get(), 0);
-    if (base == MAP_FAILED) return Error::System;
+    if (base == MAP_FAILED) return sysFailure("mmap");
     st->base = base;
     st->map_size = size;
 
@@ -352,7 +357,7 @@ Expected<Channel> Channel::create(const ChannelConfig& config) {
     for (UniqueFd* fd :
          {&st->to_worker_data, &st->to_worker_space, &st->to_supervisor_data, &st->to_supervisor_space}) {
         fd->reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-        if (!fd->valid()) return Error::System;
+        if (!fd->valid()) return sysFailure("eventfd");
     }
     st->bind();
     st->hdr->supervisor_heartbeat_ns.store(monotonicNs(), std::memory_order_relaxed);
@@ -361,34 +366,40 @@ Expected<Channel> Channel::create(const ChannelConfig& config) {
 
 Expected<Channel> Channel::open(const ChannelFds& fds, std::chrono::nanoseconds spin) {
     struct stat sb {};
-    if (fds.segment < 0 || ::fstat(fds.segment, &sb) != 0) return Error::System;
+    if (fds.segment < 0) return sysFailure("segment fd", EBADF);
+    if (::fstat(fds.segment, &sb) != 0) return sysFailure("fstat");
     const auto size = std::uint64_t(sb.st_size);
-    if (size < sizeof(SegmentHeader)) return Error::BadLayout;
+    if (size < sizeof(SegmentHeader)) return invalid(Error::BadLayout, "segment smaller than its header");
     // Without a shrink seal the creator could truncate the file and fault us with SIGBUS.
     const int seals = ::fcntl(fds.segment, F_GET_SEALS);
-    if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return Error::BadLayout;
-    for (int fd : {fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data, fds.to_supervisor_space})
-        if (fd < 0 || ::fcntl(fd, F_GETFD) < 0) return Error::System;
+    if (seals < 0 || (seals & F_SEAL_SHRINK) == 0) return invalid(Error::BadLayout, "segment is not sealed");
+    for (int fd : {fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data, fds.to_supervisor_space}) {
+        if (fd < 0) return sysFailure("doorbell fd", EBADF);
+        if (::fcntl(fd, F_GETFD) < 0) return sysFailure("doorbell fd");
+    }
 
     void* base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fds.segment, 0);
-    if (base == MAP_FAILED) return Error::System;
+    if (base == MAP_FAILED) return sysFailure("mmap");
     auto st = std::make_unique<State>();
     st->base = base;
     st->map_size = size;
     auto* hdr = std::launder(reinterpret_cast<SegmentHeader*>(base));
-    if (hdr->magic != kSegmentMagic) return Error::BadMagic;
-    if (hdr->layout_version != kLayoutVersion || hdr->segment_size != size) return Error::BadLayout;
+    if (hdr->magic != kSegmentMagic) return invalid(Error::BadMagic, "segment magic");
+    if (hdr->layout_version != kLayoutVersion) return invalid(Error::BadLayout, "layout version");
+    if (hdr->segment_size != size) return invalid(Error::BadLayout, "segment size");
     for (const RingControl* r : {&hdr->to_worker, &hdr->to_supervisor}) {
         const std::uint64_t cap = r->capacity;
-        if (cap < kMinRing || cap > kMaxRing || !std::has_single_bit(cap)) return Error::BadLayout;
+        if (cap < kMinRing || cap > kMaxRing || !std::has_single_bit(cap))
+            return invalid(Error::BadLayout, "ring capacity");
         if (r->data_offset < sizeof(SegmentHeader) || r->data_offset % kFrameAlign != 0 || r->data_offset > size ||
             size - r->data_offset < cap)
-            return Error::BadLayout;
+            return invalid(Error::BadLayout, "ring outside the segment");
     }
-    if (hdr->to_worker.capacity != hdr->to_supervisor.capacity) return Error::BadLayout;
+    if (hdr->to_worker.capacity != hdr->to_supervisor.capacity) return invalid(Error::BadLayout, "ring capacity");
     const std::uint64_t a = hdr->to_worker.data_offset;
     const std::uint64_t b = hdr->to_supervisor.data_offset;
-    if (a < b ? a + hdr->to_worker.capacity > b : b + hdr->to_supervisor.capacity > a) return Error::BadLayout;
+    if (a < b ? a + hdr->to_worker.capacity > b : b + hdr->to_supervisor.capacity > a)
+        return invalid(Error::BadLayout, "rings overlap");
 
     // Ownership of the fds moves to the channel only on success.
     st->side = Side::Worker;
@@ -421,15 +432,12 @@ void Channel::setPeerPidfd(int pidfd) noexcept {
 
 Error Channel::watchParent() {
     const pid_t parent = ::getppid();
-    const int fd = int(::syscall(SYS_pidfd_open, parent, 0));  // pidfd_open sets O_CLOEXEC
-    if (fd < 0) return errno == ESRCH ? Error::PeerDead : Error::System;
+    UniqueFd fd(int(::syscall(SYS_pidfd_open, parent, 0)));  // pidfd_open sets O_CLOEXEC
+    if (!fd) return errno == ESRCH ? Error::PeerDead : Error::System;
     // The parent may have died between getppid() and pidfd_open() (we were reparented).
-    if (::getppid() != parent) {
-        ::close(fd);
-        return Error::PeerDead;
-    }
-    state_->own_pidfd.reset(fd);
-    state_->peer_pidfd = fd;
+    if (::getppid() != parent) return Error::PeerDead;
+    state_->peer_pidfd = fd.get();
+    state_->own_pidfd = std::move(fd);
     return Error::Ok;
 }
 
@@ -578,10 +586,6 @@ void Channel::heartbeat() noexcept {
     auto& slot =
         state_->side == Side::Supervisor ? state_->hdr->supervisor_heartbeat_ns : state_->hdr->worker_heartbeat_ns;
     slot.store(monotonicNs(), std::memory_order_relaxed);
-}
-
-std::span<const std::byte> asBytes(std::string_view s) noexcept {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
 
 }  // namespace buntime::shm

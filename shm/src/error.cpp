@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Names of the shm error values, for logs and test output.
+// Names of the shm error values and the text of a Failure, for logs and test output.
 #include "buntime/shm/error.h"
+
+#include "buntime/base/error.h"
 
 namespace buntime::shm {
 
@@ -18,6 +20,19 @@ std::string_view toString(Error e) noexcept {
     case Error::System: return "System";
     }
     return "Unknown";
+}
+
+std::string toString(const Failure& f) {
+    std::string text(toString(f.code));
+    if (!f.what.empty()) {
+        text += ": ";
+        text += f.what;
+    }
+    if (f.sys_errno != 0) {
+        text += ": ";
+        text += base::errnoText(f.sys_errno);
+    }
+    return text;
 }
 
 }  // namespace buntime::shm

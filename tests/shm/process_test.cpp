@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Channels between two processes (fork): stress both ways, big messages, peer death.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// Channels between two processes (fork) and two threads: the ring under stress both ways,
+// peer death, and whole messages (proto/stream.h's blocking helpers) over real channels.
 #include <doctest/doctest.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,11 +9,23 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
 
-#include "test_util.h"
+#include "buntime/base/unique_fd.h"
+#include "buntime/proto/stream.h"
+#include "channel_pair.h"
+#include "rng.h"
 
 using namespace buntime::shm;
 using namespace buntime::shm::test;
+namespace proto = buntime::proto;
+using buntime::test::fill;
+using buntime::test::fnv1a;
+using buntime::test::Rng;
 
 namespace {
 
@@ -31,7 +43,17 @@ std::uint64_t checksum(std::span<const std::byte> d) {
     return h;
 }
 
-int pidfdOpen(pid_t pid) { return int(::syscall(SYS_pidfd_open, pid, 0)); }
+std::span<const std::byte> bytesOf(std::string_view s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+Outgoing frameOf(std::span<const std::byte> body, std::uint64_t id, std::uint16_t kind) {
+    Outgoing f;
+    f.kind = kind;
+    f.request_id = id;
+    f.body = body;
+    return f;
+}
+
+buntime::base::UniqueFd pidfdOpen(pid_t pid) { return buntime::base::UniqueFd(int(::syscall(SYS_pidfd_open, pid, 0))); }
 
 // Runs `child` in a forked process whose exit code is its result; the child gets its end
 // of `sup` through Channel::open on the inherited fds and watches the parent.
@@ -52,15 +74,6 @@ int waitExit(pid_t pid) {
     if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
     return WEXITSTATUS(status);
 }
-
-struct Channels {
-    Channel sup;
-    int pidfd = -1;
-    pid_t pid = -1;
-    ~Channels() {
-        if (pidfd >= 0) ::close(pidfd);
-    }
-};
 
 Channel makeSup(std::size_t ring_bytes, std::chrono::nanoseconds spin) {
     ChannelConfig cfg;
@@ -147,14 +160,14 @@ TEST_CASE("two processes exchange millions of random messages both ways without 
     Channel sup = makeSup(256 * 1024, 0ns);
     const pid_t pid = spawnWorker(sup, 0ns, [](Channel& w) {
         // The worker's peer pidfd was opened by watchParent(); poll it through a fresh one.
-        const int parent = pidfdOpen(::getppid());
-        return pump(w, 2, 1, kCount, parent);
+        const auto parent = pidfdOpen(::getppid());
+        return pump(w, 2, 1, kCount, parent.get());
     });
     REQUIRE(pid > 0);
-    const int pidfd = pidfdOpen(pid);
-    REQUIRE(pidfd >= 0);
-    sup.setPeerPidfd(pidfd);
-    const int result = pump(sup, 1, 2, kCount, pidfd);
+    const auto pidfd = pidfdOpen(pid);
+    REQUIRE(pidfd.valid());
+    sup.setPeerPidfd(pidfd.get());
+    const int result = pump(sup, 1, 2, kCount, pidfd.get());
     CHECK(result == 0);
     if (result != 0) ::kill(pid, SIGKILL);
     CHECK(waitExit(pid) == 0);
@@ -162,7 +175,6 @@ TEST_CASE("two processes exchange millions of random messages both ways without 
     CHECK(sup.inboundCounters().messages.load() == kCount);
     MESSAGE("to_worker wakeups " << sup.outboundCounters().wakeups.load() << ", full stalls "
                                  << sup.outboundCounters().full_stalls.load());
-    ::close(pidfd);
 }
 
 TEST_CASE("blocking sendMessage/receiveMessage across processes: random sizes incl. chunked") {
@@ -170,32 +182,33 @@ TEST_CASE("blocking sendMessage/receiveMessage across processes: random sizes in
     Channel sup = makeSup(64 * 1024, 5us);
     const pid_t pid = spawnWorker(sup, 5us, [](Channel& w) {
         std::vector<std::byte> body;
-        Message m;
+        proto::Message m;
         for (std::uint64_t i = 0; i < kCount; ++i) {
             Rng r(i);
             const std::uint64_t x = r.next();
             const std::size_t n = (x & 63) == 0 ? std::size_t(x % (3 * w.maxPayload())) : std::size_t(x % 2000);
             fill(body, n, i);
             const std::uint64_t sum = checksum(body);
-            if (sendMessage(w, 4, 0x20, i, {reinterpret_cast<const std::byte*>(&sum), 8}, body, 20s) != Error::Ok)
+            if (proto::sendMessage(w, 4, 0x20, i, {reinterpret_cast<const std::byte*>(&sum), 8}, body, 20s) !=
+                Error::Ok)
                 return 40;
             // Every 1000 messages wait for the parent's acknowledgement (exercises both bells).
             if (i % 1000 == 999) {
-                if (receiveMessage(w, m, 20s) != Error::Ok || m.request_id != i) return 41;
+                if (proto::receiveMessage(w, m, 20s) != Error::Ok || m.request_id != i) return 41;
             }
         }
         return 0;
     });
     REQUIRE(pid > 0);
-    const int pidfd = pidfdOpen(pid);
-    sup.setPeerPidfd(pidfd);
-    Message m;
+    const auto pidfd = pidfdOpen(pid);
+    sup.setPeerPidfd(pidfd.get());
+    proto::Message m;
     int bad = 0;
     for (std::uint64_t i = 0; i < kCount && bad == 0; ++i) {
-        const Error e = receiveMessage(sup, m, 20s);
+        const Error e = proto::receiveMessage(sup, m, 20s);
         if (e != Error::Ok) {
             bad = 1;
-            FAIL_CHECK("receiveMessage " << name(e) << " at " << i);
+            FAIL_CHECK("receiveMessage " << toString(e) << " at " << i);
             break;
         }
         std::uint64_t want = 0;
@@ -204,7 +217,7 @@ TEST_CASE("blocking sendMessage/receiveMessage across processes: random sizes in
             bad = 2;
             FAIL_CHECK("message " << i << " damaged or out of order (got id " << m.request_id << ")");
         }
-        if (i % 1000 == 999) REQUIRE(name(sendMessage(sup, 5, 0, i, {}, {}, 20s)) == "Ok");
+        if (i % 1000 == 999) REQUIRE(proto::sendMessage(sup, 5, 0, i, {}, {}, 20s) == Error::Ok);
     }
     if (bad != 0) ::kill(pid, SIGKILL);
     CHECK(waitExit(pid) == 0);
@@ -213,7 +226,6 @@ TEST_CASE("blocking sendMessage/receiveMessage across processes: random sizes in
                                     << c.spin_hits.load() << ", sleeps " << c.sleeps.load());
     CHECK(c.messages.load() >= kCount);
     CHECK(c.wakeups.load() + c.spin_hits.load() > 0);
-    ::close(pidfd);
 }
 
 TEST_CASE("100 MB each way through a 256 KiB ring between two processes") {
@@ -222,28 +234,87 @@ TEST_CASE("100 MB each way through a 256 KiB ring between two processes") {
     const pid_t pid = spawnWorker(sup, 20us, [](Channel& w) {
         std::vector<std::byte> body;
         fill(body, kBytes, 1);
-        if (sendMessage(w, 2, 0, 1, asBytes("up"), body, 60s) != Error::Ok) return 50;
-        Message m;
-        if (receiveMessage(w, m, 60s) != Error::Ok) return 51;
+        if (proto::sendMessage(w, 2, 0, 1, bytesOf("up"), body, 60s) != Error::Ok) return 50;
+        proto::Message m;
+        if (proto::receiveMessage(w, m, 60s) != Error::Ok) return 51;
         fill(body, kBytes, 2);
         if (m.request_id != 2 || m.body != body) return 52;
         return 0;
     });
     REQUIRE(pid > 0);
-    const int pidfd = pidfdOpen(pid);
-    sup.setPeerPidfd(pidfd);
-    Message m;
-    REQUIRE(name(receiveMessage(sup, m, 60s)) == "Ok");
+    const auto pidfd = pidfdOpen(pid);
+    sup.setPeerPidfd(pidfd.get());
+    proto::Message m;
+    REQUIRE(proto::receiveMessage(sup, m, 60s) == Error::Ok);
     std::vector<std::byte> body;
     fill(body, kBytes, 1);
     CHECK(m.request_id == 1);
     CHECK(m.body.size() == kBytes);
     CHECK(m.body == body);
     fill(body, kBytes, 2);
-    CHECK(name(sendMessage(sup, 2, 0, 2, {}, body, 60s)) == "Ok");
+    CHECK(proto::sendMessage(sup, 2, 0, 2, {}, body, 60s) == Error::Ok);
     CHECK(waitExit(pid) == 0);
     CHECK(sup.outboundCounters().high_water.load() <= sup.ringCapacity());
-    ::close(pidfd);
+}
+
+TEST_CASE("messages larger than a frame are chunked and reassembled between threads") {
+    ChannelPair p = makeChannelPair(256 * 1024, 20us);
+    std::vector<std::byte> body;
+    fill(body, 100u << 20, 77);
+    const auto expect = fnv1a(body);
+    const std::string head = "head-bytes";
+    Error send_result = Error::System;
+    std::thread producer([&] { send_result = proto::sendMessage(p.sup, 12, 0x10, 555, bytesOf(head), body, 60s); });
+    proto::Message m;
+    const Error e = proto::receiveMessage(p.wrk, m, 60s);
+    producer.join();
+    CHECK(send_result == Error::Ok);
+    REQUIRE(e == Error::Ok);
+    CHECK(m.kind == 12);
+    CHECK(m.flags == 0x10);
+    CHECK(m.request_id == 555);
+    CHECK(std::string(reinterpret_cast<const char*>(m.head.data()), m.head.size()) == head);
+    REQUIRE(m.body.size() == body.size());
+    CHECK(fnv1a(m.body) == expect);
+    CHECK(p.sup.outboundCounters().messages.load() > 100 * 1024 / 128);
+    // Small messages are one frame and round-trip too.
+    REQUIRE(proto::sendMessage(p.wrk, 1, 0, 9, {}, bytesOf("pong"), 1s) == Error::Ok);
+    REQUIRE(proto::receiveMessage(p.sup, m, 1s) == Error::Ok);
+    CHECK(m.body.size() == 4);
+}
+
+TEST_CASE("receiveMessage rejects other request ids, stray continuations and oversized bodies") {
+    ChannelPair p = makeChannelPair(16 * 1024);
+    std::vector<std::byte> body;
+    fill(body, 20000, 3);
+    proto::Message m;
+    SUBCASE("stray continuation") {
+        Outgoing f = frameOf(std::span(body).first(10), 1, proto::kContinuationKind);
+        REQUIRE(p.sup.trySend(f) == Error::Ok);
+        CHECK(proto::receiveMessage(p.wrk, m, 1s) == Error::BadLength);
+    }
+    SUBCASE("interleaved request id") {
+        Outgoing first = frameOf(std::span(body).first(10), 1, 5);
+        first.flags = proto::kFlagMore;
+        REQUIRE(p.sup.trySend(first) == Error::Ok);
+        Outgoing other = frameOf(std::span(body).first(10), 2, proto::kContinuationKind);
+        REQUIRE(p.sup.trySend(other) == Error::Ok);
+        CHECK(proto::receiveMessage(p.wrk, m, 1s) == Error::BadLength);
+    }
+    SUBCASE("max_body") {
+        Outgoing first = frameOf(std::span(body).first(5000), 1, 5);
+        first.flags = proto::kFlagMore;
+        REQUIRE(p.sup.trySend(first) == Error::Ok);
+        Outgoing next = frameOf(std::span(body).first(5000), 1, proto::kContinuationKind);
+        REQUIRE(p.sup.trySend(next) == Error::Ok);
+        CHECK(proto::receiveMessage(p.wrk, m, 1s, 8000) == Error::BadLength);
+    }
+    SUBCASE("timeout mid-message") {
+        Outgoing first = frameOf(std::span(body).first(10), 1, 5);
+        first.flags = proto::kFlagMore;
+        REQUIRE(p.sup.trySend(first) == Error::Ok);
+        CHECK(proto::receiveMessage(p.wrk, m, 20ms) == Error::Timeout);
+    }
 }
 
 TEST_CASE("a writer killed with SIGKILL mid-message: the reader gets PeerDead, not a hang") {
@@ -252,16 +323,16 @@ TEST_CASE("a writer killed with SIGKILL mid-message: the reader gets PeerDead, n
         const pid_t pid = spawnWorker(sup, 10us, [](Channel& w) {
             std::vector<std::byte> body;
             fill(body, 100u << 20, 9);
-            sendMessage(w, 2, 0, 1, {}, body, 600s);
+            proto::sendMessage(w, 2, 0, 1, {}, body, 600s);
             return 60;  // never reached: killed before the end
         });
         REQUIRE(pid > 0);
-        const int pidfd = pidfdOpen(pid);
-        sup.setPeerPidfd(pidfd);
+        const auto pidfd = pidfdOpen(pid);
+        sup.setPeerPidfd(pidfd.get());
         FrameView v;
         for (int i = 0; i < 5; ++i) {
-            REQUIRE(name(sup.receive(v, 30s)) == "Ok");
-            CHECK((v.header.flags & kFlagMore) != 0);
+            REQUIRE(sup.receive(v, 30s) == Error::Ok);
+            CHECK((v.header.flags & proto::kFlagMore) != 0);
             sup.release();
         }
         REQUIRE(::kill(pid, SIGKILL) == 0);
@@ -273,9 +344,8 @@ TEST_CASE("a writer killed with SIGKILL mid-message: the reader gets PeerDead, n
             sup.release();
             REQUIRE(after < 100);
         }
-        CHECK(name(e) == "PeerDead");
+        CHECK(e == Error::PeerDead);
         CHECK(waitExit(pid) == 1000 + SIGKILL);
-        ::close(pidfd);
     }
     SUBCASE("the writer dies by itself; receiveMessage returns PeerDead") {
         const pid_t pid = spawnWorker(sup, 10us, [](Channel& w) {
@@ -283,22 +353,21 @@ TEST_CASE("a writer killed with SIGKILL mid-message: the reader gets PeerDead, n
             fill(body, w.maxPayload(), 9);
             Outgoing f;
             f.kind = 2;
-            f.flags = kFlagMore;
+            f.flags = proto::kFlagMore;
             f.request_id = 7;
             f.body = body;
             if (w.send(f, 10s) != Error::Ok) return 70;
-            f.kind = kContinuationKind;
+            f.kind = proto::kContinuationKind;
             if (w.send(f, 10s) != Error::Ok) return 71;
             ::raise(SIGKILL);
             return 72;
         });
         REQUIRE(pid > 0);
-        const int pidfd = pidfdOpen(pid);
-        sup.setPeerPidfd(pidfd);
-        Message m;
-        CHECK(name(receiveMessage(sup, m, 60s)) == "PeerDead");
+        const auto pidfd = pidfdOpen(pid);
+        sup.setPeerPidfd(pidfd.get());
+        proto::Message m;
+        CHECK(proto::receiveMessage(sup, m, 60s) == Error::PeerDead);
         CHECK(waitExit(pid) == 1000 + SIGKILL);
-        ::close(pidfd);
     }
 }
 

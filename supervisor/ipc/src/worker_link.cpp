@@ -2,23 +2,33 @@
 // WorkerLink: Asio-driven reading and writing of one worker's shm rings.
 #include "buntime/ipc/worker_link.h"
 
-#include <unistd.h>
+#include <fcntl.h>
 
-#include <algorithm>
+#include "buntime/proto/stream.h"
 
 namespace buntime::ipc {
 namespace asio = boost::asio;
 
 namespace {
+
 // Inbound frames handled per turn before yielding to other connections on the loop.
 constexpr int kFramesPerTurn = 256;
+
+// Transitional: supervisor/core still names the continuation rule through shm::; removed
+// with shm/compat.h after the merge.
+static_assert(shm::kContinuationKind == proto::kContinuationKind && shm::kFlagMore == proto::kFlagMore);
+
+// The bells are watched through duplicates that Asio owns (and closes); the channel keeps
+// its own. CLOEXEC so they never leak into a worker spawned later.
+int dupBell(int fd) noexcept { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
 }  // namespace
 
 WorkerLink::WorkerLink(asio::io_context& io, shm::Channel channel)
     : io_(io),
       channel_(std::move(channel)),
-      inbound_bell_(io, ::dup(channel_.inboundBell())),
-      space_bell_(io, ::dup(channel_.outboundSpaceBell())) {}
+      inbound_bell_(io, dupBell(channel_.inboundBell())),
+      space_bell_(io, dupBell(channel_.outboundSpaceBell())) {}
 
 WorkerLink::~WorkerLink() {
     *alive_ = false;
@@ -41,6 +51,7 @@ void WorkerLink::close() {
     space_bell_.close(ignored);
     pending_.clear();
     pending_bytes_ = 0;
+    drained_callbacks_.clear();
 }
 
 void WorkerLink::drainInbound() {
@@ -66,7 +77,7 @@ void WorkerLink::drainInbound() {
         }
         if (err != shm::Error::Ok) {
             draining_ = false;
-            closed_ = true;
+            close();  // the ring stays broken: stop reading, drop what was queued for it
             if (on_broken_) on_broken_(err);
             return;
         }
@@ -122,44 +133,22 @@ void WorkerLink::enqueue(const shm::Outgoing& frame) {
     pending_.push_back(std::move(p));
 }
 
-bool WorkerLink::send(const shm::Outgoing& frame) {
+bool WorkerLink::send(const shm::Outgoing& piece) {
     if (closed_) return false;
-    const std::size_t max = channel_.maxPayload();
-    if (frame.head.size() + frame.body.size() <= max) {
-        if (pending_.empty() && sendOne(frame)) return true;
+    proto::FrameSplitter frames(piece, channel_.maxPayload());
+    if (!frames.valid()) return false;
+    while (!frames.done()) {
+        const shm::Outgoing frame = frames.next();
+        // Once one frame waits, every later one queues behind it: order is the contract.
+        if (pending_.empty() && sendOne(frame)) continue;
         enqueue(frame);
-        waitSpace();
-        return true;
     }
-    // Split: the first frame keeps the kind and head, the rest are continuations.
-    if (frame.head.size() >= max) return false;  // a head never exceeds a frame
-    std::size_t first = max - frame.head.size();
-    std::size_t offset = 0;
-    bool first_frame = true;
-    while (offset < frame.body.size() || first_frame) {
-        std::size_t room = first_frame ? first : max;
-        std::size_t n = std::min(room, frame.body.size() - offset);
-        bool last = offset + n == frame.body.size();
-        shm::Outgoing part;
-        part.kind = first_frame ? frame.kind : shm::kContinuationKind;
-        const auto upper = static_cast<std::uint16_t>(frame.flags & ~shm::kFlagMore);
-        const bool more_after = (frame.flags & shm::kFlagMore) != 0;
-        part.flags =
-            static_cast<std::uint16_t>((first_frame ? upper : 0) | ((!last || more_after) ? shm::kFlagMore : 0));
-        part.request_id = frame.request_id;
-        if (first_frame) part.head = frame.head;
-        part.body = frame.body.subspan(offset, n);
-        if (!(pending_.empty() && sendOne(part))) {
-            enqueue(part);
-            waitSpace();
-        }
-        offset += n;
-        first_frame = false;
-    }
+    waitSpace();
     return true;
 }
 
 void WorkerLink::flushPending() {
+    if (closed_) return;
     while (!pending_.empty()) {
         auto& p = pending_.front();
         shm::Outgoing out{p.kind, p.flags, p.request_id, p.head, p.body};

@@ -9,6 +9,9 @@
 // Thread-safety: a Channel is used by one producer thread and one consumer thread at a
 // time on each side (callers serialize their sends and their receives). Nothing is
 // shared between processes but atomics: a peer that dies mid-write never hangs us.
+//
+// A ring carries frames (layout.h). Their kinds and flags are opaque here apart from the
+// pad kind 0xffff; how a message spans several frames is the wire contract (proto/stream.h).
 #pragma once
 
 #include <chrono>
@@ -16,19 +19,12 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <vector>
+#include <string_view>
 
 #include "buntime/shm/error.h"
-#include "buntime/shm/expected.h"
 #include "buntime/shm/layout.h"
-#include "buntime/shm/unique_fd.h"
 
 namespace buntime::shm {
-
-// Kinds and flags that shm/ itself interprets; upper layers use kinds < 0xff00 and flag
-// bits above kFlagMore.
-inline constexpr std::uint16_t kContinuationKind = 0xfffe;  // next frame of a chunked message
-inline constexpr std::uint16_t kFlagMore = 0x1;             // more frames of this message follow
 
 enum class Side : std::uint8_t { Supervisor, Worker };
 
@@ -47,6 +43,7 @@ struct ChannelFds {
     int to_supervisor_space = -1;  // rung by supervisor: response ring has space again
 
     std::string toString() const;
+    // Five decimal numbers separated by commas, nothing else; Failure BadLength otherwise.
     static Expected<ChannelFds> parse(std::string_view text);
 };
 
@@ -58,6 +55,9 @@ struct FrameView {
     std::span<const std::byte> body;
 };
 
+// One frame to publish. shm/ carries kind, flags and request_id without reading them; the
+// only kind it interprets is its own pad (kPadKind, 0xffff), which a sender never uses.
+// What kinds and flags mean is the wire contract's business (proto/).
 struct Outgoing {
     std::uint16_t kind = 0;
     std::uint16_t flags = 0;
@@ -69,9 +69,11 @@ struct Outgoing {
 class Channel {
 public:
     // Supervisor: creates the memfd segment (sealed size) and the doorbells, all CLOEXEC.
+    // Failure: System (with the syscall and its errno) or TooLarge (ring_bytes over 1 GiB).
     static Expected<Channel> create(const ChannelConfig& config);
     // Worker: maps the inherited segment, checks magic/version/size, stores its pid.
     // The channel owns `fds` only when open succeeds; on an error the caller still owns them.
+    // Failure: System, BadMagic or BadLayout (`what` names the check).
     static Expected<Channel> open(const ChannelFds& fds, std::chrono::nanoseconds spin = std::chrono::microseconds(30));
 
     Channel(Channel&&) noexcept;
@@ -132,27 +134,7 @@ private:
     State* state_ = nullptr;
 };
 
-// A whole message, reassembled from a first frame and its continuation frames.
-struct Message {
-    std::uint16_t kind = 0;
-    std::uint16_t flags = 0;  // flags of the first frame, kFlagMore cleared
-    std::uint64_t request_id = 0;
-    std::vector<std::byte> head;
-    std::vector<std::byte> body;
-};
-
-// Blocking: sends head + body, splitting the body into continuation frames when it does
-// not fit one frame. Any size passes any ring. Ok | Timeout | PeerDead (TooLarge if
-// the head alone exceeds maxPayload()).
-Error sendMessage(Channel& channel, std::uint16_t kind, std::uint16_t flags, std::uint64_t request_id,
-                  std::span<const std::byte> head, std::span<const std::byte> body, std::chrono::nanoseconds timeout);
-
-// Blocking: receives one whole message (frames of other request ids are an error here;
-// use the frame API when messages interleave). Ok | Timeout | PeerDead | Bad* | BadLength
-// if the body exceeds max_body.
-Error receiveMessage(Channel& channel, Message& out, std::chrono::nanoseconds timeout,
-                     std::size_t max_body = std::size_t(1) << 31);
-
-std::span<const std::byte> asBytes(std::string_view s) noexcept;
-
 }  // namespace buntime::shm
+
+// Transitional: whole-message helpers that moved to proto/stream.h; removed after the merge.
+#include "buntime/shm/compat.h"  // IWYU pragma: export

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The supervisor's end of one worker channel inside an Asio event loop: drains inbound
 // frames when the worker rings, and queues outbound frames while the request ring is full.
+// Outbound pieces are split into frames by the wire contract's rule (proto/stream.h);
+// inbound frames are handed over as they come (reassembly is the caller's).
 //
 // Thread-safety: single-threaded; every method runs on the io_context that owns the link.
 // A full ring never blocks the loop: frames wait in a bounded-by-caller pending queue.
@@ -36,12 +38,17 @@ public:
     void start(FrameHandler on_frame, BrokenHandler on_broken);
     void close();
 
-    // Writes the frame into the ring now, or copies it into the pending queue when the
-    // ring is full (sent in order as space frees). Frames larger than one ring frame are
-    // split into continuation frames. Returns false only after close().
-    bool send(const shm::Outgoing& frame);
+    // Sends one piece of a message (proto::FrameSplitter): the first piece carries the kind
+    // and head, a later piece of a streamed body has kind proto::kContinuationKind;
+    // proto::kFlagMore on it means more pieces of the message follow. A body larger than a
+    // frame goes as continuation frames. Each frame is written into the ring now, or copied
+    // into the pending queue while the ring is full (sent in order as space frees; a frame
+    // never overtakes a queued one). Returns false after close() or when the head alone
+    // exceeds maxPayload(); nothing is sent then.
+    bool send(const shm::Outgoing& piece);
     std::size_t pendingBytes() const noexcept { return pending_bytes_; }
-    // Runs `callback` once the pending queue is empty (immediately if it is).
+    // Runs `callback` once, when the pending queue becomes empty (immediately if it is).
+    // After close() a pending callback never runs.
     void whenDrained(std::function<void()> callback);
 
     // Backpressure from slow clients: while paused no inbound frames are read, so the

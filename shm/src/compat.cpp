@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
+// Transitional: moved to proto/stream.h; removed after the merge (see compat.h).
 // Whole messages over a Channel: a first frame plus continuation frames for big bodies.
+#include "buntime/shm/compat.h"
+
 #include <algorithm>
 
-#include "buntime/shm/channel.h"
+#include "buntime/base/clock.h"
 
 namespace buntime::shm {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using base::Clock;
 
 Clock::time_point deadlineAfter(std::chrono::nanoseconds timeout) {
     const auto now = Clock::now();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // buntime-ipc-bench: round trips and one-way throughput, shm rings vs a unix socketpair.
 //
+// The shm side sends whole messages with proto::sendMessage/receiveMessage (a body larger
+// than a frame travels as continuation frames), as a worker and its supervisor do.
 // Each measurement forks a child: an echo peer for round trips, a sink that acknowledges
 // once at the end for one-way streaming. Numbers go to stdout; nothing is asserted.
 #include <sched.h>
@@ -19,11 +21,16 @@
 #include <string_view>
 #include <vector>
 
+#include "buntime/base/clock.h"
+#include "buntime/base/unique_fd.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 
 namespace shm = buntime::shm;
+namespace proto = buntime::proto;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
+using buntime::base::Clock;
+using buntime::base::UniqueFd;
 
 namespace {
 
@@ -62,18 +69,11 @@ struct Latency {
     double p99_us = 0;
 };
 
-struct Counters {
-    std::uint64_t wakeups = 0;
-    std::uint64_t spin_hits = 0;
-    std::uint64_t sleeps = 0;
-    std::uint64_t full_stalls = 0;
-};
-
 struct Result {
     Latency rtt;
     double msgs_per_s = 0;
-    Counters rtt_counters;
-    Counters oneway_counters;
+    shm::RingStats rtt_counters;  // both rings
+    shm::RingStats oneway_counters;
 };
 
 std::size_t roundTrips(const Options& o, std::size_t size) {
@@ -97,9 +97,10 @@ int waitChild(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-Counters countersOf(const shm::RingCounters& a, const shm::RingCounters& b) {
-    return {a.wakeups.load() + b.wakeups.load(), a.spin_hits.load() + b.spin_hits.load(),
-            a.sleeps.load() + b.sleeps.load(), a.full_stalls.load() + b.full_stalls.load()};
+shm::RingStats countersOf(const shm::Channel& ch) {
+    shm::RingStats both = shm::snapshot(ch.outboundCounters());
+    both += shm::snapshot(ch.inboundCounters());
+    return both;
 }
 
 // --- shared memory ---------------------------------------------------------------------
@@ -109,18 +110,27 @@ shm::Channel makeChannel(const Options& o) {
     cfg.ring_bytes = o.ring_bytes;
     cfg.spin = o.spin;
     auto ch = shm::Channel::create(cfg);
-    if (!ch) die("Channel::create failed");
+    if (!ch) die(("Channel::create: " + shm::toString(ch.error())).c_str());
     return std::move(ch).value();
 }
 
+// A forked child: its pid, and the parent's descriptor for it (the pidfd a channel
+// watches, or the parent's end of a socketpair).
+struct Peer {
+    pid_t pid = -1;
+    UniqueFd fd;
+};
+
+// The returned pidfd must outlive the use of `sup`, which watches it.
 template <typename F>
-pid_t forkWorker(shm::Channel& sup, const Options& o, F body) {
+Peer forkWorker(shm::Channel& sup, const Options& o, F body) {
     const shm::ChannelFds fds = sup.fds();
     const pid_t pid = ::fork();
     if (pid < 0) die("fork failed");
     if (pid > 0) {
-        sup.setPeerPidfd(int(::syscall(SYS_pidfd_open, pid, 0)));
-        return pid;
+        Peer peer{pid, UniqueFd(int(::syscall(SYS_pidfd_open, pid, 0)))};
+        sup.setPeerPidfd(peer.fd.get());
+        return peer;
     }
     pinTo(o.child_cpu);
     auto w = shm::Channel::open(fds, o.spin);
@@ -133,52 +143,52 @@ Result shmRun(const Options& o, std::size_t size) {
     std::vector<std::byte> payload(size, std::byte{0x5a});
     {  // round trips: the child echoes every message
         shm::Channel sup = makeChannel(o);
-        const pid_t pid = forkWorker(sup, o, [](shm::Channel& w) {
-            shm::Message m;
+        const Peer peer = forkWorker(sup, o, [](shm::Channel& w) {
+            proto::Message m;
             for (;;) {
-                if (shm::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 4;
+                if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 4;
                 if (m.kind == kStop) return 0;
-                if (shm::sendMessage(w, kData, 0, m.request_id, {}, m.body, kTimeout) != shm::Error::Ok) return 5;
+                if (proto::sendMessage(w, kData, 0, m.request_id, {}, m.body, kTimeout) != shm::Error::Ok) return 5;
             }
         });
         const std::size_t n = roundTrips(o, size);
         const std::size_t warmup = n / 10 + 10;
         std::vector<double> ns;
         ns.reserve(n);
-        shm::Message m;
+        proto::Message m;
         for (std::size_t i = 0; i < warmup + n; ++i) {
             const auto t0 = Clock::now();
-            if (shm::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm send");
-            if (shm::receiveMessage(sup, m, kTimeout) != shm::Error::Ok || m.body.size() != size) die("shm receive");
+            if (proto::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm send");
+            if (proto::receiveMessage(sup, m, kTimeout) != shm::Error::Ok || m.body.size() != size) die("shm receive");
             const auto t1 = Clock::now();
             if (i >= warmup)
                 ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
-        shm::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
-        if (waitChild(pid) != 0) die("shm echo child failed");
+        proto::sendMessage(sup, kStop, 0, 0, {}, {}, kTimeout);
+        if (waitChild(peer.pid) != 0) die("shm echo child failed");
         r.rtt = percentiles(ns);
-        r.rtt_counters = countersOf(sup.outboundCounters(), sup.inboundCounters());
+        r.rtt_counters = countersOf(sup);
     }
     {  // one-way: the child reads everything and acknowledges once
         shm::Channel sup = makeChannel(o);
         const std::size_t n = oneWayCount(o, size);
-        const pid_t pid = forkWorker(sup, o, [n, size](shm::Channel& w) {
-            shm::Message m;
+        const Peer peer = forkWorker(sup, o, [n, size](shm::Channel& w) {
+            proto::Message m;
             for (std::size_t i = 0; i < n; ++i) {
-                if (shm::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 6;
+                if (proto::receiveMessage(w, m, kTimeout) != shm::Error::Ok) return 6;
                 if (m.request_id != i || m.body.size() != size) return 7;
             }
-            return shm::sendMessage(w, kAck, 0, n, {}, {}, kTimeout) == shm::Error::Ok ? 0 : 8;
+            return proto::sendMessage(w, kAck, 0, n, {}, {}, kTimeout) == shm::Error::Ok ? 0 : 8;
         });
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < n; ++i)
-            if (shm::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm stream send");
-        shm::Message ack;
-        if (shm::receiveMessage(sup, ack, kTimeout) != shm::Error::Ok || ack.kind != kAck) die("shm ack");
+            if (proto::sendMessage(sup, kData, 0, i, {}, payload, kTimeout) != shm::Error::Ok) die("shm stream send");
+        proto::Message ack;
+        if (proto::receiveMessage(sup, ack, kTimeout) != shm::Error::Ok || ack.kind != kAck) die("shm ack");
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (waitChild(pid) != 0) die("shm sink child failed");
+        if (waitChild(peer.pid) != 0) die("shm sink child failed");
         r.msgs_per_s = double(n) / secs;
-        r.oneway_counters = countersOf(sup.outboundCounters(), sup.inboundCounters());
+        r.oneway_counters = countersOf(sup);
     }
     return r;
 }
@@ -243,8 +253,10 @@ private:
     std::size_t end_ = 0;
 };
 
+// The child runs `body` on its end of a socketpair; the parent keeps the other end.
 template <typename F>
-pid_t forkSocketPeer(int sv[2], F body) {
+Peer forkSocketPeer(F body) {
+    int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) die("socketpair");
     const pid_t pid = ::fork();
     if (pid < 0) die("fork");
@@ -253,8 +265,8 @@ pid_t forkSocketPeer(int sv[2], F body) {
         ::close(sv[0]);
         ::_exit(body(sv[1]));
     }
-    ::close(sv[1]);
-    return pid;
+    const UniqueFd child_end(sv[1]);
+    return Peer{pid, UniqueFd(sv[0])};
 }
 
 Result udsRun(const Options& o, std::size_t size) {
@@ -262,8 +274,7 @@ Result udsRun(const Options& o, std::size_t size) {
     std::vector<std::byte> payload(size, std::byte{0x5a});
     const std::uint64_t len = size;
     {
-        int sv[2];
-        const pid_t pid = forkSocketPeer(sv, [](int fd) {
+        const Peer peer = forkSocketPeer([](int fd) {
             Reader in(fd);
             std::vector<std::byte> m;
             while (in.next(m)) {
@@ -276,25 +287,23 @@ Result udsRun(const Options& o, std::size_t size) {
         const std::size_t warmup = n / 10 + 10;
         std::vector<double> ns;
         ns.reserve(n);
-        Reader in(sv[0]);
+        Reader in(peer.fd.get());
         std::vector<std::byte> m;
         for (std::size_t i = 0; i < warmup + n; ++i) {
             const auto t0 = Clock::now();
-            if (!writeAll(sv[0], &len, sizeof len, payload.data(), size)) die("uds write");
+            if (!writeAll(peer.fd.get(), &len, sizeof len, payload.data(), size)) die("uds write");
             if (!in.next(m) || m.size() != size) die("uds read");
             const auto t1 = Clock::now();
             if (i >= warmup)
                 ns.push_back(double(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count()));
         }
-        ::shutdown(sv[0], SHUT_WR);
-        if (waitChild(pid) != 0) die("uds echo child failed");
-        ::close(sv[0]);
+        ::shutdown(peer.fd.get(), SHUT_WR);
+        if (waitChild(peer.pid) != 0) die("uds echo child failed");
         r.rtt = percentiles(ns);
     }
     {
-        int sv[2];
         const std::size_t n = oneWayCount(o, size);
-        const pid_t pid = forkSocketPeer(sv, [n, size](int fd) {
+        const Peer peer = forkSocketPeer([n, size](int fd) {
             Reader in(fd);
             std::vector<std::byte> m;
             for (std::size_t i = 0; i < n; ++i)
@@ -304,12 +313,11 @@ Result udsRun(const Options& o, std::size_t size) {
         });
         const auto t0 = Clock::now();
         for (std::size_t i = 0; i < n; ++i)
-            if (!writeAll(sv[0], &len, sizeof len, payload.data(), size)) die("uds stream write");
+            if (!writeAll(peer.fd.get(), &len, sizeof len, payload.data(), size)) die("uds stream write");
         std::uint64_t ack = 1;
-        if (::read(sv[0], &ack, sizeof ack) != ssize_t(sizeof ack)) die("uds ack");
+        if (::read(peer.fd.get(), &ack, sizeof ack) != ssize_t(sizeof ack)) die("uds ack");
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        if (waitChild(pid) != 0) die("uds sink child failed");
-        ::close(sv[0]);
+        if (waitChild(peer.pid) != 0) die("uds sink child failed");
         r.msgs_per_s = double(n) / secs;
     }
     return r;
