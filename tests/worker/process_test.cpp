@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Drives real buntime-worker processes over the shm transport: every entrypoint kind,
-// init errors, hooks, limits, throwing handlers, big bodies, concurrency, cancel,
-// terminate, and exit when the supervisor dies.
+// init errors, hooks, limits, throwing handlers, big bodies, request framing (interleaved
+// ids, duplicate ids, malformed and refused continuations), concurrency, cancel, terminate,
+// and exit when the supervisor dies.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <signal.h>
