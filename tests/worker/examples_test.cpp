@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The sample apps in build/examples/apps, each served by a real buntime-worker.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "worker_client.h"

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Drives real buntime-worker processes over the shm transport: every entrypoint kind,
-// init errors, hooks, limits, throwing handlers, big bodies, concurrency, cancel,
-// terminate, and exit when the supervisor dies.
+// init errors, hooks, limits, throwing handlers, big bodies, request framing (interleaved
+// ids, duplicate ids, malformed and refused continuations), concurrency, cancel, terminate,
+// and exit when the supervisor dies.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 #include <signal.h>
@@ -13,7 +14,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "buntime/app.h"
+#include "buntime/app/app.h"
+#include "buntime/base/unique_fd.h"
 #include "worker_client.h"
 
 using namespace buntime;
@@ -181,7 +183,7 @@ TEST_CASE("static entrypoint: files, content types, SPA fallback, <base href>, n
     h.base = "/x\"><script>";
     auto bytes = proto::encode(h);
     const std::uint64_t id = 9000;
-    w.sendFrame(shm::Outgoing{static_cast<std::uint16_t>(proto::Kind::Request), 0, id, bytes, {}});
+    w.sendFrame(proto::frame(proto::Kind::Request, id, bytes));
     Reply esc = w.wait(id);
     CHECK(contains(esc.body, "<base href=\"/x&quot;&gt;&lt;script&gt;/\">"));
 }
@@ -377,15 +379,15 @@ TEST_CASE("request frames of different ids may interleave") {
     TempDir dir;
     WorkerClient w(soApp(dir, FIXTURE_BLOCKING));
     REQUIRE(w.startup().ready);
-    const auto kReq = static_cast<std::uint16_t>(proto::Kind::Request);
+    const auto kReq = proto::toWire(proto::Kind::Request);
     const std::uint64_t a = 7001, b = 7002;
     auto ha = WorkerClient::requestHead("POST", "/echo", 6);
     auto hb = WorkerClient::requestHead("POST", "/echo", 6);
     auto part = [](const char* s) { return std::span<const std::byte>(reinterpret_cast<const std::byte*>(s), 3); };
-    w.sendFrame({kReq, shm::kFlagMore, a, ha, part("AAA")});
-    w.sendFrame({kReq, shm::kFlagMore, b, hb, part("bbb")});
-    w.sendFrame({shm::kContinuationKind, 0, b, {}, part("BBB")});
-    w.sendFrame({shm::kContinuationKind, 0, a, {}, part("aaa")});
+    w.sendFrame({kReq, proto::kFlagMore, a, ha, part("AAA")});
+    w.sendFrame({kReq, proto::kFlagMore, b, hb, part("bbb")});
+    w.sendFrame({proto::kContinuationKind, 0, b, {}, part("BBB")});
+    w.sendFrame({proto::kContinuationKind, 0, a, {}, part("aaa")});
     CHECK(w.wait(a).body == "AAAaaa");
     CHECK(w.wait(b).body == "bbbBBB");
     // A malformed head is answered with an error and dropped.
@@ -393,6 +395,59 @@ TEST_CASE("request frames of different ids may interleave") {
     w.sendFrame({kReq, 0, 7003, std::span<const std::byte>(reinterpret_cast<const std::byte*>(junk), 4), {}});
     CHECK(w.wait(7003).error);
     CHECK(w.get("/echo").head.status == 200);
+}
+
+TEST_CASE("a duplicate id while assembling replaces the older request and frees its slot") {
+    TempDir dir;
+    WorkerClient w(soApp(dir, FIXTURE_BLOCKING, {"--concurrency", "2"}));
+    REQUIRE(w.startup().ready);
+    const auto kReq = proto::toWire(proto::Kind::Request);
+    auto part = [](const char* s) { return std::span<const std::byte>(reinterpret_cast<const std::byte*>(s), 3); };
+    const std::uint64_t id = 7101;
+    auto head = WorkerClient::requestHead("POST", "/echo", 6);
+    w.sendFrame({kReq, proto::kFlagMore, id, head, part("old")});
+    w.sendFrame({kReq, proto::kFlagMore, id, head, part("new")});
+    w.sendFrame({proto::kContinuationKind, 0, id, {}, part("NEW")});
+    CHECK(w.wait(id).body == "newNEW");
+    // Both slots are free again: two overlapping requests pass, a third is refused.
+    const std::uint64_t a = w.send("GET", "/block", {}, {}, "ms=300");
+    const std::uint64_t b = w.send("GET", "/block", {}, {}, "ms=300");
+    std::this_thread::sleep_for(50ms);
+    CHECK(w.get("/echo").head.status == 503);
+    CHECK(w.wait(a).body == "blocked");
+    CHECK(w.wait(b).body == "blocked");
+}
+
+TEST_CASE("a continuation frame with a head fails its request; the worker keeps serving") {
+    TempDir dir;
+    WorkerClient w(soApp(dir, FIXTURE_BLOCKING));
+    REQUIRE(w.startup().ready);
+    const std::uint64_t id = 7201;
+    auto head = WorkerClient::requestHead("POST", "/echo", 6);
+    const char body[] = "abc";
+    const auto part = std::span<const std::byte>(reinterpret_cast<const std::byte*>(body), 3);
+    w.sendFrame({proto::toWire(proto::Kind::Request), proto::kFlagMore, id, head, part});
+    w.sendFrame({proto::kContinuationKind, 0, id, head, part});
+    Reply r = w.wait(id);
+    CHECK(r.error);
+    CHECK(contains(r.reason, "malformed continuation"));
+    CHECK(w.request("POST", "/echo", "after").body == "after");
+}
+
+TEST_CASE("a request refused before its body arrived is answered once; its remaining frames are dropped") {
+    TempDir dir;
+    WorkerClient w(soApp(dir, FIXTURE_ASYNC, {"--concurrency", "1"}));
+    REQUIRE(w.startup().ready);
+    const std::uint64_t busy = w.send("GET", "/sleep", {}, {}, "ms=200");
+    const std::uint64_t id = 7301;
+    auto head = WorkerClient::requestHead("POST", "/inline", 6);
+    auto part = [](const char* s) { return std::span<const std::byte>(reinterpret_cast<const std::byte*>(s), 3); };
+    w.sendFrame({proto::toWire(proto::Kind::Request), proto::kFlagMore, id, head, part("AAA")});
+    w.sendFrame({proto::kContinuationKind, 0, id, {}, part("aaa")});
+    CHECK(w.wait(id).head.status == 503);
+    CHECK(w.wait(busy).body == "slept");
+    CHECK(w.get("/inline").body == "inline");  // answered after anything the worker sent for `id`
+    CHECK_FALSE(w.hasReply(id));
 }
 
 TEST_CASE("async handlers overlap without holding threads; blocking ones are bounded by --threads") {
@@ -432,6 +487,8 @@ TEST_CASE("the worker exits when its supervisor dies") {
     // This binary re-run as an intermediate "supervisor" that spawns a worker and hangs.
     int pipefd[2];
     REQUIRE(::pipe(pipefd) == 0);
+    base::UniqueFd read_end(pipefd[0]);
+    base::UniqueFd write_end(pipefd[1]);
     TempDir dir;
     dir.copy(FIXTURE_BLOCKING, "app.so");
     pid_t mid = ::fork();
@@ -443,10 +500,10 @@ TEST_CASE("the worker exits when its supervisor dies") {
         ::execl("/proc/self/exe", "worker_process_test", static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    ::close(pipefd[1]);
+    write_end.reset();
     pid_t worker = 0;
-    REQUIRE(::read(pipefd[0], &worker, sizeof worker) == sizeof worker);
-    ::close(pipefd[0]);
+    REQUIRE(::read(read_end.get(), &worker, sizeof worker) == sizeof worker);
+    read_end.reset();
     REQUIRE(worker > 0);
     CHECK(::kill(worker, 0) == 0);
     ::kill(mid, SIGKILL);

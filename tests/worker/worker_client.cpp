@@ -10,10 +10,12 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "buntime/base/ascii.h"
+#include "buntime/base/clock.h"
+#include "buntime/proto/control.h"
+#include "buntime/proto/launch.h"
 
 extern char** environ;
 
@@ -28,15 +30,13 @@ shm::Channel makeChannel(std::size_t ring_bytes) {
     return std::move(ch).value();
 }
 
-std::span<const std::byte> bytes(std::string_view s) {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
+using proto::bytesOf;
 
 }  // namespace
 
 std::optional<std::string> Reply::header(std::string_view name) const {
     for (const auto& [k, v] : head.headers) {
-        if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+        if (base::iequals(k, name)) return v;
     }
     return std::nullopt;
 }
@@ -48,9 +48,9 @@ WorkerClient::WorkerClient(WorkerOptions options) : channel_(makeChannel(options
     args.insert(args.end(), options.args.begin(), options.args.end());
     std::vector<std::string> env;
     for (char** e = environ; *e; ++e) {
-        if (std::strncmp(*e, "BUNTIME_CHANNEL=", 16) != 0) env.emplace_back(*e);
+        if (!proto::isSupervisorOnly(*e)) env.emplace_back(*e);
     }
-    env.push_back(std::string(proto::kChannelEnv) + "=" + fds.toString());
+    env.push_back(proto::channelEnvEntry(fds));
     for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
@@ -68,8 +68,8 @@ WorkerClient::WorkerClient(WorkerOptions options) : channel_(makeChannel(options
         ::execve(argv[0], argv.data(), envp.data());
         ::_exit(127);
     }
-    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (pidfd_ >= 0) channel_.setPeerPidfd(pidfd_);
+    pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+    if (pidfd_) channel_.setPeerPidfd(pidfd_.get());
     reader_ = std::thread([this] { readLoop(); });
 }
 
@@ -83,10 +83,11 @@ WorkerClient::~WorkerClient() {
         stop_ = true;
     }
     reader_.join();
-    if (pidfd_ >= 0) ::close(pidfd_);
 }
 
 void WorkerClient::readLoop() {
+    proto::MessageAssembler assembler;
+    proto::Message m;
     shm::FrameView frame;
     for (;;) {
         {
@@ -96,12 +97,18 @@ void WorkerClient::readLoop() {
         shm::Error e = channel_.receive(frame, 50ms);
         if (e == shm::Error::Timeout) continue;
         if (e != shm::Error::Ok) break;
-        const auto& h = frame.header;
+        const std::uint64_t id = frame.header.request_id;
+        const bool response_frame =
+            frame.header.kind == proto::toWire(proto::Kind::Response) || proto::isContinuation(frame.header);
+        const auto status = assembler.add(frame, m);
+        channel_.release();
         std::lock_guard lock(mutex_);
-        switch (h.kind) {
-        case static_cast<std::uint16_t>(proto::Kind::Ready): {
+        if (response_frame && status != proto::MessageAssembler::Status::Dropped) ++open_frames_[id];
+        if (status != proto::MessageAssembler::Status::Complete) continue;
+        switch (static_cast<proto::Kind>(m.kind)) {
+        case proto::Kind::Ready: {
             Startup s;
-            auto info = proto::decodeReadyInfo(frame.head);
+            auto info = proto::decodeReadyInfo(m.head);
             s.ready = info.has_value();
             if (info)
                 s.info = *info;
@@ -110,44 +117,38 @@ void WorkerClient::readLoop() {
             startup_ = s;
             break;
         }
-        case static_cast<std::uint16_t>(proto::Kind::InitFailed): {
+        case proto::Kind::InitFailed: {
             Startup s;
-            s.reason.assign(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
+            s.reason = proto::decodeReason(m.head);
             startup_ = s;
             break;
         }
-        case static_cast<std::uint16_t>(proto::Kind::Response): {
-            Reply& r = replies_[h.request_id];
-            auto head = proto::decodeResponseHead(frame.head);
+        case proto::Kind::Response: {
+            Reply& r = replies_[id];
+            r.done = true;
+            r.frames = open_frames_[id];
+            open_frames_.erase(id);
+            auto head = proto::decodeResponseHead(m.head);
             if (!head) {
                 r.error = true;
                 r.reason = "malformed response head";
-                r.done = true;
                 break;
             }
             r.head = std::move(*head);
-            r.body.assign(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
-            r.frames = 1;
-            r.done = (h.flags & shm::kFlagMore) == 0;
+            r.body.assign(reinterpret_cast<const char*>(m.body.data()), m.body.size());
             break;
         }
-        case shm::kContinuationKind: {
-            Reply& r = replies_[h.request_id];
-            r.body.append(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
-            ++r.frames;
-            r.done = (h.flags & shm::kFlagMore) == 0;
-            break;
-        }
-        case static_cast<std::uint16_t>(proto::Kind::Error): {
-            Reply& r = replies_[h.request_id];
+        case proto::Kind::Error: {
+            assembler.cancel(id);  // a response cut short by the error
+            open_frames_.erase(id);
+            Reply& r = replies_[id];
             r.error = true;
-            r.reason.assign(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
+            r.reason = proto::decodeReason(m.head);
             r.done = true;
             break;
         }
         default: break;
         }
-        channel_.release();
         cv_.notify_all();
     }
     std::lock_guard lock(mutex_);
@@ -191,8 +192,7 @@ std::uint64_t WorkerClient::send(std::string method, std::string path, std::stri
     const std::uint64_t id = next_id_++;
     h.request_id = "req-" + std::to_string(id);
     auto head = proto::encode(h);
-    shm::Error e =
-        shm::sendMessage(channel_, static_cast<std::uint16_t>(proto::Kind::Request), 0, id, head, bytes(body), 60s);
+    shm::Error e = proto::sendMessage(channel_, proto::Kind::Request, id, head, bytesOf(body), 60s);
     if (e != shm::Error::Ok) throw std::runtime_error("send failed: " + std::string(shm::toString(e)));
     return id;
 }
@@ -217,12 +217,10 @@ Reply WorkerClient::wait(std::uint64_t id, std::chrono::milliseconds timeout) {
 
 bool WorkerClient::hasReply(std::uint64_t id) {
     std::lock_guard lock(mutex_);
-    return replies_.count(id) != 0;
+    return replies_.count(id) != 0 || open_frames_.count(id) != 0;
 }
 
-void WorkerClient::control(proto::Kind kind, std::string_view head) {
-    sendFrame(shm::Outgoing{static_cast<std::uint16_t>(kind), 0, 0, bytes(head), {}});
-}
+void WorkerClient::control(proto::Kind kind, std::string_view head) { sendFrame(proto::frame(kind, 0, bytesOf(head))); }
 
 void WorkerClient::sendFrame(const shm::Outgoing& frame) {
     std::lock_guard lock(send_mutex_);
@@ -230,17 +228,17 @@ void WorkerClient::sendFrame(const shm::Outgoing& frame) {
     if (e != shm::Error::Ok) throw std::runtime_error("send failed: " + std::string(shm::toString(e)));
 }
 
-void WorkerClient::cancel(std::uint64_t id) {
-    sendFrame(shm::Outgoing{static_cast<std::uint16_t>(proto::Kind::Cancel), 0, id, {}, {}});
-}
+void WorkerClient::cancel(std::uint64_t id) { sendFrame(proto::frame(proto::Kind::Cancel, id)); }
 
 void WorkerClient::idle() { control(proto::Kind::Idle, {}); }
 
-void WorkerClient::terminate(std::uint64_t grace_ms) { control(proto::Kind::Terminate, std::to_string(grace_ms)); }
+void WorkerClient::terminate(std::uint64_t grace_ms) {
+    control(proto::Kind::Terminate, proto::encodeTerminate(std::chrono::milliseconds(grace_ms)));
+}
 
 std::optional<int> WorkerClient::waitExit(std::chrono::milliseconds timeout) {
     if (reaped_) return exit_status_;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    const auto deadline = base::Clock::now() + timeout;
     for (;;) {
         int status = 0;
         pid_t r = ::waitpid(pid_, &status, WNOHANG);
@@ -249,40 +247,9 @@ std::optional<int> WorkerClient::waitExit(std::chrono::milliseconds timeout) {
             exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             return exit_status_;
         }
-        if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+        if (base::Clock::now() >= deadline) return std::nullopt;
         std::this_thread::sleep_for(5ms);
     }
-}
-
-TempDir::TempDir() {
-    char tmpl[] = "/tmp/buntime-worker-test-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-}
-
-void TempDir::write(std::string_view rel, std::string_view content) const {
-    std::filesystem::path p = *this / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::ofstream out(p, std::ios::binary);
-    out << content;
-}
-
-void TempDir::copy(const std::string& from, std::string_view rel) const {
-    std::filesystem::path p = *this / rel;
-    std::filesystem::create_directories(p.parent_path());
-    std::filesystem::copy_file(from, p, std::filesystem::copy_options::overwrite_existing);
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 }  // namespace buntime::test

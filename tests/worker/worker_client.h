@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Test-side supervisor stand-in: creates a channel, spawns a real buntime-worker with the
-// fds inherited, and speaks the protocol (requests out, reassembled replies in).
+// fds inherited, and speaks proto/ (requests out, replies reassembled by
+// proto::MessageAssembler in).
 //
 // Thread-safety: send*/cancel/idle/terminate and wait* may be called from any thread; a
 // reader thread owns the inbound ring.
@@ -19,8 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "buntime/protocol.h"
+#include "buntime/base/unique_fd.h"
+#include "buntime/proto/messages.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
+#include "temp_dir.h"
 
 namespace buntime::test {
 
@@ -32,7 +36,7 @@ struct Reply {
     std::string reason;  // Kind::Error head
     proto::ResponseHead head;
     std::string body;
-    std::size_t frames = 0;
+    std::size_t frames = 0;  // of the response message
     std::optional<std::string> header(std::string_view name) const;
 };
 
@@ -67,6 +71,7 @@ public:
     std::uint64_t send(std::string method, std::string path, std::string body = {},
                        std::vector<proto::Header> headers = {}, std::string query = {});
     Reply wait(std::uint64_t id, std::chrono::milliseconds timeout = 30s);
+    // Whether any frame of a reply to `id` arrived (and was not taken by wait()).
     bool hasReply(std::uint64_t id);
     Reply request(std::string method, std::string path, std::string body = {}, std::vector<proto::Header> headers = {},
                   std::string query = {}) {
@@ -94,7 +99,7 @@ private:
 
     shm::Channel channel_;
     pid_t pid_ = -1;
-    int pidfd_ = -1;
+    base::UniqueFd pidfd_;
     bool reaped_ = false;
     int exit_status_ = 0;
     std::uint64_t next_id_ = 1;
@@ -102,27 +107,12 @@ private:
     std::mutex send_mutex_;
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::map<std::uint64_t, Reply> replies_;  // guarded by mutex_
-    std::optional<Startup> startup_;          // guarded by mutex_
-    bool reader_done_ = false;                // guarded by mutex_
+    std::map<std::uint64_t, Reply> replies_;            // guarded by mutex_; whole replies
+    std::map<std::uint64_t, std::size_t> open_frames_;  // guarded by mutex_; frames of replies still arriving
+    std::optional<Startup> startup_;                    // guarded by mutex_
+    bool reader_done_ = false;                          // guarded by mutex_
     bool stop_ = false;
     std::thread reader_;
 };
-
-// A directory under /tmp removed (recursively) on destruction.
-class TempDir {
-public:
-    TempDir();
-    ~TempDir();
-    const std::string& path() const { return path_; }
-    std::string operator/(std::string_view rel) const { return path_ + "/" + std::string(rel); }
-    void write(std::string_view rel, std::string_view content) const;
-    void copy(const std::string& from, std::string_view rel) const;
-
-private:
-    std::string path_;
-};
-
-std::string readFile(const std::string& path);
 
 }  // namespace buntime::test

@@ -17,7 +17,11 @@
 #include <string>
 #include <vector>
 
-#include "buntime/protocol.h"
+#include "buntime/base/clock.h"
+#include "buntime/proto/control.h"
+#include "buntime/proto/launch.h"
+#include "buntime/proto/messages.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 
 extern char** environ;
@@ -25,17 +29,23 @@ extern char** environ;
 namespace {
 
 using namespace buntime;
-using Clock = std::chrono::steady_clock;
+using base::Clock;
 using namespace std::chrono_literals;
 
 pid_t spawnWorker(const shm::Channel& channel, const std::string& app_dir) {
     const shm::ChannelFds fds = channel.fds();
-    std::vector<std::string> args{
-        BUNTIME_WORKER_PATH, "--app-dir", app_dir,         "--name", "hello", "--version", "1.0.0",
-        "--threads",         "1",         "--concurrency", "1000"};
+    proto::WorkerLaunch launch;
+    launch.app_dir = app_dir;
+    launch.name = "hello";
+    launch.version = "1.0.0";
+    launch.threads = 1;
+    launch.concurrency = 1000;
+    std::vector<std::string> args = proto::toArgv(launch, BUNTIME_WORKER_PATH);
     std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    env.push_back(std::string(proto::kChannelEnv) + "=" + fds.toString());
+    for (char** e = environ; *e; ++e) {
+        if (!proto::isSupervisorOnly(*e)) env.emplace_back(*e);
+    }
+    env.push_back(proto::channelEnvEntry(fds));
     std::vector<char*> argv, envp;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -73,8 +83,7 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
     std::uint64_t completed = 0;
     bool measuring = false;
     Clock::time_point measure_start;
-    const auto kReq = static_cast<std::uint16_t>(proto::Kind::Request);
-    const auto kResp = static_cast<std::uint16_t>(proto::Kind::Response);
+    const auto kResp = proto::toWire(proto::Kind::Response);
     for (;;) {
         auto now = Clock::now();
         if (!measuring && now >= warm_end) {
@@ -87,7 +96,7 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
         if (stop && in_flight == 0) break;
         while (!stop && in_flight < depth) {
             const std::uint64_t id = next_id;
-            if (channel.trySend(shm::Outgoing{kReq, 0, id, head, {}}) != shm::Error::Ok) break;
+            if (channel.trySend(proto::frame(proto::Kind::Request, id, head)) != shm::Error::Ok) break;
             sent_at[id & mask] = Clock::now();
             ++next_id;
             ++in_flight;
@@ -101,8 +110,7 @@ Result run(shm::Channel& channel, std::span<const std::byte> head, std::size_t d
         }
         do {
             const auto done = Clock::now();
-            if (frame.header.kind != kResp || (frame.header.flags & shm::kFlagMore) != 0 || frame.body.size() != 18)
-                ++result.errors;
+            if (frame.header.kind != kResp || proto::hasMore(frame.header) || frame.body.size() != 18) ++result.errors;
             const auto lat = done - sent_at[frame.header.request_id & mask];
             channel.release();
             --in_flight;
@@ -152,9 +160,9 @@ int main(int argc, char** argv) {
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     if (pidfd >= 0) channel.setPeerPidfd(pidfd);
 
-    shm::Message ready;
-    if (shm::receiveMessage(channel, ready, 10s) != shm::Error::Ok ||
-        ready.kind != static_cast<std::uint16_t>(proto::Kind::Ready)) {
+    proto::Message ready;
+    if (proto::receiveMessage(channel, ready, 10s) != shm::Error::Ok ||
+        ready.kind != proto::toWire(proto::Kind::Ready)) {
         std::fprintf(stderr, "worker did not become ready (app dir %s): %.*s\n", app_dir.c_str(),
                      int(ready.head.size()), reinterpret_cast<const char*>(ready.head.data()));
         ::kill(pid, SIGKILL);
@@ -187,8 +195,8 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(out.messages.load()), static_cast<unsigned long long>(out.wakeups.load()),
         static_cast<unsigned long long>(in.messages.load()), static_cast<unsigned long long>(in.wakeups.load()));
 
-    std::string grace = "1000";
-    channel.send(shm::Outgoing{static_cast<std::uint16_t>(proto::Kind::Terminate), 0, 0, shm::asBytes(grace), {}}, 1s);
+    const std::string grace = proto::encodeTerminate(std::chrono::milliseconds(1000));
+    channel.send(proto::frame(proto::Kind::Terminate, 0, proto::bytesOf(grace)), 1s);
     int status = 0;
     ::waitpid(pid, &status, 0);
     return 0;

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
-// The worker process: parse argv, open the channel, load the app, init, Ready, serve.
+// The worker process: parse argv (proto/launch.h), open the channel, load the app, init,
+// Ready, serve.
 //
 // Exit codes: 0 terminated or the supervisor went away; 1 the app failed to load or init
 // (Kind::InitFailed was sent); 2 bad command line; 3 the channel is missing or broken.
 #pragma once
 
-#include <string>
-
-#include "buntime/app.h"
+#include "buntime/app/app.h"
 
 namespace buntime::worker {
 
@@ -20,9 +19,5 @@ inline constexpr int kExitChannel = 3;
 // `app` executable). Otherwise the app linked into this executable (BUNTIME_APP_MAIN).
 // Does not return while serving; returns the exit code only on early failures.
 int serve(int argc, char** argv, const buntime_app_v1* builtin);
-
-// Overwrites the argv area (and comm) so ps shows `title`. argv must be the process's
-// original argv; its strings are clobbered.
-void setProcessTitle(int argc, char** argv, const std::string& title) noexcept;
 
 }  // namespace buntime::worker

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The worker's serving loop: reads frames from the channel, assembles request bodies,
-// dispatches to the app (inline for async apps, on the pool for blocking ones), writes
-// response frames, and runs the Cancel/Idle/Terminate lifecycle.
+// The worker's serving loop: reads frames from the channel, assembles request bodies
+// (proto::Reassembler), dispatches to the app (inline for async apps, on the pool for
+// blocking ones), writes response frames (proto::FrameSplitter), and runs the
+// Cancel/Idle/Terminate lifecycle (proto/messages.h, proto/control.h).
 //
 // Threads: run() is the I/O (reader) thread and the only consumer of the inbound ring.
 // Responses are written from any thread; frames are serialized by send_mutex_ (the ring
@@ -15,22 +16,26 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "buntime/app.h"
-#include "buntime/protocol.h"
+#include "buntime/app/app.h"
+#include "buntime/proto/launch.h"
+#include "buntime/proto/messages.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 #include "buntime/worker/thread_pool.h"
 
 namespace buntime::worker {
 
+// The server's section of the launch (proto::WorkerLaunch).
 struct ServerOptions {
-    std::uint32_t threads = 4;
-    std::uint32_t concurrency = 100;
-    std::size_t max_body = 10u * 1024 * 1024;
+    std::uint32_t threads = proto::kDefaultThreads;
+    std::uint32_t concurrency = proto::kDefaultConcurrency;
+    std::uint64_t max_body = proto::kDefaultMaxBody;
 };
 
 class Server;
@@ -54,7 +59,6 @@ struct Exchange {
     std::atomic<int> refs{2};  // handler call + open response
     std::atomic<bool> cancelled{false};
     std::atomic<bool> slot_released{false};
-    bool discard = false;  // assembling only: body refused, drop its frames
 
     // Response state: touched by one thread at a time (the one holding the handle).
     std::uint16_t status = 200;
@@ -100,21 +104,24 @@ private:
     void onRequest(const shm::FrameView& frame);
     void onContinuation(const shm::FrameView& frame);
     void onCancel(std::uint64_t id);
-    void onTerminate(std::string_view grace_text);
+    // Disposes of an exchange assembling_ replaced (a duplicate id).
+    void dispose(std::optional<Exchange*> older) noexcept;
+    void onTerminate(std::chrono::milliseconds grace);
     void dispatch(Exchange* ex);
     void callHandler(Exchange* ex) noexcept;
     static void runJob(void* arg) noexcept;
     static void runIdleHook(void* arg) noexcept;
 
     int sendBody(Exchange* ex, std::span<const std::byte> data, bool last) noexcept;
-    int sendFrame(std::uint16_t kind, std::uint16_t flags, std::uint64_t id, std::span<const std::byte> head,
-                  std::span<const std::byte> body, const Exchange* ex) noexcept;
+    // One frame; `ex` (may be null) stops the wait on a full ring when it is cancelled.
+    int sendFrame(const shm::Outgoing& frame, const Exchange* ex) noexcept;
     void sendSimple(std::uint64_t id, std::uint16_t status, std::string_view text) noexcept;
     void sendError(std::uint64_t id, std::string_view reason) noexcept;
     void complete(Exchange* ex) noexcept;
     void releaseSlot(Exchange* ex) noexcept;
-    Exchange* acquire();                // reader thread
-    void unref(Exchange* ex) noexcept;  // any thread; recycles at zero
+    Exchange* acquire();                  // reader thread
+    void unref(Exchange* ex) noexcept;    // any thread; recycles at zero
+    void recycle(Exchange* ex) noexcept;  // any thread; `ex` is no longer referenced
 
     shm::Channel& channel_;
     const ServerOptions options_;
@@ -123,8 +130,10 @@ private:
     const bool async_;
     std::size_t max_payload_;
 
-    std::mutex send_mutex_;                                    // serializes outbound frames
-    std::unordered_map<std::uint64_t, Exchange*> assembling_;  // reader thread only
+    std::mutex send_mutex_;  // serializes outbound frames
+    // Requests whose body is still arriving; reader thread only. A null state is a refused
+    // request whose remaining frames are dropped.
+    proto::Reassembler<Exchange*> assembling_;
 
     std::mutex map_mutex_;
     InFlightMap in_flight_map_;  // guarded by map_mutex_

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "buntime/app.h"
+#include "buntime/app/app.h"
 
 namespace buntime::worker {
 

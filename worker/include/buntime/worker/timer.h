@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "buntime/base/clock.h"
+
 namespace buntime::worker {
 
 class TimerService {
@@ -28,7 +30,7 @@ public:
 private:
     TimerService() = default;
     struct Entry {
-        std::chrono::steady_clock::time_point deadline;
+        base::TimePoint deadline;
         std::uint64_t seq;
         Callback fn;
         void* ctx;

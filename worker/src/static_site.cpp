@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <utility>
 
+#include "buntime/base/ascii.h"
+#include "buntime/base/unique_fd.h"
+
 namespace buntime::worker {
 namespace {
 
@@ -23,8 +26,6 @@ int hexValue(char c) {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
-
-char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
 std::string_view extensionOf(std::string_view name) {
     auto dot = name.rfind('.');
@@ -48,20 +49,6 @@ std::optional<std::string> readAll(int fd) {
         out.append(buf, static_cast<std::size_t>(n));
     }
 }
-
-class Fd {
-public:
-    explicit Fd(int fd) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 void plain(app::Response& res, int status, std::string_view text) {
     res.status(status);
@@ -141,7 +128,7 @@ std::string_view contentType(std::string_view file_name) noexcept {
     std::string_view ext = extensionOf(file_name);
     if (ext.empty() || ext.size() > 16) return "application/octet-stream";
     char buf[16];
-    for (std::size_t i = 0; i < ext.size(); ++i) buf[i] = lower(ext[i]);
+    for (std::size_t i = 0; i < ext.size(); ++i) buf[i] = base::toLower(ext[i]);
     std::string_view lowered(buf, ext.size());
     for (const auto& [e, type] : kTypes) {
         if (e == lowered) return type;
@@ -172,10 +159,7 @@ std::string injectBase(std::string_view html, std::string_view base) {
     // Find "<head" followed by '>' or whitespace (not "<header").
     std::size_t at = std::string_view::npos;
     for (std::size_t i = 0; i + 5 <= html.size(); ++i) {
-        if (html[i] != '<') continue;
-        if (lower(html[i + 1]) != 'h' || lower(html[i + 2]) != 'e' || lower(html[i + 3]) != 'a' ||
-            lower(html[i + 4]) != 'd')
-            continue;
+        if (html[i] != '<' || !base::iequals(html.substr(i + 1, 4), "head")) continue;
         if (i + 5 == html.size()) break;
         char next = html[i + 5];
         if (next != '>' && next != ' ' && next != '\t' && next != '\n' && next != '\r' && next != '/') continue;
@@ -253,8 +237,8 @@ void StaticSite::serveIndex(app::Request& req, app::Response& res, bool head_onl
     if (base.empty()) base = req.header("x-base").value_or(std::string_view{});
     if (!inject_base_ || base.empty()) return serveFile(full, index_name_, res, head_only);
 
-    Fd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) return plain(res, 404, "Not Found\n");
+    base::UniqueFd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return plain(res, 404, "Not Found\n");
     auto html = readAll(fd.get());
     if (!html) return plain(res, 500, "Internal Server Error\n");
     std::string page = injectBase(*html, base);
@@ -267,9 +251,9 @@ void StaticSite::serveIndex(app::Request& req, app::Response& res, bool head_onl
 void StaticSite::serveFile(const std::string& full, std::string_view name, app::Response& res, bool head_only) const {
     char real[PATH_MAX];
     if (!::realpath(full.c_str(), real) || !isInside(root_, real)) return plain(res, 404, "Not Found\n");
-    Fd fd(::open(real, O_RDONLY | O_CLOEXEC));
+    base::UniqueFd fd(::open(real, O_RDONLY | O_CLOEXEC));
     struct stat st {};
-    if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return plain(res, 404, "Not Found\n");
+    if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return plain(res, 404, "Not Found\n");
     res.header("content-type", contentType(name));
     res.length(static_cast<std::int64_t>(st.st_size));
     if (head_only) {

@@ -17,7 +17,7 @@ void TimerService::after(std::chrono::milliseconds delay, Callback fn, void* ctx
             started_ = true;
             std::thread([this] { loop(); }).detach();
         }
-        Entry e{std::chrono::steady_clock::now() + delay, seq_++, fn, ctx};
+        Entry e{base::Clock::now() + delay, seq_++, fn, ctx};
         notify = queue_.empty() || e.deadline < queue_.top().deadline;
         queue_.push(e);
     }
@@ -32,7 +32,7 @@ void TimerService::loop() {
             continue;
         }
         auto deadline = queue_.top().deadline;
-        if (std::chrono::steady_clock::now() < deadline) {
+        if (base::Clock::now() < deadline) {
             cv_.wait_until(lock, deadline);
             continue;
         }

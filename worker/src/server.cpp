@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
-// The worker's serving loop and the host function table given to apps.
+// The worker's serving loop: requests in, responses out (the host table is host_table.cpp).
 #include "buntime/worker/server.h"
 
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <exception>
 #include <thread>
 
-#include "buntime/worker/log.h"
-#include "buntime/worker/timer.h"
+#include "buntime/base/ascii.h"
+#include "buntime/base/clock.h"
+#include "buntime/proto/control.h"
+#include "log.h"
 
 namespace buntime::worker {
 namespace {
@@ -22,24 +23,7 @@ using namespace std::chrono_literals;
 // ends below it goes out as one frame with its head and content_length.
 constexpr std::size_t kFlushBytes = 64 * 1024;
 
-Exchange* fromReq(const buntime_request* r) { return reinterpret_cast<Exchange*>(const_cast<buntime_request*>(r)); }
-Exchange* fromRes(const buntime_response* r) { return reinterpret_cast<Exchange*>(const_cast<buntime_response*>(r)); }
-buntime_str str(const std::string& s) { return buntime_str{s.data(), s.size()}; }
-
-std::span<const std::byte> bytes(std::string_view s) {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
+using proto::bytesOf;
 
 struct TokenTable {
     bool ok[256] = {};
@@ -71,92 +55,9 @@ constexpr std::size_t kMaxPooled = 1024;
 constexpr std::size_t kMaxPooledBuffer = 256 * 1024;
 constexpr std::size_t kMaxPooledHead = 16 * 1024;
 
-// --- host table: request accessors ---
-buntime_str hMethod(const buntime_request* r) { return str(fromReq(r)->head.method); }
-buntime_str hTarget(const buntime_request* r) { return str(fromReq(r)->head.target); }
-buntime_str hPath(const buntime_request* r) { return str(fromReq(r)->head.path); }
-buntime_str hQuery(const buntime_request* r) { return str(fromReq(r)->head.query); }
-buntime_str hBase(const buntime_request* r) { return str(fromReq(r)->head.base); }
-buntime_str hRequestId(const buntime_request* r) { return str(fromReq(r)->head.request_id); }
-int hHeader(const buntime_request* r, const char* name, size_t len, buntime_str* value) {
-    for (const auto& [k, v] : fromReq(r)->head.headers) {
-        if (equalsIgnoreCase(k, std::string_view(name, len))) {
-            if (value) *value = str(v);
-            return 1;
-        }
-    }
-    return 0;
-}
-size_t hHeaderCount(const buntime_request* r) { return fromReq(r)->head.headers.size(); }
-int hHeaderAt(const buntime_request* r, size_t i, buntime_str* name, buntime_str* value) {
-    const auto& hs = fromReq(r)->head.headers;
-    if (i >= hs.size()) return BUNTIME_E_INVALID;
-    if (name) *name = str(hs[i].first);
-    if (value) *value = str(hs[i].second);
-    return BUNTIME_OK;
-}
-buntime_str hBody(const buntime_request* r) { return str(fromReq(r)->body); }
-
-// --- host table: response ---
-int hSetStatus(buntime_response* r, int status) { return fromRes(r)->server->setStatus(fromRes(r), status); }
-int hAddHeader(buntime_response* r, const char* n, size_t nl, const char* v, size_t vl) {
-    return fromRes(r)->server->addHeader(fromRes(r), std::string_view(n, nl), std::string_view(v, vl));
-}
-int hSetLength(buntime_response* r, int64_t length) { return fromRes(r)->server->setLength(fromRes(r), length); }
-int hWrite(buntime_response* r, const void* data, size_t len) {
-    return fromRes(r)->server->write(fromRes(r), data, len);
-}
-int hEnd(buntime_response* r) { return fromRes(r)->server->end(fromRes(r)); }
-int hFail(buntime_response* r, const char* reason, size_t len) {
-    return fromRes(r)->server->fail(fromRes(r), std::string_view(reason ? reason : "", reason ? len : 0));
-}
-int hCancelled(const buntime_response* r) { return fromRes(r)->cancelled.load(std::memory_order_relaxed) ? 1 : 0; }
-
-// --- host table: services ---
-int hAfter(uint64_t ms, buntime_callback fn, void* ctx) {
-    if (!fn) return BUNTIME_E_INVALID;
-    try {
-        TimerService::instance().after(std::chrono::milliseconds(std::min<uint64_t>(ms, 1ull << 40)), fn, ctx);
-    } catch (...) {
-        return BUNTIME_E_STATE;
-    }
-    return BUNTIME_OK;
-}
-void hLog(int level, const char* message, size_t len) {
-    log::Level l = level <= 0   ? log::Level::Debug
-                   : level == 1 ? log::Level::Info
-                   : level == 2 ? log::Level::Warn
-                                : log::Level::Error;
-    log::write(l, std::string_view(message ? message : "", message ? len : 0));
-}
-
-const buntime_host_v1 kHostTable{
-    BUNTIME_APP_ABI_VERSION,
-    sizeof(buntime_host_v1),
-    hMethod,
-    hTarget,
-    hPath,
-    hQuery,
-    hBase,
-    hRequestId,
-    hHeader,
-    hHeaderCount,
-    hHeaderAt,
-    hBody,
-    hSetStatus,
-    hAddHeader,
-    hSetLength,
-    hWrite,
-    hEnd,
-    hFail,
-    hCancelled,
-    hAfter,
-    hLog,
-};
+unsigned long long ull(std::uint64_t v) { return static_cast<unsigned long long>(v); }
 
 }  // namespace
-
-const buntime_host_v1* Server::hostTable() noexcept { return &kHostTable; }
 
 Server::Server(shm::Channel& channel, const ServerOptions& options, const buntime_app_v1* app, void* app_ctx)
     : channel_(channel),
@@ -165,6 +66,7 @@ Server::Server(shm::Channel& channel, const ServerOptions& options, const buntim
       app_ctx_(app_ctx),
       async_(app->style == BUNTIME_STYLE_ASYNC),
       max_payload_(channel.maxPayload()),
+      assembling_(options.max_body),
       pool_(options.threads) {
     in_flight_map_.reserve(options.concurrency * 2);
     free_.reserve(kMaxPooled);
@@ -206,10 +108,11 @@ int Server::run() {
 
 void Server::handleFrame(const shm::FrameView& frame) {
     const std::uint16_t kind = frame.header.kind;
-    if (kind == static_cast<std::uint16_t>(proto::Kind::Request)) return onRequest(frame);
-    if (kind == shm::kContinuationKind) return onContinuation(frame);
+    if (kind == proto::toWire(proto::Kind::Request)) return onRequest(frame);
+    if (proto::isContinuation(frame.header)) return onContinuation(frame);
     const std::uint64_t id = frame.header.request_id;
-    std::string head(reinterpret_cast<const char*>(frame.head.data()), frame.head.size());
+    const auto grace = kind == proto::toWire(proto::Kind::Terminate) ? proto::decodeTerminate(frame.head)
+                                                                     : proto::kDefaultTerminateGrace;
     channel_.release();
     switch (static_cast<proto::Kind>(kind)) {
     case proto::Kind::Cancel: onCancel(id); break;
@@ -217,42 +120,38 @@ void Server::handleFrame(const shm::FrameView& frame) {
         BUNTIME_LOG(Debug, "idle");
         if (app_->on_idle) pool_.post(&Server::runIdleHook, this);
         break;
-    case proto::Kind::Terminate: onTerminate(head); break;
+    case proto::Kind::Terminate: onTerminate(grace); break;
     default: BUNTIME_LOG(Warn, "dropping a frame of unexpected kind %u", unsigned(kind)); break;
     }
 }
 
 void Server::onRequest(const shm::FrameView& frame) {
     const std::uint64_t id = frame.header.request_id;
-    const bool more = (frame.header.flags & shm::kFlagMore) != 0;
+    const bool more = proto::hasMore(frame.header);
     Exchange* ex = acquire();
     ex->id = id;
     ex->head_bytes = frame.head.size();
-    ex->received_ns = proto::monotonicNs();
+    ex->received_ns = base::monotonicNs();
     ex->handler_start_ns = ex->received_ns;
     if (!proto::decodeRequestHeadInto(frame.head, ex->head)) {
         channel_.release();
-        BUNTIME_LOG(Warn, "dropping request %llu: malformed head", static_cast<unsigned long long>(id));
+        BUNTIME_LOG(Warn, "dropping request %llu: malformed head", ull(id));
         sendError(id, "malformed request head");
-        delete ex;
+        recycle(ex);
         return;
     }
 
+    // Answered before any body byte is kept; the rest of a refused body is dropped as it
+    // arrives (a null state in assembling_).
     auto refuse = [&](std::uint16_t status, std::string_view text) {
         channel_.release();
         sendSimple(id, status, text);
-        if (more) {
-            ex->discard = true;
-            ex->slot_released = true;
-            assembling_[id] = ex;  // swallow its continuation frames
-        } else {
-            delete ex;
-        }
+        recycle(ex);
+        if (more) dispose(assembling_.open(id, nullptr, 0));
     };
     if (terminating_.load(std::memory_order_relaxed)) return refuse(503, "worker is terminating\n");
     if (in_flight_.load(std::memory_order_relaxed) >= options_.concurrency) {
-        BUNTIME_LOG(Warn, "request %llu over the concurrency limit %u", static_cast<unsigned long long>(id),
-                    options_.concurrency);
+        BUNTIME_LOG(Warn, "request %llu over the concurrency limit %u", ull(id), options_.concurrency);
         return refuse(503, "worker is at its concurrency limit\n");
     }
     const std::int64_t declared = ex->head.content_length;
@@ -264,55 +163,56 @@ void Server::onRequest(const shm::FrameView& frame) {
     if (more && declared > 0) ex->body.reserve(static_cast<std::size_t>(declared));
     ex->body.assign(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
     channel_.release();
-    if (more) {
-        auto [it, inserted] = assembling_.emplace(id, ex);
-        if (!inserted) {
-            BUNTIME_LOG(Warn, "duplicate request id %llu while assembling; dropping the older one",
-                        static_cast<unsigned long long>(id));
-            releaseSlot(it->second);
-            delete it->second;
-            it->second = ex;
-        }
-        return;
-    }
-    dispatch(ex);
+    if (!more) return dispatch(ex);
+    dispose(assembling_.open(id, ex, frame.body.size()));
+}
+
+void Server::dispose(std::optional<Exchange*> older) noexcept {
+    if (!older || !*older) return;
+    BUNTIME_LOG(Warn, "duplicate request id %llu while assembling; dropping the older one", ull((*older)->id));
+    releaseSlot(*older);
+    recycle(*older);
 }
 
 void Server::onContinuation(const shm::FrameView& frame) {
     const std::uint64_t id = frame.header.request_id;
-    const bool more = (frame.header.flags & shm::kFlagMore) != 0;
-    auto it = assembling_.find(id);
-    if (it == assembling_.end()) {
+    const auto step = assembling_.next(frame.header);
+    if (step.malformed) {
         channel_.release();
-        BUNTIME_LOG(Debug, "dropping a continuation of unknown request %llu", static_cast<unsigned long long>(id));
+        BUNTIME_LOG(Warn, "request %llu: a continuation frame with a head; dropping the request", ull(id));
+        if (auto ex = assembling_.close(id); ex && *ex) {
+            releaseSlot(*ex);
+            recycle(*ex);
+            sendError(id, "malformed continuation frame");
+        }
         return;
     }
-    Exchange* ex = it->second;
-    if (!ex->discard) {
-        if (ex->body.size() + frame.body.size() > options_.max_body) {
-            ex->discard = true;
-            releaseSlot(ex);
-            sendSimple(id, 413, "request body too large\n");
-        } else {
-            ex->body.append(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
-        }
+    if (!step.slot) {
+        channel_.release();
+        BUNTIME_LOG(Debug, "dropping a continuation of unknown request %llu", ull(id));
+        return;
+    }
+    Exchange* ex = step.slot->state;
+    if (ex && step.crossed_limit) {
+        releaseSlot(ex);
+        recycle(ex);
+        ex = step.slot->state = nullptr;  // drop the rest
+        sendSimple(id, 413, "request body too large\n");
+    } else if (ex) {
+        ex->body.append(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
     }
     channel_.release();
-    if (more) return;
-    assembling_.erase(it);
-    if (ex->discard) {
-        delete ex;
-        return;
-    }
-    dispatch(ex);
+    if (!step.last) return;
+    assembling_.close(id);
+    if (ex) dispatch(ex);
 }
 
 void Server::onCancel(std::uint64_t id) {
-    if (auto it = assembling_.find(id); it != assembling_.end()) {
-        Exchange* ex = it->second;
-        assembling_.erase(it);
-        releaseSlot(ex);
-        delete ex;
+    if (auto ex = assembling_.close(id)) {  // its body was still arriving
+        if (*ex) {
+            releaseSlot(*ex);
+            recycle(*ex);
+        }
         return;
     }
     std::lock_guard lock(map_mutex_);
@@ -321,18 +221,15 @@ void Server::onCancel(std::uint64_t id) {
         ex->cancelled.store(true, std::memory_order_relaxed);
         releaseSlot(ex);
         ex->node = in_flight_map_.extract(it);
-        BUNTIME_LOG(Debug, "request %llu cancelled", static_cast<unsigned long long>(id));
+        BUNTIME_LOG(Debug, "request %llu cancelled", ull(id));
     }
 }
 
-void Server::onTerminate(std::string_view grace_text) {
+void Server::onTerminate(std::chrono::milliseconds grace) {
     if (terminating_.exchange(true)) return;
-    std::uint64_t grace_ms = 5000;
-    std::from_chars(grace_text.data(), grace_text.data() + grace_text.size(), grace_ms);
-    BUNTIME_LOG(Info, "terminating (grace %llu ms, %u in flight)", static_cast<unsigned long long>(grace_ms),
-                inFlight());
-    std::thread([this, grace_ms] {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms);
+    BUNTIME_LOG(Info, "terminating (grace %lld ms, %u in flight)", static_cast<long long>(grace.count()), inFlight());
+    std::thread([this, grace] {
+        const auto deadline = base::Clock::now() + grace;
         if (app_->on_terminate) {
             try {
                 app_->on_terminate(app_ctx_);
@@ -391,7 +288,7 @@ void Server::callHandler(Exchange* ex) noexcept {
         unref(ex);
         return;
     }
-    if (!async_) ex->handler_start_ns = proto::monotonicNs();  // after the pool queue
+    if (!async_) ex->handler_start_ns = base::monotonicNs();  // after the pool queue
     auto* req = reinterpret_cast<buntime_request*>(ex);
     auto* res = reinterpret_cast<buntime_response*>(ex);
     int rc = 0;
@@ -428,7 +325,7 @@ int Server::addHeader(Exchange* ex, std::string_view name, std::string_view valu
     if (!ex->failure.empty()) return BUNTIME_E_LIMIT;
     if (!validName(name) || !validValue(value)) return BUNTIME_E_INVALID;
     // The host owns the framing of the body.
-    if (equalsIgnoreCase(name, "content-length") || equalsIgnoreCase(name, "transfer-encoding")) return BUNTIME_OK;
+    if (base::iequals(name, "content-length") || base::iequals(name, "transfer-encoding")) return BUNTIME_OK;
     if (ex->response_head.count() >= proto::kMaxResponseHeaders) {
         ex->failure = "app returned more than " + std::to_string(proto::kMaxResponseHeaders) + " headers";
     } else if (value.size() > proto::kMaxHeaderValueBytes) {
@@ -437,7 +334,7 @@ int Server::addHeader(Exchange* ex, std::string_view name, std::string_view valu
         ex->failure = "app returned more than " + std::to_string(proto::kMaxResponseHeaderBytes) + " bytes of headers";
     }
     if (!ex->failure.empty()) {
-        BUNTIME_LOG(Warn, "request %llu: %s", static_cast<unsigned long long>(ex->id), ex->failure.c_str());
+        BUNTIME_LOG(Warn, "request %llu: %s", ull(ex->id), ex->failure.c_str());
         return BUNTIME_E_LIMIT;
     }
     try {
@@ -474,7 +371,7 @@ int Server::write(Exchange* ex, const void* data, std::size_t len) noexcept {
             return BUNTIME_OK;
         }
         if (!ex->buffer.empty()) {
-            if (int rc = sendBody(ex, bytes(ex->buffer), false); rc != BUNTIME_OK) return rc;
+            if (int rc = sendBody(ex, bytesOf(ex->buffer), false); rc != BUNTIME_OK) return rc;
             ex->buffer.clear();
         }
         if (len < kFlushBytes) {
@@ -501,7 +398,7 @@ int Server::end(Exchange* ex) noexcept {
         sendError(ex->id, "app wrote fewer bytes than the declared length");
         rc = BUNTIME_E_STATE;
     } else {
-        rc = sendBody(ex, bytes(ex->buffer), true);
+        rc = sendBody(ex, bytesOf(ex->buffer), true);
     }
     complete(ex);
     return rc;
@@ -510,55 +407,50 @@ int Server::end(Exchange* ex) noexcept {
 int Server::fail(Exchange* ex, std::string_view reason) noexcept {
     if (ex->ended) return BUNTIME_E_STATE;
     ex->ended = true;
-    BUNTIME_LOG(Warn, "request %llu failed: %.*s", static_cast<unsigned long long>(ex->id), int(reason.size()),
-                reason.data());
+    BUNTIME_LOG(Warn, "request %llu failed: %.*s", ull(ex->id), int(reason.size()), reason.data());
     if (!ex->cancelled.load(std::memory_order_relaxed)) sendError(ex->id, reason.empty() ? "request failed" : reason);
     complete(ex);
     return BUNTIME_OK;
 }
 
 int Server::sendBody(Exchange* ex, std::span<const std::byte> data, bool last) noexcept {
-    for (;;) {
-        if (ex->cancelled.load(std::memory_order_relaxed)) return BUNTIME_E_CANCELLED;
-        std::uint16_t kind = shm::kContinuationKind;
-        std::span<const std::byte> head;
-        if (!ex->head_sent) {
-            std::int64_t length = -1;
-            if (ex->declared_length >= 0)
-                length = ex->declared_length;
-            else if (last)
-                length = static_cast<std::int64_t>(data.size());
-            try {
-                const std::uint64_t now = proto::monotonicNs();
-                head = ex->response_head.finish(ex->status, length, ex->received_ns, now - ex->handler_start_ns, now);
-            } catch (...) {
-                sendError(ex->id, "out of memory");
-                return BUNTIME_E_LIMIT;
-            }
-            if (head.size() >= max_payload_) {
-                ex->head_sent = true;  // nothing of it was sent; the error replaces it
-                sendError(ex->id, "response head does not fit a frame");
-                return BUNTIME_E_LIMIT;
-            }
-            kind = static_cast<std::uint16_t>(proto::Kind::Response);
+    if (ex->cancelled.load(std::memory_order_relaxed)) return BUNTIME_E_CANCELLED;
+    // The first piece of a response carries its head; later pieces are continuations.
+    shm::Outgoing piece{proto::kContinuationKind, last ? std::uint16_t{0} : proto::kFlagMore, ex->id, {}, data};
+    if (!ex->head_sent) {
+        std::int64_t length = -1;
+        if (ex->declared_length >= 0)
+            length = ex->declared_length;
+        else if (last)
+            length = static_cast<std::int64_t>(data.size());
+        try {
+            const std::uint64_t now = base::monotonicNs();
+            piece.head = ex->response_head.finish(ex->status, length, ex->received_ns, now - ex->handler_start_ns, now);
+        } catch (...) {
+            sendError(ex->id, "out of memory");
+            return BUNTIME_E_LIMIT;
         }
-        const std::size_t chunk = std::min(data.size(), max_payload_ - head.size());
-        const bool more = !last || chunk < data.size();
-        int rc = sendFrame(kind, more ? shm::kFlagMore : 0, ex->id, head, data.first(chunk), ex);
-        if (rc != BUNTIME_OK) return rc;
-        ex->head_sent = true;
-        data = data.subspan(chunk);
-        if (data.empty()) return BUNTIME_OK;
+        piece.kind = proto::toWire(proto::Kind::Response);
     }
+    proto::FrameSplitter frames(piece, max_payload_);
+    if (!frames.valid()) {
+        ex->head_sent = true;  // nothing of it was sent; the error replaces it
+        sendError(ex->id, "response head does not fit a frame");
+        return BUNTIME_E_LIMIT;
+    }
+    while (!frames.done()) {
+        if (ex->cancelled.load(std::memory_order_relaxed)) return BUNTIME_E_CANCELLED;
+        if (int rc = sendFrame(frames.next(), ex); rc != BUNTIME_OK) return rc;
+        ex->head_sent = true;
+    }
+    return BUNTIME_OK;
 }
 
-int Server::sendFrame(std::uint16_t kind, std::uint16_t flags, std::uint64_t id, std::span<const std::byte> head,
-                      std::span<const std::byte> body, const Exchange* ex) noexcept {
+int Server::sendFrame(const shm::Outgoing& frame, const Exchange* ex) noexcept {
     if (closed_.load(std::memory_order_relaxed)) return BUNTIME_E_CLOSED;
-    shm::Outgoing out{kind, flags, id, head, body};
     std::lock_guard lock(send_mutex_);
     for (;;) {
-        shm::Error e = channel_.send(out, 1s);
+        shm::Error e = channel_.send(frame, 1s);
         if (e == shm::Error::Ok) return BUNTIME_OK;
         if (e == shm::Error::Timeout) {
             if (ex && ex->cancelled.load(std::memory_order_relaxed)) return BUNTIME_E_CANCELLED;
@@ -576,16 +468,15 @@ void Server::sendSimple(std::uint64_t id, std::uint16_t status, std::string_view
         rh.status = status;
         rh.headers.emplace_back("content-type", "text/plain; charset=utf-8");
         rh.content_length = static_cast<std::int64_t>(text.size());
-        auto head = proto::encode(rh);
-        sendFrame(static_cast<std::uint16_t>(proto::Kind::Response), 0, id, head, bytes(text), nullptr);
+        const auto head = proto::encode(rh);
+        sendFrame(proto::frame(proto::Kind::Response, id, head, bytesOf(text)), nullptr);
     } catch (...) {
         sendError(id, "out of memory");
     }
 }
 
 void Server::sendError(std::uint64_t id, std::string_view reason) noexcept {
-    if (reason.size() > 4096) reason = reason.substr(0, 4096);
-    sendFrame(static_cast<std::uint16_t>(proto::Kind::Error), 0, id, bytes(reason), {}, nullptr);
+    sendFrame(proto::frame(proto::Kind::Error, id, bytesOf(proto::encodeReason(reason))), nullptr);
 }
 
 void Server::releaseSlot(Exchange* ex) noexcept {
@@ -610,7 +501,6 @@ void Exchange::reset() noexcept {
     refs.store(2, std::memory_order_relaxed);
     cancelled.store(false, std::memory_order_relaxed);
     slot_released.store(false, std::memory_order_relaxed);
-    discard = false;
     status = 200;
     response_head.reset();
     header_bytes = 0;
@@ -640,7 +530,10 @@ Exchange* Server::acquire() {
 }
 
 void Server::unref(Exchange* ex) noexcept {
-    if (ex->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (ex->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle(ex);
+}
+
+void Server::recycle(Exchange* ex) noexcept {
     if (ex->body.capacity() <= kMaxPooledBuffer && ex->buffer.capacity() <= kMaxPooledBuffer &&
         ex->head_bytes <= kMaxPooledHead) {
         ex->reset();

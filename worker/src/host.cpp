@@ -15,13 +15,16 @@
 #include <optional>
 #include <vector>
 
-#include "buntime/protocol.h"
+#include "buntime/base/process_title.h"
+#include "buntime/proto/control.h"
+#include "buntime/proto/launch.h"
+#include "buntime/proto/messages.h"
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
-#include "buntime/worker/config.h"
 #include "buntime/worker/entrypoint.h"
-#include "buntime/worker/log.h"
 #include "buntime/worker/server.h"
 #include "buntime/worker/static_site.h"
+#include "log.h"
 
 extern char** environ;
 
@@ -60,10 +63,8 @@ std::optional<shm::Channel> openChannel() {
 [[noreturn]] void failInit(std::optional<shm::Channel>& channel, const std::string& reason, int code) {
     BUNTIME_LOG(Error, "init failed: %s; exiting (status %d)", reason.c_str(), code);
     if (!channel) channel = openChannel();
-    if (channel) {
-        shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::InitFailed), 0, 0, shm::asBytes(reason), {},
-                         5s);
-    }
+    if (channel)
+        proto::sendMessage(*channel, proto::Kind::InitFailed, 0, proto::bytesOf(proto::encodeReason(reason)), {}, 5s);
     leave(code);
 }
 
@@ -107,7 +108,8 @@ std::string checkTable(const buntime_app_v1* table) {
     return {};
 }
 
-std::string runInit(const buntime_app_v1* table, const WorkerConfig& cfg, const std::string& app_dir, void** ctx) {
+std::string runInit(const buntime_app_v1* table, const proto::WorkerLaunch& cfg, const std::string& app_dir,
+                    void** ctx) {
     buntime_app_info info{{cfg.name.data(), cfg.name.size()},
                           {cfg.version.data(), cfg.version.size()},
                           {app_dir.data(), app_dir.size()},
@@ -132,25 +134,27 @@ std::string runInit(const buntime_app_v1* table, const WorkerConfig& cfg, const 
 }  // namespace
 
 int serve(int argc, char** argv, const buntime_app_v1* builtin) {
-    log::initFromEnv();
+    const bool level_ok = base::setLogLevelFromEnv();
     const pid_t parent = ::getppid();
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (::getppid() != parent) leave(kExitOk);  // the parent died before the signal was armed
 
     std::optional<shm::Channel> channel;
-    auto parsed = parseArgs(argc, argv);
-    if (!parsed.config) failInit(channel, parsed.error + "\n" + usage(), kExitUsage);
-    const WorkerConfig cfg = std::move(*parsed.config);
-    log::setTag(cfg.name + "@" + cfg.version);
+    auto parsed = proto::parseArgv(argc, argv);
+    if (!parsed) failInit(channel, parsed.error() + "\n" + proto::usage(), kExitUsage);
+    const proto::WorkerLaunch cfg = std::move(parsed).value();
+    detail::log_category = cfg.name + "@" + cfg.version;
+    if (!level_ok)
+        BUNTIME_LOG(Warn, "RUNTIME_LOG_LEVEL='%s' is not a level; using info", std::getenv("RUNTIME_LOG_LEVEL"));
 
     std::string app_dir = cfg.app_dir;
     std::optional<Entrypoint> entry;
     if (!builtin) {
         auto resolved = resolveEntrypoint(cfg.app_dir, cfg.entrypoint);
-        if (!resolved.entry) failInit(channel, resolved.error, kExitInitFailed);
-        entry = std::move(resolved.entry);
+        if (!resolved) failInit(channel, resolved.error(), kExitInitFailed);
+        entry = std::move(resolved).value();
         app_dir = entry->app_dir;
-        if (entry->kind == EntrypointKind::Executable) {
+        if (entry->kind == proto::EntrypointKind::Executable) {
             // Same pid, same env (BUNTIME_CHANNEL) and the inherited channel fds; the
             // executable's main calls buntime_serve() with these arguments.
             std::vector<char*> args(argv, argv + argc);
@@ -171,13 +175,13 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         auto text = shm::toString(e);
         BUNTIME_LOG(Warn, "cannot watch the supervisor: %.*s", int(text.size()), text.data());
     }
-    setProcessTitle(argc, argv, "buntime: worker " + cfg.name + "@" + cfg.version);
+    base::setProcessTitle(argc, argv, "buntime: worker " + detail::log_category);
 
     LoadedApp app;
-    std::string kind = builtin ? "exec" : std::string(kindName(entry->kind));
+    const auto kind = builtin ? proto::EntrypointKind::Executable : entry->kind;
     if (builtin) {
         app.table = builtin;
-    } else if (entry->kind == EntrypointKind::SharedObject) {
+    } else if (entry->kind == proto::EntrypointKind::SharedObject) {
         if (auto err = loadSharedObject(*entry, app); !err.empty()) failInit(channel, err, kExitInitFailed);
     } else {
         app.site = std::make_unique<StaticSite>(entry->static_root, entry->index_name, cfg.inject_base);
@@ -191,15 +195,14 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
             failInit(channel, err, kExitInitFailed);
     }
 
-    proto::ReadyInfo ready{kind, cfg.threads, cfg.concurrency};
-    auto ready_bytes = proto::encode(ready);
-    if (auto e = shm::sendMessage(*channel, static_cast<std::uint16_t>(proto::Kind::Ready), 0, 0, ready_bytes, {}, 10s);
-        e != shm::Error::Ok) {
+    const std::string kind_name(proto::toString(kind));
+    const auto ready = proto::encode(proto::ReadyInfo{kind_name, cfg.threads, cfg.concurrency});
+    if (auto e = proto::sendMessage(*channel, proto::Kind::Ready, 0, ready, {}, 10s); e != shm::Error::Ok) {
         auto text = shm::toString(e);
         BUNTIME_LOG(Error, "cannot send Ready: %.*s", int(text.size()), text.data());
         leave(kExitChannel);
     }
-    BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind.c_str(),
+    BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind_name.c_str(),
                 app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
 
     ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
