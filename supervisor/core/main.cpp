@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "build_info.h"
-#include "buntime/proc/process_title.h"
+#include "buntime/base/process_title.h"
 #include "buntime/supervisor/config.h"
 #include "buntime/supervisor/log.h"
 #include "buntime/supervisor/supervisor.h"
@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
         auto config = configFromEnv(environment, warnings);
         setLogLevel(config.log_level);
         for (const auto& w : warnings) logWarn("config", w);
-        buntime::proc::setProcessTitle(argc, argv, "buntime: supervisor");
+        buntime::base::setProcessTitle(argc, argv, "buntime: supervisor");
         Supervisor supervisor(std::move(config), std::move(environment));
         if (auto error = supervisor.start(true); !error.empty()) {
             logError("supervisor", "cannot start: " + error);

@@ -309,9 +309,6 @@ std::string Supervisor::Impl::start(bool handle_signals) {
         if (!lock) return lock.error().message;
         state_lock_.emplace(std::move(lock.value()));
     }
-    if (auto purged = proc::purgeStaleSegments(); purged > 0)
-        logWarn("supervisor",
-                "removed " + std::to_string(purged) + " stale shared-memory segment(s) of a crashed supervisor");
     if (config_.worker_dirs.empty())
         logWarn("supervisor", "RUNTIME_WORKER_DIRS is empty: every app request will answer 404");
 
