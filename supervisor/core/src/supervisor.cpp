@@ -333,7 +333,7 @@ std::string Supervisor::Impl::start(bool handle_signals) {
             asio::post(core, [this, client] { accept(client); });
     });
     auto started = server_->start();
-    if (!started) return started.message;
+    if (!started) return started.error().message;
     listen_ = sc.inherited_fds.empty() ? config_.bind + ":" + std::to_string(server_->port())
                                        : "systemd socket (" + std::to_string(sc.inherited_fds.size()) + " fd)";
 
