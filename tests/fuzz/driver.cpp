@@ -25,12 +25,15 @@
 #include <string_view>
 #include <vector>
 
+#include "rng.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<std::uint8_t>;
+using buntime::test::Rng;  // xorshift64*: the same mutations on every machine for a seed
 
 constexpr std::size_t kMaxInput = 64 * 1024;
 
@@ -76,19 +79,6 @@ bool readFile(const fs::path& path, Bytes& out) {
     if (out.size() > kMaxInput) out.resize(kMaxInput);
     return true;
 }
-
-// xorshift64*: the same sequence on every machine for a given seed.
-struct Rng {
-    std::uint64_t s;
-    explicit Rng(std::uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-    std::uint64_t next() {
-        s ^= s >> 12;
-        s ^= s << 25;
-        s ^= s >> 27;
-        return s * 2685821657736338717ull;
-    }
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : std::size_t(next() % n); }
-};
 
 // Values that tend to sit on boundaries of length checks.
 constexpr std::uint64_t kInteresting[] = {0,

@@ -101,8 +101,8 @@ struct Fixture {
         cfg.idle_timeout = std::chrono::milliseconds(1000);
         cfg.linger_timeout = std::chrono::milliseconds(200);
         server = std::make_unique<Server>(cfg, handle);
-        const StartResult r = server->start();
-        if (!r) std::fprintf(stderr, "fuzz_http_request: %s\n", r.message.c_str());
+        const auto r = server->start();
+        if (!r) std::fprintf(stderr, "fuzz_http_request: %s\n", r.error().message.c_str());
         FUZZ_CHECK(static_cast<bool>(r));
         server->runInThreads();
     }

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(c.idle_timeout.count() >= 0);
     FUZZ_CHECK(c.max_requests >= 1);
     FUZZ_CHECK(c.max_body_size >= 1 && c.max_body_size <= kMaxBodySizeCeiling);
-    FUZZ_CHECK(c.version.empty() || Version::parse(c.version).hasValue());
+    FUZZ_CHECK(c.version.empty() || Version::parse(c.version).has_value());
     for (const auto& w : m->warnings) FUZZ_CHECK(!w.empty());
     return 0;
 }

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(std::string_view(t.base).substr(1, t.app.size()) == t.app);
         FUZZ_CHECK(!t.rest.empty() && t.rest[0] == '/');
         FUZZ_CHECK(t.rest.find('?') == std::string::npos && t.query.find('#') == std::string::npos);
-        if (!t.range.empty()) FUZZ_CHECK(Range::parse(t.range).hasValue());
+        if (!t.range.empty()) FUZZ_CHECK(Range::parse(t.range).has_value());
         break;
     }
     case TargetKind::BadRequest:

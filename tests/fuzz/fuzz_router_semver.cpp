@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!v) continue;
         const std::string printed = v->toString();
         auto back = Version::parse(printed);
-        FUZZ_CHECK(back.hasValue());
+        FUZZ_CHECK(back.has_value());
         FUZZ_CHECK(*back == *v);
         FUZZ_CHECK(back->toString() == printed);
         FUZZ_CHECK(back->build == v->build);
@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (const auto& b : parsed) FUZZ_CHECK(compare(a, b) == reversed(compare(b, a)));
 
     // The range line alone is also tried as a version (URLs carry exact versions too).
-    if (auto v = Version::parse(range_text)) FUZZ_CHECK(Version::parse(v->toString()).hasValue());
+    if (auto v = Version::parse(range_text)) FUZZ_CHECK(Version::parse(v->toString()).has_value());
 
     auto range = Range::parse(range_text);
     const auto best_text = bestMatch(range_text, candidates);
@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     const auto best_parsed = Version::parse(*best_text);
-    FUZZ_CHECK(best_parsed.hasValue() && *best_parsed == *best);
+    FUZZ_CHECK(best_parsed.has_value() && *best_parsed == *best);
     if (!range->isLatest()) {
         FUZZ_CHECK(range->satisfies(*best));
         for (const auto& v : parsed)

@@ -185,7 +185,7 @@ public:
         cfg.port = 0;
         server = std::make_unique<Server>(std::move(cfg), std::move(h));
         auto r = server->start();
-        if (!r) throw std::runtime_error(r.message);
+        if (!r) throw std::runtime_error(r.error().message);
         server->runInThreads();
     }
     ~TestServer() {

@@ -13,12 +13,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
-#include "buntime/proc/process_title.h"
+#include "buntime/base/process_title.h"
+#include "buntime/base/unique_fd.h"
 
 namespace buntime::proc::test {
 
@@ -35,41 +33,22 @@ Captured runCapture(SpawnOptions options) {
         c.error = "pipe2 failed";
         return c;
     }
-    options.stdout_fd = fds[1];
+    buntime::base::UniqueFd read_end(fds[0]);
+    buntime::base::UniqueFd write_end(fds[1]);
+    options.stdout_fd = write_end.get();
     auto p = Process::spawn(options);
-    ::close(fds[1]);
+    write_end.reset();
     if (!p) {
-        ::close(fds[0]);
         c.error = p.error().message;
         return c;
     }
     c.spawned = true;
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) c.out.append(buf, static_cast<std::size_t>(n));
-    ::close(fds[0]);
+    while ((n = ::read(read_end.get(), buf, sizeof buf)) > 0) c.out.append(buf, static_cast<std::size_t>(n));
+    read_end.reset();
     c.status = p->wait();
     return c;
-}
-
-TempDir::TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/buntime-proc-test-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (::mkdtemp(buf.data()) != nullptr) path_ = std::filesystem::canonical(buf.data()).string();
-}
-
-TempDir::~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace buntime::proc::test
@@ -118,7 +97,7 @@ int title(int argc, char** argv) {
     int fd = std::atoi(argv[2]);
     const char* before = std::getenv("BUNTIME_TITLE_TEST");
     std::string expected = before ? before : "";
-    buntime::proc::setProcessTitle(argc, argv, "buntime: supervisor");
+    buntime::base::setProcessTitle(argc, argv, "buntime: supervisor");
     const char* after = std::getenv("BUNTIME_TITLE_TEST");
     const char* msg = (after && expected == after && !expected.empty()) ? "ok" : "env-lost";
     if (::write(fd, msg, std::strlen(msg)) < 0) return 3;

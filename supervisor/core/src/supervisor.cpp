@@ -94,7 +94,7 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         AdminView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
 
     auto started = server->start();
-    if (!started) return started.message;
+    if (!started) return started.error().message;
     const std::string listen = socket_activated ? "systemd socket (" + std::to_string(inherited) + " fd)"
                                                 : config.bind + ":" + std::to_string(server->port());
     admin->setListen(listen);

@@ -13,20 +13,16 @@
 
 namespace buntime::http::detail {
 
-AccessLog::~AccessLog() {
-    if (owned_ && fd_ >= 0) ::close(fd_);
-}
-
-std::string AccessLog::open(const std::string& spec) {
+base::Expected<void, base::SysError> AccessLog::open(const std::string& spec) {
     if (spec.empty() || spec == "off") return {};
     if (spec == "stderr") {
         fd_ = STDERR_FILENO;
         return {};
     }
-    int fd = ::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return "access log " + spec + ": " + std::strerror(errno);
-    fd_ = fd;
-    owned_ = true;
+    base::UniqueFd file(::open(spec.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644));
+    if (!file) return base::sysError("access log " + spec);
+    file_ = std::move(file);
+    fd_ = file_.get();
     return {};
 }
 

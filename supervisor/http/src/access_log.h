@@ -6,6 +6,10 @@
 #include <string>
 #include <string_view>
 
+#include "buntime/base/error.h"
+#include "buntime/base/expected.h"
+#include "buntime/base/unique_fd.h"
+
 namespace buntime::http::detail {
 
 struct AccessRecord {
@@ -25,18 +29,17 @@ struct AccessRecord {
 class AccessLog {
 public:
     AccessLog() = default;
-    ~AccessLog();
     AccessLog(const AccessLog&) = delete;
     AccessLog& operator=(const AccessLog&) = delete;
 
-    // "off", "stderr" or a path. Returns an error message, empty on success.
-    std::string open(const std::string& spec);
+    // "off", "stderr" or a path (opened for appending, created 0644).
+    base::Expected<void, base::SysError> open(const std::string& spec);
     bool enabled() const noexcept { return fd_ >= 0; }
     void write(const AccessRecord& record) const;
 
 private:
-    int fd_ = -1;
-    bool owned_ = false;
+    int fd_ = -1;          // where lines go: stderr or file_
+    base::UniqueFd file_;  // the file this log opened, if any
 };
 
 void appendJsonString(std::string& out, std::string_view s);

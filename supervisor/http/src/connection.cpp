@@ -16,11 +16,12 @@
 #include <cstring>
 #include <span>
 
-#include "ascii.h"
+#include "buntime/base/ascii.h"
 
 namespace buntime::http::detail {
 
 namespace beast = boost::beast;
+using base::iequals;
 using boost::system::error_code;
 
 namespace {

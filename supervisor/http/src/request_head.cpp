@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <random>
 
-#include "ascii.h"
+#include "buntime/base/ascii.h"
 
 namespace buntime::http {
 
@@ -35,7 +35,7 @@ struct Rng {
 
 const std::string* RequestHead::find(std::string_view name) const noexcept {
     for (const auto& [k, v] : headers)
-        if (detail::iequals(k, name)) return &v;
+        if (base::iequals(k, name)) return &v;
     return nullptr;
 }
 

@@ -20,6 +20,9 @@
 #include <cstring>
 #include <thread>
 
+#include "buntime/base/error.h"
+#include "buntime/base/unique_fd.h"
+
 namespace buntime::http {
 
 using detail::Connection;
@@ -30,8 +33,6 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 namespace {
-
-std::string errnoText(int e) { return std::strerror(e); }
 
 void acceptNext(const std::shared_ptr<ServerState>& st, Listener& l);
 
@@ -73,23 +74,32 @@ void acceptNext(const std::shared_ptr<ServerState>& st, Listener& l) {
     });
 }
 
-// Wraps a listening fd into a Listener on loop 0; takes ownership of fd.
-StartResult adopt(ServerState& st, int fd, bool admin) {
+using Started = base::Expected<void, StartError>;
+
+StartError failure(ServerErrc code, std::string message, int err = 0) { return {code, err, std::move(message)}; }
+
+StartError sysFailure(ServerErrc code, const std::string& what, int err) {
+    return {code, err, what + ": " + base::errnoText(err)};
+}
+
+// Wraps a listening fd into a Listener on loop 0. The Listener owns fd once this succeeds;
+// on failure fd is left to the caller.
+Started adopt(ServerState& st, int fd, bool admin) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0)
-        return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": getsockname: " + errnoText(errno)};
+        return sysFailure(ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": getsockname", errno);
     int listening = 0;
     socklen_t ol = sizeof listening;
     if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) != 0 || !listening)
-        return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + " is not a listening socket"};
+        return failure(ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + " is not a listening socket");
     int family = ss.ss_family;
     auto l = std::make_unique<Listener>(st.loops[0]->ioc);
     l->admin = admin;
     l->is_unix = family == AF_UNIX;
     error_code ec;
     l->acceptor.assign(asio::generic::stream_protocol(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd, ec);
-    if (ec) return {ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": " + ec.message()};
+    if (ec) return failure(ServerErrc::AdoptFailed, "fd " + std::to_string(fd) + ": " + ec.message(), ec.value());
     l->acceptor.non_blocking(true, ec);
     if (!l->is_unix && st.port == 0) {
         if (family == AF_INET) st.port = ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
@@ -99,10 +109,17 @@ StartResult adopt(ServerState& st, int fd, bool admin) {
     return {};
 }
 
-StartResult listenTcp(ServerState& st) {
+// Adopts a socket this server created: closed unless adopt() took it.
+Started adoptOwned(ServerState& st, base::UniqueFd fd, bool admin) {
+    auto adopted = adopt(st, fd.get(), admin);
+    if (adopted) static_cast<void>(fd.release());  // the Listener's acceptor owns it now
+    return adopted;
+}
+
+Started listenTcp(ServerState& st) {
     error_code ec;
     auto addr = asio::ip::make_address(st.cfg.bind_address, ec);
-    if (ec) return {ServerErrc::InvalidAddress, "invalid bind address '" + st.cfg.bind_address + "'"};
+    if (ec) return failure(ServerErrc::InvalidAddress, "invalid bind address '" + st.cfg.bind_address + "'");
     sockaddr_storage ss{};
     socklen_t len;
     if (addr.is_v4()) {
@@ -121,53 +138,41 @@ StartResult listenTcp(ServerState& st) {
         len = sizeof *in6;
     }
     std::string where = st.cfg.bind_address + ":" + std::to_string(st.cfg.port);
-    int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return {ServerErrc::BindFailed, "socket for " + where + ": " + errnoText(errno)};
+    base::UniqueFd fd(::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return sysFailure(ServerErrc::BindFailed, "socket for " + where, errno);
     int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         int e = errno;
-        ::close(fd);
-        return {e == EADDRINUSE ? ServerErrc::AddressInUse : ServerErrc::BindFailed,
-                "bind " + where + ": " + errnoText(e)};
+        return sysFailure(e == EADDRINUSE ? ServerErrc::AddressInUse : ServerErrc::BindFailed, "bind " + where, e);
     }
-    if (::listen(fd, SOMAXCONN) != 0) {
-        int e = errno;
-        ::close(fd);
-        return {ServerErrc::BindFailed, "listen " + where + ": " + errnoText(e)};
-    }
-    return adopt(st, fd, false);
+    if (::listen(fd.get(), SOMAXCONN) != 0) return sysFailure(ServerErrc::BindFailed, "listen " + where, errno);
+    return adoptOwned(st, std::move(fd), false);
 }
 
-StartResult listenUnix(ServerState& st, const std::string& path, bool admin) {
+Started listenUnix(ServerState& st, const std::string& path, bool admin) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
-    if (path.size() >= sizeof sun.sun_path) return {ServerErrc::UnixSocketFailed, "unix socket path too long: " + path};
+    if (path.size() >= sizeof sun.sun_path)
+        return failure(ServerErrc::UnixSocketFailed, "unix socket path too long: " + path);
     std::memcpy(sun.sun_path, path.c_str(), path.size() + 1);
     struct stat sb {};
     if (::lstat(path.c_str(), &sb) == 0) {
-        if (!S_ISSOCK(sb.st_mode)) return {ServerErrc::UnixSocketFailed, path + " exists and is not a socket"};
+        if (!S_ISSOCK(sb.st_mode)) return failure(ServerErrc::UnixSocketFailed, path + " exists and is not a socket");
         ::unlink(path.c_str());  // stale socket from a previous run
     }
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) return {ServerErrc::UnixSocketFailed, "socket for " + path + ": " + errnoText(errno)};
+    base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return sysFailure(ServerErrc::UnixSocketFailed, "socket for " + path, errno);
     // Admin sockets are created 0600 from the start (no window with wider permissions).
     mode_t old = admin ? ::umask(0177) : 0;
-    int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun);
     int e = errno;
     if (admin) ::umask(old);
-    if (rc != 0) {
-        ::close(fd);
-        return {ServerErrc::UnixSocketFailed, "bind " + path + ": " + errnoText(e)};
-    }
+    if (rc != 0) return sysFailure(ServerErrc::UnixSocketFailed, "bind " + path, e);
     if (admin) ::chmod(path.c_str(), 0600);
     st.unlink_on_exit.push_back(path);
-    if (::listen(fd, SOMAXCONN) != 0) {
-        e = errno;
-        ::close(fd);
-        return {ServerErrc::UnixSocketFailed, "listen " + path + ": " + errnoText(e)};
-    }
-    return adopt(st, fd, admin);
+    if (::listen(fd.get(), SOMAXCONN) != 0) return sysFailure(ServerErrc::UnixSocketFailed, "listen " + path, errno);
+    return adoptOwned(st, std::move(fd), admin);
 }
 
 }  // namespace
@@ -206,11 +211,12 @@ Server::~Server() {
     for (const auto& p : state_->unlink_on_exit) ::unlink(p.c_str());
 }
 
-StartResult Server::start() {
+base::Expected<void, StartError> Server::start() {
     auto& st = *state_;
-    if (st.started) return {ServerErrc::AlreadyStarted, "server already started"};
+    if (st.started) return failure(ServerErrc::AlreadyStarted, "server already started");
     st.started = true;
-    if (auto err = st.log.open(st.cfg.access_log); !err.empty()) return {ServerErrc::AccessLogFailed, err};
+    if (auto opened = st.log.open(st.cfg.access_log); !opened)
+        return failure(ServerErrc::AccessLogFailed, opened.error().message, opened.error().sys_errno);
     for (int fd : st.cfg.inherited_fds)
         if (auto r = adopt(st, fd, false); !r) return r;
     if (st.cfg.listen_tcp)
@@ -219,7 +225,7 @@ StartResult Server::start() {
         if (auto r = listenUnix(st, st.cfg.unix_socket_path, false); !r) return r;
     if (!st.cfg.admin_socket_path.empty())
         if (auto r = listenUnix(st, st.cfg.admin_socket_path, true); !r) return r;
-    if (st.listeners.empty()) return {ServerErrc::NoListeners, "no listener configured"};
+    if (st.listeners.empty()) return failure(ServerErrc::NoListeners, "no listener configured");
     for (auto& l : st.listeners) {
         auto s = state_;
         asio::post(st.loops[0]->ioc, [s, lp = l.get()] { acceptNext(s, *lp); });

@@ -10,7 +10,9 @@
 #include <boost/asio/post.hpp>
 
 #include <cerrno>
-#include <cstring>
+
+#include "buntime/base/error.h"
+#include "buntime/base/unique_fd.h"
 
 namespace buntime::proc {
 
@@ -19,7 +21,7 @@ struct ExitWatcher::State {
     boost::asio::io_context& io;
     boost::asio::posix::stream_descriptor descriptor;  // owns the dup of the pidfd
     Process* process = nullptr;
-    Callback onExit;
+    Callback on_exit;
     bool done = false;  // callback ran or cancelled
 };
 
@@ -29,8 +31,8 @@ void finish(const std::shared_ptr<ExitWatcher::State>& state, ExitStatus status)
     state->done = true;
     boost::system::error_code ignored;
     state->descriptor.close(ignored);
-    auto cb = std::move(state->onExit);
-    state->onExit = nullptr;
+    auto cb = std::move(state->on_exit);
+    state->on_exit = nullptr;
     if (cb) cb(status);
 }
 
@@ -57,7 +59,7 @@ void arm(std::shared_ptr<ExitWatcher::State> state) {
 Expected<ExitWatcher, SysError> ExitWatcher::watch(boost::asio::io_context& io, Process& process, Callback onExit) {
     auto state = std::make_shared<State>(io);
     state->process = &process;
-    state->onExit = std::move(onExit);
+    state->on_exit = std::move(onExit);
     if (process.status()) {
         boost::asio::post(io, [state] {
             if (!state->done) finish(state, *state->process->status());
@@ -65,14 +67,12 @@ Expected<ExitWatcher, SysError> ExitWatcher::watch(boost::asio::io_context& io, 
         return ExitWatcher(std::move(state));
     }
     if (!process.valid()) return SysError{EBADF, "watch: no process"};
-    int fd = ::fcntl(process.pidfd(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) return SysError{errno, std::string("watch: dup pidfd: ") + std::strerror(errno)};
+    base::UniqueFd fd(::fcntl(process.pidfd(), F_DUPFD_CLOEXEC, 0));
+    if (!fd) return base::sysError("watch: dup pidfd");
     boost::system::error_code ec;
-    state->descriptor.assign(fd, ec);
-    if (ec) {
-        ::close(fd);
-        return SysError{ec.value(), "watch: register pidfd: " + ec.message()};
-    }
+    state->descriptor.assign(fd.get(), ec);
+    if (ec) return SysError{ec.value(), "watch: register pidfd: " + ec.message()};
+    static_cast<void>(fd.release());  // the stream_descriptor owns it now
     arm(state);
     return ExitWatcher(std::move(state));
 }
@@ -90,7 +90,7 @@ ExitWatcher::~ExitWatcher() { cancel(); }
 void ExitWatcher::cancel() noexcept {
     if (!state_ || state_->done) return;
     state_->done = true;
-    state_->onExit = nullptr;
+    state_->on_exit = nullptr;
     boost::system::error_code ignored;
     state_->descriptor.close(ignored);  // aborts the pending async_wait
 }

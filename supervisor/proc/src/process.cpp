@@ -15,6 +15,8 @@
 #include <cstring>
 #include <utility>
 
+#include "buntime/base/error.h"
+
 namespace buntime::proc {
 
 namespace {
@@ -27,17 +29,17 @@ struct ChildArgs {
     char* const* envp = nullptr;
     const char* cwd = nullptr;
     const int* pass_fds = nullptr;
-    std::size_t passFdCount = 0;
+    std::size_t pass_fd_count = 0;
     const ResourceLimit* rlimits = nullptr;
-    std::size_t rlimitCount = 0;
+    std::size_t rlimit_count = 0;
     int death_signal = 0;
-    pid_t parentPid = 0;
+    pid_t parent_pid = 0;
     bool new_process_group = false;
     int stdio[3] = {kInheritFd, kInheritFd, kInheritFd};
-    sigset_t childMask{};
-    int errorPipe = -1;  // Fork method only: write end, CLOEXEC
-    volatile int failedStage = -1;
-    volatile int failedErrno = 0;
+    sigset_t child_mask{};
+    int error_pipe = -1;  // Fork method only: write end, CLOEXEC
+    volatile int failed_stage = -1;
+    volatile int failed_errno = 0;
 };
 
 struct ChildFailure {
@@ -47,11 +49,11 @@ struct ChildFailure {
 
 [[noreturn]] void childFail(ChildArgs* a, SpawnStage stage) {
     int err = errno;
-    a->failedStage = static_cast<int>(stage);
-    a->failedErrno = err;
-    if (a->errorPipe >= 0) {
+    a->failed_stage = static_cast<int>(stage);
+    a->failed_errno = err;
+    if (a->error_pipe >= 0) {
         ChildFailure f{static_cast<int>(stage), err};
-        [[maybe_unused]] ssize_t n = ::write(a->errorPipe, &f, sizeof f);
+        [[maybe_unused]] ssize_t n = ::write(a->error_pipe, &f, sizeof f);
     }
     ::_exit(127);
 }
@@ -75,13 +77,13 @@ int childMain(void* raw) {
 
     if (a->death_signal != 0) {
         if (::prctl(PR_SET_PDEATHSIG, a->death_signal) != 0) childFail(a, SpawnStage::DeathSignal);
-        if (::getppid() != a->parentPid) {  // parent died before prctl took effect
+        if (::getppid() != a->parent_pid) {  // parent died before prctl took effect
             errno = ESRCH;
             childFail(a, SpawnStage::DeathSignal);
         }
     }
 
-    for (std::size_t i = 0; i < a->rlimitCount; ++i) {
+    for (std::size_t i = 0; i < a->rlimit_count; ++i) {
         struct rlimit rl {
             a->rlimits[i].soft, a->rlimits[i].hard
         };
@@ -106,20 +108,20 @@ int childMain(void* raw) {
     }
 
     // Every fd >= 3 gets CLOEXEC (the kernel closes them at execve), then exactly the
-    // passed ones are cleared. Marking instead of closing keeps errorPipe usable.
+    // passed ones are cleared. Marking instead of closing keeps error_pipe usable.
     if (::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
         struct rlimit nofile {};
         if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) childFail(a, SpawnStage::CloseFds);
         rlim_t max = nofile.rlim_cur == RLIM_INFINITY ? 65536 : nofile.rlim_cur;
         for (rlim_t fd = 3; fd < max; ++fd) ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
     }
-    for (std::size_t i = 0; i < a->passFdCount; ++i) {
+    for (std::size_t i = 0; i < a->pass_fd_count; ++i) {
         if (::fcntl(a->pass_fds[i], F_SETFD, 0) != 0) childFail(a, SpawnStage::PassFds);
     }
 
     if (a->cwd != nullptr && ::chdir(a->cwd) != 0) childFail(a, SpawnStage::ChangeDir);
 
-    ::sigprocmask(SIG_SETMASK, &a->childMask, nullptr);
+    ::sigprocmask(SIG_SETMASK, &a->child_mask, nullptr);
     ::execve(a->path, a->argv, a->envp);
     childFail(a, SpawnStage::Exec);
 }
@@ -130,7 +132,7 @@ SpawnError makeError(SpawnStage stage, int err, const std::string& executable) {
     SpawnError e;
     e.stage = stage;
     e.sys_errno = err;
-    e.message = "spawn " + executable + ": " + spawnStageName(stage) + ": " + std::strerror(err);
+    e.message = "spawn " + executable + ": " + spawnStageName(stage) + ": " + base::errnoText(err);
     return e;
 }
 
@@ -209,87 +211,85 @@ Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
     args.envp = envp.data();
     args.cwd = options.working_directory.empty() ? nullptr : options.working_directory.c_str();
     args.pass_fds = options.pass_fds.data();
-    args.passFdCount = options.pass_fds.size();
+    args.pass_fd_count = options.pass_fds.size();
     args.rlimits = options.rlimits.data();
-    args.rlimitCount = options.rlimits.size();
+    args.rlimit_count = options.rlimits.size();
     args.death_signal = options.death_signal;
-    args.parentPid = ::getpid();
+    args.parent_pid = ::getpid();
     args.new_process_group = options.new_process_group;
     args.stdio[0] = options.stdin_fd;
     args.stdio[1] = options.stdout_fd;
     args.stdio[2] = options.stderr_fd;
-    sigemptyset(&args.childMask);  // the new program starts with no blocked signals
+    sigemptyset(&args.child_mask);  // the new program starts with no blocked signals
 
     if (options.method == SpawnMethod::CloneVfork) {
         void* stack =
             ::mmap(nullptr, kChildStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
         if (stack == MAP_FAILED) return makeError(SpawnStage::Prepare, errno, options.executable);
-        int pidfd = -1;
+        int raw_pidfd = -1;
         pid_t pid;
         {
             SignalBlock block;
             // The parent sleeps until the child execs or exits (CLONE_VFORK).
             pid = ::clone(childMain, static_cast<char*>(stack) + kChildStackSize,
-                          CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+                          CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &raw_pidfd);
         }
-        int cloneErrno = errno;
+        int clone_errno = errno;
         ::munmap(stack, kChildStackSize);
-        if (pid < 0) return makeError(SpawnStage::Prepare, cloneErrno, options.executable);
-        if (args.failedStage >= 0) {
-            blockingReap(pidfd);  // it already called _exit(127)
-            ::close(pidfd);
-            return makeError(static_cast<SpawnStage>(args.failedStage), args.failedErrno, options.executable);
+        if (pid < 0) return makeError(SpawnStage::Prepare, clone_errno, options.executable);
+        base::UniqueFd pidfd(raw_pidfd);
+        if (args.failed_stage >= 0) {
+            blockingReap(pidfd.get());  // it already called _exit(127)
+            return makeError(static_cast<SpawnStage>(args.failed_stage), args.failed_errno, options.executable);
         }
-        return Process(pid, pidfd);
+        return Process(pid, std::move(pidfd));
     }
 
     // Fork: failures come back through a CLOEXEC pipe; EOF means execve succeeded.
-    int pipeFds[2];
-    if (::pipe2(pipeFds, O_CLOEXEC) != 0) return makeError(SpawnStage::Prepare, errno, options.executable);
-    args.errorPipe = pipeFds[1];
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return makeError(SpawnStage::Prepare, errno, options.executable);
+    base::UniqueFd error_read(pipe_fds[0]);
+    base::UniqueFd error_write(pipe_fds[1]);
+    args.error_pipe = error_write.get();
     pid_t pid;
     {
         SignalBlock block;
         pid = ::fork();
-        if (pid == 0) childMain(&args);
+        if (pid == 0) childMain(&args);  // never returns: the child's copies are never destroyed
     }
-    int forkErrno = errno;
-    ::close(pipeFds[1]);
-    if (pid < 0) {
-        ::close(pipeFds[0]);
-        return makeError(SpawnStage::Prepare, forkErrno, options.executable);
-    }
+    int fork_errno = errno;
+    error_write.reset();
+    if (pid < 0) return makeError(SpawnStage::Prepare, fork_errno, options.executable);
     ChildFailure failure{};
     ssize_t n;
     do {
-        n = ::read(pipeFds[0], &failure, sizeof failure);
+        n = ::read(error_read.get(), &failure, sizeof failure);
     } while (n < 0 && errno == EINTR);
-    ::close(pipeFds[0]);
-    int pidfd = pidfdOpen(pid);
-    if (pidfd < 0) {
+    error_read.reset();
+    base::UniqueFd pidfd(pidfdOpen(pid));
+    if (!pidfd) {
         int err = errno;
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
         return makeError(SpawnStage::Prepare, err, options.executable);
     }
     if (n == static_cast<ssize_t>(sizeof failure)) {
-        blockingReap(pidfd);
-        ::close(pidfd);
+        blockingReap(pidfd.get());
         return makeError(static_cast<SpawnStage>(failure.stage), failure.err, options.executable);
     }
-    return Process(pid, pidfd);
+    return Process(pid, std::move(pidfd));
 }
 
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
-      pidfd_(std::exchange(other.pidfd_, -1)),
+      pidfd_(std::move(other.pidfd_)),
       status_(std::exchange(other.status_, std::nullopt)) {}
 
 Process& Process::operator=(Process&& other) noexcept {
     if (this != &other) {
         reset();
         pid_ = std::exchange(other.pid_, -1);
-        pidfd_ = std::exchange(other.pidfd_, -1);
+        pidfd_ = std::move(other.pidfd_);
         status_ = std::exchange(other.status_, std::nullopt);
     }
     return *this;
@@ -298,19 +298,18 @@ Process& Process::operator=(Process&& other) noexcept {
 Process::~Process() { reset(); }
 
 void Process::reset() noexcept {
-    if (pidfd_ < 0) return;
+    if (!pidfd_) return;
     if (!status_) {
         signal(SIGKILL);
         reap(true);
     }
-    ::close(pidfd_);
-    pidfd_ = -1;
+    pidfd_.reset();
     pid_ = -1;
     status_.reset();
 }
 
 bool Process::signal(int sig) noexcept {
-    if (pidfd_ < 0) {
+    if (!pidfd_) {
         errno = EBADF;
         return false;
     }
@@ -318,7 +317,7 @@ bool Process::signal(int sig) noexcept {
         errno = ESRCH;
         return false;
     }
-    return ::syscall(SYS_pidfd_send_signal, pidfd_, sig, nullptr, 0) == 0;
+    return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) == 0;
 }
 
 std::optional<ExitStatus> Process::tryReap() noexcept { return reap(false); }
@@ -329,12 +328,12 @@ ExitStatus Process::wait() noexcept {
 }
 
 std::optional<ExitStatus> Process::reap(bool block) noexcept {
-    if (status_ || pidfd_ < 0) return status_;
+    if (status_ || !pidfd_) return status_;
     siginfo_t info{};
     int flags = WEXITED | (block ? 0 : WNOHANG);
     int rc;
     do {
-        rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_), &info, flags);
+        rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, flags);
     } while (rc != 0 && errno == EINTR);
     if (rc != 0) {
         if (errno == ECHILD) status_ = ExitStatus{};  // reaped elsewhere: status unknowable

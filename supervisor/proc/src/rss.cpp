@@ -8,16 +8,17 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "buntime/base/unique_fd.h"
+
 namespace buntime::proc {
 
 namespace {
 
 std::optional<std::uint64_t> readStatm(const char* path) noexcept {
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::nullopt;
+    base::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return std::nullopt;
     char buf[128];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
     if (n <= 0) return std::nullopt;
     buf[n] = '\0';
     char* end = nullptr;

@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: MIT
-// acquireStateDir (mkdir 0700 + flock + pid file) and purgeStaleSegments (dead-owner cleanup).
+// acquireStateDir: mkdir 0700 + flock + pid file.
 #include "buntime/proc/state_dir.h"
 
-#include <dirent.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <utility>
+
+#include "buntime/base/error.h"
 
 namespace buntime::proc {
 
@@ -33,21 +32,19 @@ int makeDirs(const std::string& path) {
 
 StateDirError fail(StateDirErrc code, int err, std::string what) {
     StateDirError e{code, err, 0, {}};
-    e.message = std::move(what) + ": " + std::strerror(err);
+    e.message = std::move(what) + ": " + base::errnoText(err);
     return e;
 }
-
-bool pidAlive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
 }  // namespace
 
 StateDirLock::StateDirLock(StateDirLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), dir_(std::move(other.dir_)), lockPath_(std::move(other.lockPath_)) {}
+    : fd_(std::move(other.fd_)), dir_(std::move(other.dir_)), lockPath_(std::move(other.lockPath_)) {}
 
 StateDirLock& StateDirLock::operator=(StateDirLock&& other) noexcept {
     if (this != &other) {
         release();
-        fd_ = std::exchange(other.fd_, -1);
+        fd_ = std::move(other.fd_);
         dir_ = std::move(other.dir_);
         lockPath_ = std::move(other.lockPath_);
     }
@@ -57,10 +54,9 @@ StateDirLock& StateDirLock::operator=(StateDirLock&& other) noexcept {
 StateDirLock::~StateDirLock() { release(); }
 
 void StateDirLock::release() noexcept {
-    if (fd_ < 0) return;
-    [[maybe_unused]] int rc = ::ftruncate(fd_, 0);
-    ::close(fd_);  // drops the flock
-    fd_ = -1;
+    if (!fd_) return;
+    [[maybe_unused]] int rc = ::ftruncate(fd_.get(), 0);
+    fd_.reset();  // drops the flock
 }
 
 Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path) {
@@ -68,19 +64,16 @@ Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path) {
     if (int err = makeDirs(path); err != 0) return fail(StateDirErrc::CreateDir, err, "state dir " + path);
 
     std::string lockPath = path + (path.back() == '/' ? "" : "/") + "buntime.lock";
-    int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return fail(StateDirErrc::OpenLock, errno, "open " + lockPath);
+    base::UniqueFd fd(::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return fail(StateDirErrc::OpenLock, errno, "open " + lockPath);
 
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
-        pid_t holder = 0;
-        if (err == EWOULDBLOCK) {
-            char buf[32] = {};
-            ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-            if (n > 0) holder = static_cast<pid_t>(std::strtol(buf, nullptr, 10));
-        }
-        ::close(fd);
         if (err != EWOULDBLOCK) return fail(StateDirErrc::Locked, err, "flock " + lockPath);
+        pid_t holder = 0;
+        char buf[32] = {};
+        ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+        if (n > 0) holder = static_cast<pid_t>(std::strtol(buf, nullptr, 10));
         StateDirError e{StateDirErrc::Locked, err, holder, {}};
         e.message = "another supervisor (pid " + (holder > 0 ? std::to_string(holder) : std::string("unknown")) +
                     ") holds " + lockPath;
@@ -88,36 +81,15 @@ Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path) {
     }
 
     std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-        int err = errno;
-        ::close(fd);
-        return fail(StateDirErrc::WritePid, err, "write " + lockPath);
-    }
+    if (::ftruncate(fd.get(), 0) != 0 ||
+        ::pwrite(fd.get(), pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size()))
+        return fail(StateDirErrc::WritePid, errno, "write " + lockPath);
 
     StateDirLock lock;
-    lock.fd_ = fd;
+    lock.fd_ = std::move(fd);
     lock.dir_ = path;
     lock.lockPath_ = std::move(lockPath);
     return lock;
-}
-
-std::size_t purgeStaleSegments(std::string_view prefix, const std::string& dir) {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) return 0;
-    std::size_t removed = 0;
-    while (dirent* e = ::readdir(d)) {
-        std::string_view name(e->d_name);
-        if (name.size() <= prefix.size() || name.substr(0, prefix.size()) != prefix) continue;
-        std::string_view rest = name.substr(prefix.size());
-        std::size_t digits = 0;
-        while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
-        if (digits == 0 || digits > 9 || (digits < rest.size() && rest[digits] != '-')) continue;
-        pid_t pid = static_cast<pid_t>(std::strtol(std::string(rest.substr(0, digits)).c_str(), nullptr, 10));
-        if (pid <= 0 || pidAlive(pid)) continue;
-        if (::unlinkat(::dirfd(d), e->d_name, 0) == 0) ++removed;
-    }
-    ::closedir(d);
-    return removed;
 }
 
 }  // namespace buntime::proc

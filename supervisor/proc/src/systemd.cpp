@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "buntime/base/unique_fd.h"
+
 namespace buntime::proc {
 
 namespace {
@@ -40,13 +42,12 @@ bool notify(std::string_view message) noexcept {
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, path, len);
     if (path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace: no terminating NUL
-    auto addrLen = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (path[0] == '/' ? 1 : 0));
+    auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len + (path[0] == '/' ? 1 : 0));
 
-    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    ssize_t n =
-        ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), addrLen);
-    ::close(fd);
+    base::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd) return false;
+    ssize_t n = ::sendto(fd.get(), message.data(), message.size(), MSG_NOSIGNAL,
+                         reinterpret_cast<const sockaddr*>(&addr), addr_len);
     return n == static_cast<ssize_t>(message.size());
 }
 

@@ -2,19 +2,7 @@
 // Config and resolver caches: look up, load on a miss, store only successes.
 #include "buntime/router/cache.h"
 
-#include <charconv>
-#include <cstring>
-
 namespace buntime::router {
-
-std::chrono::milliseconds parseTtlMs(const char* value, std::chrono::milliseconds fallback) {
-    if (value == nullptr || *value == '\0') return fallback;
-    std::int64_t ms = 0;
-    const char* end = value + std::strlen(value);
-    auto [ptr, ec] = std::from_chars(value, end, ms);
-    if (ec != std::errc{} || ptr != end || ms < 0) return fallback;
-    return std::chrono::milliseconds(ms);
-}
 
 Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::path& dir, TimePoint now) {
     std::string key = dir.string();

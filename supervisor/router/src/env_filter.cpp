@@ -5,25 +5,16 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "buntime/base/ascii.h"
+
 namespace buntime::router {
-
-namespace {
-
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    return out;
-}
-
-}  // namespace
 
 bool isSensitiveEnvName(std::string_view name) noexcept {
     static constexpr std::string_view prefixes[] = {"DATABASE_", "DB_",        "AWS_",   "GITHUB_",
                                                     "OPENAI_",   "ANTHROPIC_", "STRIPE_"};
     static constexpr std::string_view suffixes[] = {"_TOKEN", "_SECRET", "_PASSWORD"};
     static constexpr std::string_view infixes[] = {"API_KEY", "AUTH_KEY", "SECRET_KEY", "PRIVATE_KEY"};
-    std::string n = upper(name);
+    std::string n = base::toUpper(name);
     if (n == "RUNTIME_ADMIN_TOKEN") return true;
     for (auto p : prefixes)
         if (n.starts_with(p)) return true;

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "buntime/base/ascii.h"
 #include "buntime/router/semver.h"
 #include "buntime/router/units.h"
 
@@ -21,18 +22,6 @@ struct KeyError {
     std::string what;
 };
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
-}
-
-std::string upper(std::string s) {
-    for (char& c : s)
-        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    return s;
-}
-
 const std::string& scalar(const YAML::Node& n, const std::string& key, std::string_view expected) {
     if (!n.IsScalar()) throw KeyError{key, "expected " + std::string(expected)};
     return n.Scalar();
@@ -45,7 +34,7 @@ std::string stringValue(const YAML::Node& n, const std::string& key) {
 }
 
 bool boolValue(const YAML::Node& n, const std::string& key) {
-    std::string s = lower(scalar(n, key, "a boolean"));
+    std::string s = base::toLower(scalar(n, key, "a boolean"));
     if (s == "true" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "no" || s == "off") return false;
     throw KeyError{key, "invalid boolean \"" + n.Scalar() + '"'};
@@ -100,7 +89,7 @@ void parsePublicRoutes(const YAML::Node& n, WorkerConfig& cfg) {
         for (const auto& kv : n) {
             const YAML::Node k = kv.first;
             const YAML::Node v = kv.second;
-            std::string method = upper(scalar(k, "publicRoutes", "a method name"));
+            std::string method = base::toUpper(scalar(k, "publicRoutes", "a method name"));
             if (method == "ALL" || method == "*") method.clear();
             if (v.IsSequence()) {
                 for (const auto& item : v) addRoute(item, method, cfg);

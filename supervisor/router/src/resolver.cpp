@@ -87,18 +87,6 @@ bool isValidAppName(std::string_view name) noexcept {
                        [&](char c) { return alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
-std::vector<fs::path> parseWorkerDirs(std::string_view value) {
-    std::vector<fs::path> out;
-    std::size_t start = 0;
-    while (start <= value.size()) {
-        std::size_t pos = value.find(':', start);
-        if (pos == std::string_view::npos) pos = value.size();
-        if (pos > start) out.emplace_back(std::string(value.substr(start, pos - start)));
-        start = pos + 1;
-    }
-    return out;
-}
-
 std::string_view layoutName(Layout layout) noexcept {
     switch (layout) {
     case Layout::Flat: return "flat";

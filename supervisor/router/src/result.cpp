@@ -4,7 +4,7 @@
 
 namespace buntime::router {
 
-std::string_view errorCodeName(ErrorCode code) noexcept {
+std::string_view toString(ErrorCode code) noexcept {
     switch (code) {
     case ErrorCode::InvalidValue: return "invalid-value";
     case ErrorCode::Io: return "io";

@@ -254,7 +254,8 @@ bool isOperatorOnly(std::string_view t) {
     return t == ">=" || t == "<=" || t == ">" || t == "<" || t == "=" || t == "^" || t == "~" || t == "~>";
 }
 
-std::string_view trim(std::string_view s) {
+// Spaces and tabs only, unlike base::trim: a line break inside a range stays an error.
+std::string_view trimBlanks(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return s;
@@ -332,7 +333,7 @@ Result<Range> Range::parse(std::string_view text) {
         return makeError(ErrorCode::InvalidValue,
                          "invalid version range \"" + std::string(text) + "\": " + std::string(why));
     };
-    std::string_view whole = trim(text);
+    std::string_view whole = trimBlanks(text);
     if (whole.empty() || whole == "latest") {
         r.latest_ = true;
         return r;
@@ -341,7 +342,7 @@ Result<Range> Range::parse(std::string_view text) {
     for (;;) {
         std::size_t pos = whole.find("||", start);
         std::string_view set_text =
-            trim(whole.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+            trimBlanks(whole.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
         if (set_text.empty()) return bad("empty alternative");
         std::vector<std::string_view> tokens;
         std::size_t i = 0;

@@ -2,6 +2,7 @@
 // The HTTP/1.1 front of the supervisor: listeners, event loops, connections.
 #pragma once
 
+#include "buntime/base/expected.h"
 #include "buntime/http/exchange.h"
 
 #include <boost/asio/io_context.hpp>
@@ -41,8 +42,8 @@ struct ServerConfig {
 // escaping it is caught: 500 (or abort if the response had started).
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
 
+// Why start() failed.
 enum class ServerErrc {
-    Ok,
     AlreadyStarted,
     InvalidAddress,
     AddressInUse,
@@ -53,10 +54,10 @@ enum class ServerErrc {
     NoListeners,
 };
 
-struct StartResult {
-    ServerErrc code = ServerErrc::Ok;
+struct StartError {
+    ServerErrc code = ServerErrc::BindFailed;
+    int sys_errno = 0;    // the errno of the failing call, 0 when none
     std::string message;  // human-readable, names the address/path and errno text
-    explicit operator bool() const noexcept { return code == ServerErrc::Ok; }
 };
 
 namespace detail {
@@ -74,7 +75,7 @@ public:
     Server& operator=(const Server&) = delete;
 
     // Opens the access log, binds/listens/adopts every listener; no thread yet.
-    StartResult start();
+    base::Expected<void, StartError> start();
     // Runs loop 0 on the calling thread (loops 1..n-1 on internal threads) until stop().
     void run();
     // Runs every loop on internal threads and returns; join() waits for them.

@@ -8,10 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "buntime/base/clock.h"
+
 namespace buntime::pool {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
+// The clock is read by the caller, never here: every call that needs time takes `now`.
+using base::Clock;
+using base::TimePoint;
 using Millis = std::chrono::milliseconds;
 using WorkerId = std::uint64_t;  // issued by the pool, starts at 1; 0 means "none"
 using Ticket = std::uint64_t;    // chosen by the caller, names one parked request

@@ -5,7 +5,6 @@
 #include <functional>
 #include <memory>
 
-#include "buntime/proc/expected.h"
 #include "buntime/proc/process.h"
 
 namespace boost::asio {

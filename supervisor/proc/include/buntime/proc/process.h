@@ -8,11 +8,18 @@
 #include <csignal>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "buntime/proc/expected.h"
+#include "buntime/base/error.h"
+#include "buntime/base/expected.h"
+#include "buntime/base/unique_fd.h"
 
 namespace buntime::proc {
+
+// The error convention of proc: base::Expected, with SysError where a bare syscall failed.
+using base::Expected;
+using base::SysError;
 
 // How a child ended.
 struct ExitStatus {
@@ -95,9 +102,9 @@ public:
     Process& operator=(const Process&) = delete;
     ~Process();  // SIGKILL + blocking reap if still running
 
-    bool valid() const noexcept { return pidfd_ >= 0; }
+    bool valid() const noexcept { return pidfd_.valid(); }
     pid_t pid() const noexcept { return pid_; }
-    int pidfd() const noexcept { return pidfd_; }  // owned; CLOEXEC; readable once exited
+    int pidfd() const noexcept { return pidfd_.get(); }  // owned; CLOEXEC; readable once exited
 
     // Signals go through the pidfd (no pid-reuse race). False (errno set) on failure,
     // e.g. ESRCH once the child has been reaped.
@@ -113,12 +120,12 @@ public:
     const std::optional<ExitStatus>& status() const noexcept { return status_; }
 
 private:
-    Process(pid_t pid, int pidfd) noexcept : pid_(pid), pidfd_(pidfd) {}
+    Process(pid_t pid, base::UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
     void reset() noexcept;
     std::optional<ExitStatus> reap(bool block) noexcept;
 
     pid_t pid_ = -1;
-    int pidfd_ = -1;
+    base::UniqueFd pidfd_;
     std::optional<ExitStatus> status_;
 };
 

@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: MIT
-// The supervisor's state directory lock (one supervisor per state dir) and stale /dev/shm purge.
+// The supervisor's state directory lock: one supervisor per state dir.
 #pragma once
 
 #include <sys/types.h>
 
-#include <cstddef>
 #include <string>
-#include <string_view>
 
-#include "buntime/proc/expected.h"
+#include "buntime/base/expected.h"
+#include "buntime/base/unique_fd.h"
 
 namespace buntime::proc {
+
+using base::Expected;
 
 enum class StateDirErrc {
     CreateDir,  // mkdir failed (or path exists and is not a directory)
@@ -39,14 +40,14 @@ public:
     StateDirLock& operator=(const StateDirLock&) = delete;
     ~StateDirLock();
 
-    bool held() const noexcept { return fd_ >= 0; }
+    bool held() const noexcept { return fd_.valid(); }
     const std::string& dir() const noexcept { return dir_; }
     const std::string& lockPath() const noexcept { return lockPath_; }
     void release() noexcept;
 
 private:
     friend Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path);
-    int fd_ = -1;
+    base::UniqueFd fd_;
     std::string dir_;
     std::string lockPath_;
 };
@@ -54,10 +55,5 @@ private:
 // Creates `path` (mode 0700, parents too) if missing, then locks <path>/buntime.lock
 // without blocking and writes getpid() into it.
 Expected<StateDirLock, StateDirError> acquireStateDir(const std::string& path);
-
-// Safety net for a crashed supervisor: removes entries of `dir` named
-// <prefix><pid>[-anything] whose <pid> is not a live process. Entries without a pid after
-// the prefix are left alone. Returns how many were removed.
-std::size_t purgeStaleSegments(std::string_view prefix = "buntime-", const std::string& dir = "/dev/shm");
 
 }  // namespace buntime::proc

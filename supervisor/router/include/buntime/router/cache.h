@@ -12,18 +12,15 @@
 #include <string>
 #include <string_view>
 
+#include "buntime/base/clock.h"
 #include "buntime/router/manifest.h"
 #include "buntime/router/resolver.h"
 #include "buntime/router/result.h"
 
 namespace buntime::router {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-
-// RUNTIME_WORKER_*_CACHE_TTL_MS values: a non-negative integer of milliseconds; unset
-// (nullptr), empty or invalid text gives `fallback`.
-std::chrono::milliseconds parseTtlMs(const char* value, std::chrono::milliseconds fallback);
+using base::Clock;
+using base::TimePoint;
 
 // A map whose entries live `ttl` after insertion (not sliding). ttl 0 disables: put() is
 // a no-op and get() always misses. At most `max_entries` entries: when full, expired ones

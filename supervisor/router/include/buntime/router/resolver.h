@@ -17,9 +17,6 @@ namespace buntime::router {
 // '/', '%', leading dot or underscore ("/_/" is the admin namespace).
 bool isValidAppName(std::string_view name) noexcept;
 
-// RUNTIME_WORKER_DIRS: ':'-separated, empty entries skipped, order kept.
-std::vector<std::filesystem::path> parseWorkerDirs(std::string_view value);
-
 enum class Layout : std::uint8_t {
     Flat,    // root/app@1.2.3/manifest.yaml
     Nested,  // root/app/1.2.3/manifest.yaml

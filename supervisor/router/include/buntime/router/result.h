@@ -6,7 +6,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "buntime/base/expected.h"
 
 namespace buntime::router {
 
@@ -21,8 +22,8 @@ enum class ErrorCode : std::uint8_t {
     BadManifest,   // the app's manifest.yaml is invalid (message says why)
 };
 
-// Named, not toString(): an ADL toString returning string_view breaks doctest stringification.
-std::string_view errorCodeName(ErrorCode code) noexcept;
+// "invalid-value", "not-found", ...: a stable name for logs and tests.
+std::string_view toString(ErrorCode code) noexcept;
 
 struct Error {
     ErrorCode code = ErrorCode::InvalidValue;
@@ -31,27 +32,10 @@ struct Error {
     std::string key;      // the manifest key at fault, empty otherwise
 };
 
-// A value or an Error. Cheap to move; value() on an error is a programming error.
+// A value or an Error (base::Expected: has_value, value, error, value_or, and_then).
+// Cheap to move; value() on an error is a programming error.
 template <typename T>
-class Result {
-public:
-    Result(T value) : v_(std::move(value)) {}
-    Result(Error e) : v_(std::move(e)) {}
-
-    explicit operator bool() const noexcept { return v_.index() == 0; }
-    bool hasValue() const noexcept { return v_.index() == 0; }
-    T& value() & { return std::get<0>(v_); }
-    const T& value() const& { return std::get<0>(v_); }
-    T&& value() && { return std::get<0>(std::move(v_)); }
-    T* operator->() { return &std::get<0>(v_); }
-    const T* operator->() const { return &std::get<0>(v_); }
-    T& operator*() & { return std::get<0>(v_); }
-    const T& operator*() const& { return std::get<0>(v_); }
-    const Error& error() const& { return std::get<1>(v_); }
-
-private:
-    std::variant<T, Error> v_;
-};
+using Result = base::Expected<T, Error>;
 
 inline Error makeError(ErrorCode code, std::string message) { return Error{code, std::move(message), {}, {}}; }
 

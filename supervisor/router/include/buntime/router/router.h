@@ -17,21 +17,11 @@
 
 namespace buntime::router {
 
+// Filled by the supervisor from its configuration (supervisor/core parses the environment).
 struct RouterOptions {
     std::vector<std::filesystem::path> roots;            // RUNTIME_WORKER_DIRS
     std::chrono::milliseconds config_cache_ttl{1000};    // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
     std::chrono::milliseconds resolver_cache_ttl{1000};  // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
-
-    // Reads the three variables through `get` (returns nullptr when unset); unset or
-    // invalid TTLs keep the defaults, unset RUNTIME_WORKER_DIRS gives no roots.
-    template <typename GetEnv>
-    static RouterOptions fromEnv(GetEnv&& get) {
-        RouterOptions o;
-        if (const char* dirs = get("RUNTIME_WORKER_DIRS")) o.roots = parseWorkerDirs(dirs);
-        o.config_cache_ttl = parseTtlMs(get("RUNTIME_WORKER_CONFIG_CACHE_TTL_MS"), o.config_cache_ttl);
-        o.resolver_cache_ttl = parseTtlMs(get("RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS"), o.resolver_cache_ttl);
-        return o;
-    }
 };
 
 enum class RouteStatus : std::uint8_t {

@@ -22,7 +22,4 @@ Result<std::chrono::milliseconds> parseDuration(std::string_view text);
 // mb/m, gb/g, tb/t; decimals allowed with a unit ("1.5mb"), truncated to whole bytes.
 Result<std::uint64_t> parseSize(std::string_view text);
 
-// "1500ms", "30s", "5m", "2h", "1d"…: the largest unit that divides exactly.
-std::string formatDuration(std::chrono::milliseconds d);
-
 }  // namespace buntime::router

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Semver parsing, precedence, npm range semantics, prerelease rules and bestMatch.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <string>
@@ -14,13 +13,13 @@ namespace {
 
 Version v(const char* text) {
     auto r = Version::parse(text);
-    REQUIRE_MESSAGE(r.hasValue(), text);
+    REQUIRE_MESSAGE(r.has_value(), text);
     return *r;
 }
 
 bool sat(const char* range, const char* version) {
     auto r = Range::parse(range);
-    REQUIRE_MESSAGE(r.hasValue(), range);
+    REQUIRE_MESSAGE(r.has_value(), range);
     return r->satisfies(v(version));
 }
 
@@ -46,7 +45,7 @@ TEST_CASE("reject invalid versions") {
           "1.2.3+", "1.2.3+a..b", "a.b.c", "1.2.3-a_b", " 1.2.3", "-1.2.3", "1.2.x", "99999999999999999999.0.0"}) {
         CAPTURE(bad);
         auto r = Version::parse(bad);
-        CHECK_FALSE(r.hasValue());
+        CHECK_FALSE(r.has_value());
         if (!r) CHECK(r.error().code == ErrorCode::InvalidValue);
     }
 }
@@ -174,7 +173,7 @@ TEST_CASE("invalid ranges are errors") {
     for (const char* bad :
          {"abc", "1.2.3.4", ">=", "^", "1 || ", "|| 1", "1.2.3-", ">=01.0.0", "1.2-beta", "1 - ", "~~1", "><1"}) {
         CAPTURE(bad);
-        CHECK_FALSE(Range::parse(bad).hasValue());
+        CHECK_FALSE(Range::parse(bad).has_value());
     }
 }
 

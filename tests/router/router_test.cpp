@@ -1,16 +1,12 @@
 // SPDX-License-Identifier: MIT
-// Router facade: target → status, app and config through both caches; options from env.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// Router facade: target → status, app and config through both caches.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
-#include <map>
-
 #include "buntime/router/router.h"
-#include "temp_tree.h"
+#include "temp_dir.h"
 
 using namespace buntime::router;
-using buntime::router::test::TempTree;
+using buntime::test::TempDir;
 using std::chrono::milliseconds;
 
 namespace {
@@ -19,28 +15,8 @@ const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
 
 }  // namespace
 
-TEST_CASE("RouterOptions::fromEnv") {
-    std::map<std::string, std::string> env = {{"RUNTIME_WORKER_DIRS", "/a:/b"},
-                                              {"RUNTIME_WORKER_CONFIG_CACHE_TTL_MS", "0"},
-                                              {"RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS", "bogus"}};
-    auto get = [&](const char* name) -> const char* {
-        auto it = env.find(name);
-        return it == env.end() ? nullptr : it->second.c_str();
-    };
-    auto o = RouterOptions::fromEnv(get);
-    CHECK(o.roots.size() == 2);
-    CHECK(o.config_cache_ttl == milliseconds(0));
-    CHECK(o.resolver_cache_ttl == milliseconds(1000));
-    ::setenv("RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS", "250", 1);
-    CHECK(RouterOptions::fromEnv(std::getenv).resolver_cache_ttl == milliseconds(250));
-    ::unsetenv("RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS");
-    auto d = RouterOptions::fromEnv([](const char*) -> const char* { return nullptr; });
-    CHECK(d.roots.empty());
-    CHECK(d.config_cache_ttl == milliseconds(1000));
-}
-
 TEST_CASE("route maps targets to statuses") {
-    TempTree t;
+    TempDir t;
     t.write("r/hello@1.0.0/manifest.yaml", "timeout: 5s\n");
     t.write("r/hello@2.0.0/manifest.yaml", "timeout: 7s\nbogus: 1\n");
     t.write("a/dup@1.0.0/manifest.yaml", "");
@@ -79,7 +55,7 @@ TEST_CASE("route maps targets to statuses") {
 }
 
 TEST_CASE("clearCaches makes new versions visible at once") {
-    TempTree t;
+    TempDir t;
     t.write("r/app@1.0.0/manifest.yaml", "");
     Router router(RouterOptions{{t.root() / "r"}, milliseconds(60'000), milliseconds(60'000)});
     CHECK(router.route("/app", t0).app.version == "1.0.0");

@@ -14,7 +14,7 @@
 #include <string>
 
 #include "buntime/proc/systemd.h"
-#include "support.h"
+#include "temp_dir.h"
 
 using namespace buntime::proc;
 
@@ -51,7 +51,7 @@ TEST_CASE("notify is a no-op returning false without NOTIFY_SOCKET") {
 }
 
 TEST_CASE("notify sends one datagram to a path socket") {
-    buntime::proc::test::TempDir tmp;
+    buntime::test::TempDir tmp;
     std::string path = tmp.path() + "/notify.sock";
     int fd = boundSocket(path);
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
@@ -74,7 +74,7 @@ TEST_CASE("notify sends to an abstract socket") {
 }
 
 TEST_CASE("notify to a socket nobody listens on fails") {
-    buntime::proc::test::TempDir tmp;
+    buntime::test::TempDir tmp;
     std::string path = tmp.path() + "/absent.sock";
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
     CHECK(!notify("READY=1"));

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Behaviour of the HTTP front over real sockets: framing, limits, timeouts, streaming.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "test_client.h"
@@ -14,8 +13,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <regex>
+#include <set>
+#include <thread>
 
 using namespace buntime::http;
 using namespace buntime::http::test;
@@ -561,13 +563,16 @@ TEST_CASE("start reports a port in use") {
     cfg.port = a.port();
     Server b(cfg, echoHandler);
     auto r = b.start();
-    CHECK(!r);
-    CHECK(r.code == ServerErrc::AddressInUse);
-    CHECK(r.message.find(std::to_string(a.port())) != std::string::npos);
+    REQUIRE(!r);
+    CHECK(r.error().code == ServerErrc::AddressInUse);
+    CHECK(r.error().sys_errno == EADDRINUSE);
+    CHECK(r.error().message.find(std::to_string(a.port())) != std::string::npos);
     ServerConfig bad;
     bad.bind_address = "not-an-ip";
     Server c(bad, echoHandler);
-    CHECK(c.start().code == ServerErrc::InvalidAddress);
+    auto rc = c.start();
+    REQUIRE(!rc);
+    CHECK(rc.error().code == ServerErrc::InvalidAddress);
 }
 
 TEST_CASE("access log writes one JSON line per request") {
@@ -632,10 +637,19 @@ TEST_CASE("graceful drain: stopAccepting, in-flight request completes with close
     CHECK(!late.connected());
 }
 
-TEST_CASE("several event loops") {
+TEST_CASE("several event loops: connections are spread round-robin and each stays on its loop") {
+    // The handler runs on the connection's loop thread: record which thread served each path.
+    std::mutex m;
+    std::map<std::string, std::set<std::thread::id>> threads_by_path;
     ServerConfig cfg;
     cfg.threads = 3;
-    TestServer s(cfg, echoHandler);
+    TestServer s(cfg, [&](std::shared_ptr<Exchange> ex) {
+        {
+            std::lock_guard lk(m);
+            threads_by_path[ex->head().target].insert(std::this_thread::get_id());
+        }
+        echoHandler(std::move(ex));
+    });
     std::vector<std::unique_ptr<Client>> clients;
     for (int i = 0; i < 9; ++i) clients.push_back(std::make_unique<Client>(s.port()));
     for (int round = 0; round < 3; ++round)
@@ -646,4 +660,15 @@ TEST_CASE("several event loops") {
             CHECK(r->body == std::string("GET ") + path);
         }
     CHECK(s.server->connectionCount() == 9);
+
+    std::lock_guard lk(m);
+    REQUIRE(threads_by_path.size() == 9);
+    std::set<std::thread::id> loops;
+    for (const auto& [path, ids] : threads_by_path) {
+        CAPTURE(path);
+        CHECK(ids.size() == 1);  // one connection, one loop, for all three requests
+        loops.insert(ids.begin(), ids.end());
+    }
+    CHECK(loops.size() == 3);  // 9 connections over 3 loops: every loop served some
+    CHECK(loops.count(std::this_thread::get_id()) == 0);
 }

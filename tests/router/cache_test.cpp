@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 // TTL caches with a hand-driven clock: expiry, ttl 0 disables, errors are not cached.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/router/cache.h"
-#include "temp_tree.h"
+#include "temp_dir.h"
 
 using namespace buntime::router;
-using buntime::router::test::TempTree;
+using buntime::test::TempDir;
 using std::chrono::milliseconds;
 namespace fs = std::filesystem;
 
@@ -50,17 +49,8 @@ TEST_CASE("TtlCache is bounded") {
     CHECK(c.get(7, t0 + milliseconds(1500)) == 7);
 }
 
-TEST_CASE("parseTtlMs") {
-    CHECK(parseTtlMs(nullptr, milliseconds(1000)) == milliseconds(1000));
-    CHECK(parseTtlMs("", milliseconds(1000)) == milliseconds(1000));
-    CHECK(parseTtlMs("0", milliseconds(1000)) == milliseconds(0));
-    CHECK(parseTtlMs("250", milliseconds(1000)) == milliseconds(250));
-    CHECK(parseTtlMs("-1", milliseconds(1000)) == milliseconds(1000));
-    CHECK(parseTtlMs("1s", milliseconds(1000)) == milliseconds(1000));
-}
-
 TEST_CASE("ConfigCache serves the cached manifest until the TTL passes") {
-    TempTree t;
+    TempDir t;
     t.write("app/manifest.yaml", "maxRequests: 1\n");
     ConfigCache cache(milliseconds(1000));
     auto first = cache.get(t.root() / "app", t0);
@@ -85,7 +75,7 @@ TEST_CASE("ConfigCache serves the cached manifest until the TTL passes") {
 }
 
 TEST_CASE("ConfigCache with ttl 0 reads the file every time") {
-    TempTree t;
+    TempDir t;
     t.write("app/manifest.yaml", "maxRequests: 1\n");
     ConfigCache cache(milliseconds(0));
     CHECK((*cache.get(t.root() / "app", t0))->config.max_requests == 1);
@@ -95,7 +85,7 @@ TEST_CASE("ConfigCache with ttl 0 reads the file every time") {
 }
 
 TEST_CASE("ConfigCache does not cache errors") {
-    TempTree t;
+    TempDir t;
     t.write("app/manifest.yaml", "timeout: nonsense\n");
     ConfigCache cache(milliseconds(1000));
     auto bad = cache.get(t.root() / "app", t0);
@@ -111,7 +101,7 @@ TEST_CASE("ConfigCache does not cache errors") {
 }
 
 TEST_CASE("ResolverCache keeps a resolution until the TTL passes") {
-    TempTree t;
+    TempDir t;
     t.write("r/app@1.0.0/manifest.yaml", "");
     Resolver resolver({t.root() / "r"});
     ResolverCache cache(resolver, milliseconds(1000));
@@ -128,7 +118,7 @@ TEST_CASE("ResolverCache keeps a resolution until the TTL passes") {
 }
 
 TEST_CASE("ResolverCache with ttl 0 resolves every time") {
-    TempTree t;
+    TempDir t;
     t.write("r/app@1.0.0/manifest.yaml", "");
     Resolver resolver({t.root() / "r"});
     ResolverCache cache(resolver, milliseconds(0));
@@ -139,7 +129,7 @@ TEST_CASE("ResolverCache with ttl 0 resolves every time") {
 }
 
 TEST_CASE("ResolverCache does not cache negative results") {
-    TempTree t;
+    TempDir t;
     Resolver resolver({t.root() / "r"});
     ResolverCache cache(resolver, milliseconds(1000));
     auto missing = cache.resolve("late", "", t0);

@@ -1,37 +1,24 @@
 // SPDX-License-Identifier: MIT
-// acquireStateDir (create, lock, conflict message, release) and purgeStaleSegments.
+// acquireStateDir: create, lock, conflict message, release.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "buntime/proc/process.h"
 #include "buntime/proc/state_dir.h"
-#include "support.h"
+#include "temp_dir.h"
 
 using namespace buntime::proc;
-using buntime::proc::test::readFile;
-using buntime::proc::test::TempDir;
+using buntime::test::readFile;
+using buntime::test::TempDir;
 
 namespace {
 
 void touch(const std::string& path) { std::ofstream(path) << "x"; }
-
-// A pid that was just ours and is now reaped: not a live process.
-pid_t deadPid() {
-    SpawnOptions o;
-    o.executable = "/bin/true";
-    auto p = Process::spawn(o);
-    REQUIRE(p);
-    pid_t pid = p->pid();
-    p->wait();
-    return pid;
-}
 
 }  // namespace
 
@@ -88,26 +75,4 @@ TEST_CASE("a path that is a file is an error value") {
     REQUIRE(!lock);
     CHECK(lock.error().code == StateDirErrc::CreateDir);
     CHECK(lock.error().sys_errno == ENOTDIR);
-}
-
-TEST_CASE("purgeStaleSegments removes only entries of dead owners") {
-    TempDir tmp;
-    pid_t dead = deadPid();
-    std::string d = tmp.path() + "/";
-    touch(d + "buntime-" + std::to_string(dead) + "-seg1");
-    touch(d + "buntime-" + std::to_string(dead));
-    touch(d + "buntime-" + std::to_string(::getpid()) + "-seg2");
-    touch(d + "buntime-notapid");
-    touch(d + "buntime-12x");
-    touch(d + "other-" + std::to_string(dead));
-    CHECK(purgeStaleSegments("buntime-", tmp.path()) == 2);
-    namespace fs = std::filesystem;
-    CHECK(!fs::exists(d + "buntime-" + std::to_string(dead) + "-seg1"));
-    CHECK(!fs::exists(d + "buntime-" + std::to_string(dead)));
-    CHECK(fs::exists(d + "buntime-" + std::to_string(::getpid()) + "-seg2"));
-    CHECK(fs::exists(d + "buntime-notapid"));
-    CHECK(fs::exists(d + "buntime-12x"));
-    CHECK(fs::exists(d + "other-" + std::to_string(dead)));
-    CHECK(purgeStaleSegments("buntime-", tmp.path()) == 0);
-    CHECK(purgeStaleSegments("buntime-", tmp.path() + "/missing") == 0);
 }

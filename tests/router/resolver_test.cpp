@@ -1,29 +1,28 @@
 // SPDX-License-Identifier: MIT
 // App resolution over temp trees: flat, nested and simple layouts, ranges, collisions.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>
 
 #include "buntime/router/json.h"
 #include "buntime/router/resolver.h"
-#include "temp_tree.h"
+#include "temp_dir.h"
 
 using namespace buntime::router;
-using buntime::router::test::TempTree;
+using buntime::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
 ResolvedApp ok(const Resolver& r, const char* name, const char* range) {
     auto res = r.resolve(name, range);
-    REQUIRE_MESSAGE(res.hasValue(), (res ? "" : res.error().message));
+    REQUIRE_MESSAGE(res.has_value(), (res ? "" : res.error().message));
     return *res;
 }
 
 ErrorCode fail(const Resolver& r, const char* name, const char* range) {
     auto res = r.resolve(name, range);
-    REQUIRE_FALSE(res.hasValue());
+    REQUIRE_FALSE(res.has_value());
     return res.error().code;
 }
 
@@ -38,17 +37,8 @@ TEST_CASE("app names") {
     CHECK_FALSE(isValidAppName(std::string(215, 'a')));
 }
 
-TEST_CASE("RUNTIME_WORKER_DIRS parsing") {
-    auto dirs = parseWorkerDirs("/a:/b::/c:");
-    REQUIRE(dirs.size() == 3);
-    CHECK(dirs[0] == "/a");
-    CHECK(dirs[1] == "/b");
-    CHECK(dirs[2] == "/c");
-    CHECK(parseWorkerDirs("").empty());
-}
-
 TEST_CASE("the three layouts") {
-    TempTree t;
+    TempDir t;
     t.write("r/flat@1.0.0/manifest.yaml", "");
     t.write("r/flat@1.2.0/manifest.yaml", "");
     t.write("r/nest/1.0.0/manifest.yaml", "");
@@ -84,7 +74,7 @@ TEST_CASE("the three layouts") {
 }
 
 TEST_CASE("ranges, latest and prereleases") {
-    TempTree t;
+    TempDir t;
     for (const char* v : {"1.0.0", "1.4.2", "1.10.0", "2.0.0-beta.1", "0.3.1"})
         t.write(std::string("r/app@") + v + "/manifest.yaml", "");
     t.write("r/pre@1.0.0-alpha/manifest.yaml", "");
@@ -109,7 +99,7 @@ TEST_CASE("ranges, latest and prereleases") {
 }
 
 TEST_CASE("not found, invalid names, directories without manifests") {
-    TempTree t;
+    TempDir t;
     t.write("r/empty@1.0.0/readme.txt", "no manifest");
     t.write("r/hollow/1.0.0/readme.txt", "no manifest");
     t.write("r/file@1.0.0", "a file, not a dir");
@@ -123,7 +113,7 @@ TEST_CASE("not found, invalid names, directories without manifests") {
 }
 
 TEST_CASE("several roots are searched together") {
-    TempTree t;
+    TempDir t;
     t.write("a/app@1.0.0/manifest.yaml", "");
     t.write("b/app/2.0.0/manifest.yaml", "");
     t.write("b/other/manifest.yaml", "version: 0.1.0\n");
@@ -134,7 +124,7 @@ TEST_CASE("several roots are searched together") {
 }
 
 TEST_CASE("the same name@version in two directories is a collision naming both") {
-    TempTree t;
+    TempDir t;
     t.write("a/app@1.0.0/manifest.yaml", "");
     t.write("b/app/1.0.0/manifest.yaml", "");
     t.write("b/app/0.5.0/manifest.yaml", "");
@@ -149,14 +139,14 @@ TEST_CASE("the same name@version in two directories is a collision naming both")
     CHECK(ok(r, "app", "0.5").key == "app@0.5.0");
 
     // Simple layout colliding with flat in the same root.
-    TempTree t2;
+    TempDir t2;
     t2.write("r/svc@2.0.0/manifest.yaml", "");
     t2.write("r/svc/manifest.yaml", "version: 2.0.0\n");
     CHECK(fail(Resolver({t2.root() / "r"}), "svc", "") == ErrorCode::Collision);
 }
 
 TEST_CASE("a root listed twice is not a collision") {
-    TempTree t;
+    TempDir t;
     t.write("r/app@1.0.0/manifest.yaml", "");
     Resolver r({t.root() / "r", t.root() / "r/", t.root() / "r/../r"});
     CHECK(r.roots().size() == 1);
@@ -164,7 +154,7 @@ TEST_CASE("a root listed twice is not a collision") {
 }
 
 TEST_CASE("a broken simple manifest is reported") {
-    TempTree t;
+    TempDir t;
     t.write("r/broken/manifest.yaml", "version: [1\n");
     Resolver r({t.root() / "r"});
     auto res = r.resolve("broken", "");
@@ -174,7 +164,7 @@ TEST_CASE("a broken simple manifest is reported") {
 }
 
 TEST_CASE("listApps reports every app, version and error") {
-    TempTree t;
+    TempDir t;
     t.write("a/alpha@1.0.0/manifest.yaml", "");
     t.write("a/alpha@2.0.0/manifest.yaml", "timeout: abc\n");
     t.write("a/beta/manifest.yaml", "");

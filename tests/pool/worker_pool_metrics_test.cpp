@@ -3,10 +3,10 @@
 #include <doctest/doctest.h>
 
 #include "buntime/pool/worker_pool.h"
-#include "fake_clock.h"
+#include "pool_test_util.h"
 
 using namespace buntime::pool;
-using namespace pooltest;
+using namespace buntime::pool::test;
 
 namespace {
 

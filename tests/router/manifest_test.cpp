@@ -1,27 +1,26 @@
 // SPDX-License-Identifier: MIT
 // manifest.yaml parsing: defaults, every key, validation errors naming file and key.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/router/json.h"
 #include "buntime/router/manifest.h"
-#include "temp_tree.h"
+#include "temp_dir.h"
 
 using namespace buntime::router;
-using buntime::router::test::TempTree;
+using buntime::test::TempDir;
 using std::chrono::milliseconds;
 
 namespace {
 
 Manifest ok(const char* yaml) {
     auto r = parseManifest(yaml, "app/manifest.yaml");
-    REQUIRE_MESSAGE(r.hasValue(), (r ? "" : r.error().message));
+    REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
     return *r;
 }
 
 Error err(const char* yaml) {
     auto r = parseManifest(yaml, "examples/apps/x/manifest.yaml");
-    REQUIRE_FALSE(r.hasValue());
+    REQUIRE_FALSE(r.has_value());
     return r.error();
 }
 
@@ -183,7 +182,7 @@ TEST_CASE("top level must be a map") {
 }
 
 TEST_CASE("loadManifest reads files and reports missing ones") {
-    TempTree tree;
+    TempDir tree;
     auto path = tree.write("app/manifest.yaml", "timeout: 2s\nmaxRequests: 7\n");
     auto m = loadManifest(path);
     REQUIRE(m);

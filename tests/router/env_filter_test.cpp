@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Worker environment: sensitive inherited names dropped, manifest env passed with warnings.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>

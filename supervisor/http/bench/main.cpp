@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Benchmark server: a trivial "ok" handler on 127.0.0.1:PORT (arg 1) for wrk; prints the port.
+// Benchmark server: a trivial "ok" handler on 127.0.0.1:PORT for wrk; prints the port.
+// Usage: buntime-http-bench [port (0 = any)] [event loops (1)] [access log: off|stderr|path]
 #include "buntime/http/server.h"
 
 #include <csignal>
@@ -15,7 +16,7 @@ int main(int argc, char** argv) {
     buntime::http::Server server(cfg, [](std::shared_ptr<buntime::http::Exchange> ex) { ex->respond(200, {}, "ok"); });
     auto r = server.start();
     if (!r) {
-        std::fprintf(stderr, "%s\n", r.message.c_str());
+        std::fprintf(stderr, "%s\n", r.error().message.c_str());
         return 1;
     }
     std::printf("listening on 127.0.0.1:%u\n", server.port());

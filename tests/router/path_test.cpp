@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Request-target parsing: app/range/base/rest/query, reserved paths, traversal rejection.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/router/path.h"

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Durations and sizes as manifest keys write them.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/router/units.h"
@@ -12,13 +11,13 @@ namespace {
 
 long long ms(const char* text) {
     auto r = parseDuration(text);
-    REQUIRE_MESSAGE(r.hasValue(), text);
+    REQUIRE_MESSAGE(r.has_value(), text);
     return r->count();
 }
 
 unsigned long long bytes(const char* text) {
     auto r = parseSize(text);
-    REQUIRE_MESSAGE(r.hasValue(), text);
+    REQUIRE_MESSAGE(r.has_value(), text);
     return *r;
 }
 
@@ -53,7 +52,7 @@ TEST_CASE("invalid durations are errors with the text in the message") {
     for (const char* bad : {"", "abc", "-1", "-5s", "10x", "1.2.3s", "s", ".", "1e3", "5 m s", "99999999999y"}) {
         CAPTURE(bad);
         auto r = parseDuration(bad);
-        REQUIRE_FALSE(r.hasValue());
+        REQUIRE_FALSE(r.has_value());
         CHECK(r.error().code == ErrorCode::InvalidValue);
         CHECK(r.error().message.find("invalid duration") != std::string::npos);
     }
@@ -77,20 +76,7 @@ TEST_CASE("invalid sizes are errors") {
     for (const char* bad : {"", "-1", "ten", "10pb", "1.5", "1.5b", "mb", "99999999999tb"}) {
         CAPTURE(bad);
         auto r = parseSize(bad);
-        REQUIRE_FALSE(r.hasValue());
+        REQUIRE_FALSE(r.has_value());
         CHECK(r.error().message.find("invalid size") != std::string::npos);
-    }
-}
-
-TEST_CASE("formatDuration picks the largest exact unit") {
-    CHECK(formatDuration(milliseconds(30'000)) == "30s");
-    CHECK(formatDuration(milliseconds(1'500)) == "1500ms");
-    CHECK(formatDuration(milliseconds(300'000)) == "5m");
-    CHECK(formatDuration(milliseconds(0)) == "0ms");
-    CHECK(formatDuration(milliseconds(172'800'000)) == "2d");
-    for (long long v : {1LL, 999LL, 60'000LL, 90'000LL, 3'600'000LL, 604'800'000LL}) {
-        auto round = parseDuration(formatDuration(milliseconds(v)));
-        REQUIRE(round);
-        CHECK(round->count() == v);
     }
 }
