@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Human renderings of admin API answers: status summary, worker and app tables, metrics.
-#include "render.h"
+#include "buntime/ctl/render.h"
 
-#include "options.h"
-#include "table.h"
-#include "units.h"
+#include "buntime/ctl/options.h"
+#include "buntime/ctl/table.h"
+#include "buntime/ctl/units.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 namespace buntime::ctl {
@@ -28,26 +29,6 @@ std::optional<double> number(const json& object, std::string_view key) {
     return it->get<double>();
 }
 
-std::string text(const json& object, std::string_view key, std::string fallback = "-") {
-    if (!object.is_object()) {
-        return fallback;
-    }
-    const auto it = object.find(key);
-    if (it == object.end()) {
-        return fallback;
-    }
-    if (it->is_string()) {
-        return it->get<std::string>();
-    }
-    if (it->is_number()) {
-        return formatNumber(it->get<double>());
-    }
-    if (it->is_boolean()) {
-        return it->get<bool>() ? "true" : "false";
-    }
-    return fallback;
-}
-
 const json& member(const json& object, std::string_view key) {
     static const json null;
     if (!object.is_object()) {
@@ -58,8 +39,6 @@ const json& member(const json& object, std::string_view key) {
 }
 
 std::string orDash(std::optional<double> value, std::string (*format)(double)) { return value ? format(*value) : "-"; }
-
-std::string plain(double value) { return formatNumber(value); }
 
 // Cuts every line of a block to the width.
 std::string fitLines(const std::string& block, std::size_t width) {
@@ -91,57 +70,69 @@ std::string keyValues(const std::vector<std::pair<std::string, std::string>>& ro
 
 // Ring fill "used/capacity" and high-water "highWater/capacity" as percentages,
 // request ring first: "0%/0%".
-std::string ringRatio(const json& ring, std::string_view field) {
-    if (!ring.is_object()) {
+std::string ringRatio(const std::optional<admin::WorkerRings>& ring, std::uint64_t admin::RingView::*field) {
+    if (!ring) {
         return "-";
     }
-    auto one = [&](std::string_view direction) -> std::string {
-        const json& side = member(ring, direction);
-        const auto value = number(side, field);
-        const auto capacity = number(side, "capacity");
-        if (!value || !capacity || *capacity <= 0) {
+    auto one = [&](const admin::RingView& side) -> std::string {
+        if (side.capacity == 0) {
             return "-";
         }
-        return formatPercent(*value / *capacity);
+        return formatPercent(static_cast<double>(side.*field) / static_cast<double>(side.capacity));
     };
-    return one("toWorker") + "/" + one("toSupervisor");
+    return one(ring->to_worker) + "/" + one(ring->to_supervisor);
 }
 
 // The larger of the two directions, for sorting.
-double ringMax(const json& ring, std::string_view field) {
+double ringMax(const std::optional<admin::WorkerRings>& ring, std::uint64_t admin::RingView::*field) {
     double best = -1;
-    for (const char* direction : {"toWorker", "toSupervisor"}) {
-        const json& side = member(ring, direction);
-        const auto value = number(side, field);
-        const auto capacity = number(side, "capacity");
-        if (value && capacity && *capacity > 0) {
-            best = std::max(best, *value / *capacity);
+    if (!ring) {
+        return best;
+    }
+    for (const admin::RingView* side : {&ring->to_worker, &ring->to_supervisor}) {
+        if (side->capacity > 0) {
+            best = std::max(best, static_cast<double>(side->*field) / static_cast<double>(side->capacity));
         }
     }
     return best;
 }
 
-std::string workerName(const json& worker) {
-    std::string name = text(worker, "name", "");
-    if (name.empty()) {
-        const std::string key = text(worker, "key", "");
-        name = key.substr(0, key.find('@'));
-    }
-    return name;
+std::string workerName(const admin::WorkerRow& worker) {
+    return worker.name.empty() ? worker.key.substr(0, worker.key.find('@')) : worker.name;
 }
 
-double sortValue(const json& worker, std::string_view sort) {
-    if (sort == "pid") return number(worker, "pid").value_or(-1);
-    if (sort == "requests") return number(worker, "requestCount").value_or(-1);
-    if (sort == "errors") return number(worker, "errorCount").value_or(-1);
-    if (sort == "avg") return number(worker, "avgResponseTimeMs").value_or(-1);
-    if (sort == "age") return number(worker, "ageMs").value_or(-1);
-    if (sort == "idle") return number(worker, "idleMs").value_or(-1);
-    if (sort == "rss") return number(worker, "rssBytes").value_or(-1);
-    if (sort == "inflight") return number(worker, "inFlight").value_or(-1);
-    if (sort == "ring") return ringMax(member(worker, "ring"), "used");
-    if (sort == "hwm") return ringMax(member(worker, "ring"), "highWater");
+template <typename T>
+double orMinusOne(const std::optional<T>& value) {
+    return value ? static_cast<double>(*value) : -1;
+}
+
+double sortValue(const admin::WorkerRow& worker, std::string_view sort) {
+    if (sort == "pid") return orMinusOne(worker.pid);
+    if (sort == "requests") return static_cast<double>(worker.request_count);
+    if (sort == "errors") return static_cast<double>(worker.error_count);
+    if (sort == "avg") return worker.avg_response_time_ms;
+    if (sort == "age") return static_cast<double>(worker.age_ms);
+    if (sort == "idle") return static_cast<double>(worker.idle_ms);
+    if (sort == "rss") return orMinusOne(worker.rss_bytes);
+    if (sort == "inflight") return static_cast<double>(worker.in_flight);
+    if (sort == "ring") return ringMax(worker.ring, &admin::RingView::used);
+    if (sort == "hwm") return ringMax(worker.ring, &admin::RingView::high_water);
     return 0;
+}
+
+template <typename T>
+std::string plain(T value) {
+    return formatNumber(static_cast<double>(value));
+}
+
+template <typename T>
+std::string duration(T ms) {
+    return formatDuration(static_cast<double>(ms));
+}
+
+template <typename T>
+std::string bytes(T value) {
+    return formatBytes(static_cast<double>(value));
 }
 
 std::string flagsOf(const json& config) {
@@ -157,72 +148,59 @@ std::string flagsOf(const json& config) {
 
 }  // namespace
 
-std::string renderStatus(const json& health, const json& ready, const json& metrics, std::size_t width) {
-    std::string version = text(health, "version", text(metrics, "version"));
-    std::string state = text(health, "status");
-    if (ready.is_object() && member(ready, "ready").is_boolean()) {
-        state += member(ready, "ready") == true ? ", ready" : ", NOT ready";
+std::string renderStatus(const admin::HealthView& health, const std::optional<admin::ReadyView>& ready,
+                         const admin::MetricsView& metrics, std::size_t width) {
+    std::string state = health.status;
+    if (ready) {
+        state += ready->ready ? ", ready" : ", NOT ready";
     }
-    std::string out = fitLines("buntime " + version + " (" + state + ")", width);
+    std::string out = fitLines("buntime " + health.version + " (" + state + ")", width);
 
-    const auto active = number(metrics, "activeWorkers");
-    const auto pool_size = number(metrics, "poolSize");
-    std::string pool = orDash(active, plain) + "/" + orDash(pool_size, plain) + " workers";
-    if (active && pool_size && *pool_size > 0) {
-        pool += " (" + formatPercent(*active / *pool_size) + " full)";
+    std::string pool = plain(metrics.active_workers) + "/" + plain(metrics.pool_size) + " workers";
+    if (metrics.pool_size > 0) {
+        pool += " (" +
+                formatPercent(static_cast<double>(metrics.active_workers) / static_cast<double>(metrics.pool_size)) +
+                " full)";
     }
-    std::string hit_rate = orDash(number(metrics, "hitRate"), formatHitRate) + " (" +
-                           orDash(number(metrics, "hits"), plain) + " hits, " +
-                           orDash(number(metrics, "misses"), plain) + " misses)";
-    std::string requests = orDash(number(metrics, "requestsPerSecond"), plain) + " req/s, " +
-                           orDash(number(metrics, "totalRequests"), plain) + " total, avg " +
-                           orDash(number(metrics, "avgResponseTimeMs"), formatDuration);
-    std::string ephemeral = orDash(number(metrics, "ephemeralActive"), plain) + "/" +
-                            orDash(number(metrics, "ephemeralConcurrency"), plain) + " running, queue " +
-                            orDash(number(metrics, "ephemeralQueueDepth"), plain) + "/" +
-                            orDash(number(metrics, "ephemeralQueueLimit"), plain);
-    std::string workers = orDash(number(metrics, "totalWorkersCreated"), plain) + " created, " +
-                          orDash(number(metrics, "totalWorkersFailed"), plain) + " failed, " +
-                          orDash(number(metrics, "totalWorkersRetired"), plain) + " retired, " +
-                          orDash(number(metrics, "evictions"), plain) + " evicted";
-    auto uptime = number(health, "uptimeMs");
-    if (!uptime) {
-        uptime = number(metrics, "uptimeMs");
-    }
-    auto rss = number(metrics, "supervisorRssBytes");
-    std::string rssText =
-        rss ? formatBytes(*rss)
-            : orDash(number(metrics, "memoryUsageMB"), [](double mb) { return formatBytes(mb * 1024 * 1024); });
-    out += keyValues({{"pid", text(health, "pid", text(metrics, "pid"))},
-                      {"listen", text(health, "listen", text(metrics, "listen"))},
-                      {"uptime", orDash(uptime, formatDuration)},
+    std::string hit_rate =
+        formatHitRate(metrics.hit_rate) + " (" + plain(metrics.hits) + " hits, " + plain(metrics.misses) + " misses)";
+    std::string requests = plain(metrics.requests_per_second) + " req/s, " + plain(metrics.total_requests) +
+                           " total, avg " + duration(metrics.avg_response_time_ms);
+    std::string ephemeral = plain(metrics.ephemeral_active) + "/" + plain(metrics.ephemeral_concurrency) +
+                            " running, queue " + plain(metrics.ephemeral_queue_depth) + "/" +
+                            plain(metrics.ephemeral_queue_limit);
+    std::string workers = plain(metrics.total_workers_created) + " created, " + plain(metrics.total_workers_failed) +
+                          " failed, " + plain(metrics.total_workers_retired) + " retired, " + plain(metrics.evictions) +
+                          " evicted";
+    out += keyValues({{"pid", plain(health.pid)},
+                      {"listen", health.listen},
+                      {"uptime", duration(health.uptime_ms)},
                       {"pool", pool},
                       {"hit rate", hit_rate},
                       {"requests", requests},
                       {"ephemeral", ephemeral},
                       {"workers", workers},
-                      {"supervisor RSS", rssText}},
+                      {"supervisor RSS", bytes(metrics.supervisor_rss_bytes)}},
                      width);
     return out;
 }
 
-std::string renderWorkers(const json& workers, std::string_view sort, std::string_view app, std::size_t width) {
-    std::vector<const json*> rows;
-    const json& list = member(workers, "workers");
-    if (list.is_array()) {
-        for (const json& worker : list) {
-            if (app.empty() || workerName(worker) == app) {
-                rows.push_back(&worker);
-            }
+std::string renderWorkers(const std::vector<admin::WorkerRow>& workers, std::string_view sort, std::string_view app,
+                          std::size_t width) {
+    std::vector<const admin::WorkerRow*> rows;
+    for (const admin::WorkerRow& worker : workers) {
+        if (app.empty() || workerName(worker) == app) {
+            rows.push_back(&worker);
         }
     }
     if (sort == "key" || sort == "status") {
-        std::stable_sort(rows.begin(), rows.end(), [&](const json* a, const json* b) {
-            return text(*a, sort == "key" ? "key" : "status", "") < text(*b, sort == "key" ? "key" : "status", "");
-        });
-    } else if (!sort.empty()) {
+        const auto field = sort == "key" ? &admin::WorkerRow::key : &admin::WorkerRow::status;
         std::stable_sort(rows.begin(), rows.end(),
-                         [&](const json* a, const json* b) { return sortValue(*a, sort) > sortValue(*b, sort); });
+                         [&](const admin::WorkerRow* a, const admin::WorkerRow* b) { return a->*field < b->*field; });
+    } else if (!sort.empty()) {
+        std::stable_sort(rows.begin(), rows.end(), [&](const admin::WorkerRow* a, const admin::WorkerRow* b) {
+            return sortValue(*a, sort) > sortValue(*b, sort);
+        });
     }
 
     // Drop order when narrow: IDLE, AGE, HWM, ERRS, INFL, RING, RSS, AVG, REQS.
@@ -238,16 +216,13 @@ std::string renderWorkers(const json& workers, std::string_view sort, std::strin
                  {"INFL", Align::Right, 6},
                  {"RING", Align::Right, 5},
                  {"HWM", Align::Right, 8}});
-    for (const json* worker : rows) {
-        const auto pid = number(*worker, "pid");
-        const json& ring = member(*worker, "ring");
-        table.addRow({text(*worker, "key"), pid && *pid > 0 ? formatNumber(*pid) : "-", text(*worker, "status"),
-                      orDash(number(*worker, "requestCount"), plain), orDash(number(*worker, "errorCount"), plain),
-                      orDash(number(*worker, "avgResponseTimeMs"), formatDuration),
-                      orDash(number(*worker, "ageMs"), formatDuration),
-                      orDash(number(*worker, "idleMs"), formatDuration),
-                      orDash(number(*worker, "rssBytes"), formatBytes), orDash(number(*worker, "inFlight"), plain),
-                      ringRatio(ring, "used"), ringRatio(ring, "highWater")});
+    for (const admin::WorkerRow* worker : rows) {
+        table.addRow({worker->key, worker->pid && *worker->pid > 0 ? plain(*worker->pid) : "-", worker->status,
+                      plain(worker->request_count), plain(worker->error_count), duration(worker->avg_response_time_ms),
+                      duration(worker->age_ms), duration(worker->idle_ms),
+                      worker->rss_bytes ? bytes(*worker->rss_bytes) : "-", plain(worker->in_flight),
+                      ringRatio(worker->ring, &admin::RingView::used),
+                      ringRatio(worker->ring, &admin::RingView::high_water)});
     }
     std::string out = table.render(width);
     if (table.rowCount() == 0) {
@@ -256,7 +231,7 @@ std::string renderWorkers(const json& workers, std::string_view sort, std::strin
     return out;
 }
 
-std::string renderApps(const json& apps, std::size_t width) {
+std::string renderApps(const std::vector<admin::AppRow>& apps, std::size_t width) {
     Table table({{"NAME", Align::Left, 0, true, 10},
                  {"VERSION", Align::Left, 0, true, 8},
                  {"KIND", Align::Left, 0},
@@ -270,29 +245,22 @@ std::string renderApps(const json& apps, std::size_t width) {
                  {"FLAGS", Align::Left, 6},
                  {"DIR", Align::Left, 7, true, 12}});
     std::string errors;
-    const json& list = member(apps, "apps");
-    if (list.is_array()) {
-        for (const json& app : list) {
-            const json& config = member(app, "config");
-            const json& error = member(app, "error");
-            const bool broken = error.is_object() || error.is_string();
-            table.addRow(
-                {text(app, "name"), text(app, "version"), broken ? "ERROR" : text(app, "entrypointKind"),
-                 orDash(number(config, "ttlMs"), formatDuration), orDash(number(config, "timeoutMs"), formatDuration),
-                 orDash(number(config, "idleTimeoutMs"), formatDuration), orDash(number(config, "maxRequests"), plain),
-                 orDash(number(config, "maxBodySize"), formatBytes), orDash(number(config, "concurrency"), plain),
-                 orDash(number(config, "threads"), plain), config.is_object() ? flagsOf(config) : "-",
-                 text(app, "dir")});
-            if (broken) {
-                errors += "  " + text(app, "name") + "@" + text(app, "version") + "\n";
-                if (error.is_string()) {
-                    errors += "    error: " + error.get<std::string>() + "\n";
-                } else {
-                    errors += "    file:  " + text(error, "file") + "\n";
-                    errors += "    key:   " + text(error, "key") + "\n";
-                    errors += "    error: " + text(error, "message") + "\n";
-                }
-            }
+    static const json none;
+    for (const admin::AppRow& app : apps) {
+        // The effective manifest, in the router's keys (router::toJson).
+        const json& config = app.config ? *app.config : none;
+        table.addRow(
+            {app.name, app.version, app.error ? "ERROR" : app.entrypoint_kind.value_or("-"),
+             orDash(number(config, "ttlMs"), formatDuration), orDash(number(config, "timeoutMs"), formatDuration),
+             orDash(number(config, "idleTimeoutMs"), formatDuration),
+             orDash(number(config, "maxRequests"), formatNumber), orDash(number(config, "maxBodySize"), formatBytes),
+             orDash(number(config, "concurrency"), formatNumber), orDash(number(config, "threads"), formatNumber),
+             config.is_object() ? flagsOf(config) : "-", app.dir.value_or("-")});
+        if (app.error) {
+            errors += "  " + app.name + "@" + app.version + "\n";
+            errors += "    file:  " + app.error->file + "\n";
+            errors += "    key:   " + app.error->key + "\n";
+            errors += "    error: " + app.error->message + "\n";
         }
     }
     std::string out = table.render(width);
@@ -306,35 +274,30 @@ std::string renderApps(const json& apps, std::size_t width) {
     return out;
 }
 
-std::string renderMetrics(const json& metrics, std::size_t width) {
+std::string renderMetrics(const admin::MetricsView& metrics, std::size_t width) {
     std::vector<std::pair<std::string, std::string>> rows;
-    if (metrics.is_object()) {
-        for (const auto& [key, value] : metrics.items()) {
-            std::string shown;
-            if (value.is_number()) {
-                const double v = value.get<double>();
-                shown = formatNumber(v);
-                std::string human;
-                if (key.ends_with("Ms")) {
-                    human = formatDuration(v);
-                } else if (key.ends_with("Bytes")) {
-                    human = formatBytes(v);
-                } else if (key.ends_with("MB")) {
-                    human = formatBytes(v * 1024 * 1024);
-                } else if (key == "hitRate") {
-                    human = formatHitRate(v);
-                }
-                if (!human.empty() && human != shown) {
-                    shown += " (" + human + ")";
-                }
-            } else if (value.is_string()) {
-                shown = value.get<std::string>();
-            } else {
-                shown = value.dump();
+    admin::forEachMetric(metrics, [&](std::string_view key, const auto& field, admin::MetricKind) {
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(field)>, std::string>) {
+            rows.emplace_back(key, field);
+        } else {
+            const double v = static_cast<double>(field);
+            std::string shown = formatNumber(v);
+            std::string human;
+            if (key.ends_with("Ms")) {
+                human = formatDuration(v);
+            } else if (key.ends_with("Bytes")) {
+                human = formatBytes(v);
+            } else if (key.ends_with("MB")) {
+                human = formatBytes(v * 1024 * 1024);
+            } else if (static_cast<const void*>(&field) == &metrics.hit_rate) {
+                human = formatHitRate(v);
+            }
+            if (!human.empty() && human != shown) {
+                shown += " (" + human + ")";
             }
             rows.emplace_back(key, shown);
         }
-    }
+    });
     return keyValues(rows, width);
 }
 
@@ -349,25 +312,15 @@ std::string watchHeader(std::size_t width) {
     return elide(line, width) + '\n';
 }
 
-std::string watchLine(const json& metrics, std::string_view clock, std::size_t width) {
-    const std::string workers =
-        orDash(number(metrics, "activeWorkers"), plain) + "/" + orDash(number(metrics, "poolSize"), plain);
-    const std::string queue = orDash(number(metrics, "ephemeralQueueDepth"), plain) + "/" +
-                              orDash(number(metrics, "ephemeralQueueLimit"), plain);
-    auto rss = number(metrics, "supervisorRssBytes");
-    if (!rss) {
-        if (const auto mb = number(metrics, "memoryUsageMB")) {
-            rss = *mb * 1024 * 1024;
-        }
-    }
+std::string watchLine(const admin::MetricsView& metrics, std::string_view clock, std::size_t width) {
+    const std::string workers = plain(metrics.active_workers) + "/" + plain(metrics.pool_size);
+    const std::string queue = plain(metrics.ephemeral_queue_depth) + "/" + plain(metrics.ephemeral_queue_limit);
     char line[512];
     std::snprintf(line, sizeof line, watchFormat, std::string(clock).c_str(),
-                  orDash(number(metrics, "requestsPerSecond"), plain).c_str(),
-                  orDash(number(metrics, "totalRequests"), plain).c_str(),
-                  orDash(number(metrics, "hitRate"), formatHitRate).c_str(), workers.c_str(),
-                  orDash(number(metrics, "ephemeralActive"), plain).c_str(), queue.c_str(),
-                  orDash(number(metrics, "avgResponseTimeMs"), formatDuration).c_str(),
-                  orDash(rss, formatBytes).c_str());
+                  plain(metrics.requests_per_second).c_str(), plain(metrics.total_requests).c_str(),
+                  formatHitRate(metrics.hit_rate).c_str(), workers.c_str(), plain(metrics.ephemeral_active).c_str(),
+                  queue.c_str(), duration(metrics.avg_response_time_ms).c_str(),
+                  bytes(metrics.supervisor_rss_bytes).c_str());
     return elide(line, width) + '\n';
 }
 
