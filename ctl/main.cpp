@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // buntimectl: the operator inspection CLI; everything but signal setup lives in ctl_dep.
-#include "cli.h"
+#include "buntime/ctl/cli.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -45,7 +45,7 @@ struct DirectState {
     std::vector<Loop> loops;
     ScenarioResult result;
     supervisor::DirectRequest request;
-    supervisor::Runtime* runtime = nullptr;  // valid while phase != Done
+    DirectSubmit submit;  // called only while phase != Done
 };
 
 void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
@@ -65,7 +65,7 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
         loop.measured = st->phase == Phase::Measure;
         req = st->request;
     }
-    st->runtime->direct(std::move(req), [st, i, gen](supervisor::DirectResponse resp) {
+    st->submit(std::move(req), [st, i, gen](supervisor::DirectResponse resp) {
         const auto now = Clock::now();
         {
             std::lock_guard lock(st->mu);
@@ -94,9 +94,9 @@ void issue(const std::shared_ptr<DirectState>& st, std::size_t i) {
 
 }  // namespace
 
-ScenarioResult runDirectLoad(supervisor::Runtime& runtime, const Scenario& scenario, const LoadParams& params) {
+ScenarioResult runDirectLoad(const DirectSubmit& submit, const Scenario& scenario, const LoadParams& params) {
     auto st = std::make_shared<DirectState>();
-    st->runtime = &runtime;
+    st->submit = submit;
     st->request = directRequestFor(scenario);
     st->loops.resize(params.concurrency);
     st->result.scenario = scenario.name;

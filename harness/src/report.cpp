@@ -2,8 +2,10 @@
 // Report rendering: per-scenario tables, pool metrics, violations, JSON.
 #include "buntime/harness/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <sstream>
 
 namespace buntime::harness {
@@ -43,12 +45,22 @@ double perRequest(std::uint64_t total, std::uint64_t requests) {
 
 }  // namespace
 
-nlohmann::json poolSummary(const nlohmann::json& metrics) {
+nlohmann::json poolSummary(const admin::MetricsView& m) {
+    const void* kept[] = {&m.active_workers,
+                          &m.hit_rate,
+                          &m.hits,
+                          &m.misses,
+                          &m.total_workers_created,
+                          &m.total_workers_failed,
+                          &m.memory_usage_mb,
+                          &m.supervisor_rss_bytes,
+                          &m.worker_rss_bytes};
     nlohmann::json out = nlohmann::json::object();
-    if (!metrics.is_object()) return out;
-    for (const char* key : {"activeWorkers", "hitRate", "hits", "misses", "totalWorkersCreated", "totalWorkersFailed",
-                            "memoryUsageMB", "supervisorRssBytes", "workerRssBytes"})
-        if (metrics.contains(key)) out[key] = metrics[key];
+    // The keys come from the admin schema: the report names the fields as the supervisor does.
+    admin::forEachMetric(m, [&](const char* key, const auto& field, admin::MetricKind) {
+        if (std::find(std::begin(kept), std::end(kept), static_cast<const void*>(&field)) != std::end(kept))
+            out[key] = field;
+    });
     return out;
 }
 
@@ -101,7 +113,7 @@ nlohmann::json resultJson(const ScenarioResult& r) {
 }
 
 nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
-                           const std::optional<nlohmann::json>& pool, const std::vector<Violation>& violations) {
+                           const std::optional<admin::MetricsView>& pool, const std::vector<Violation>& violations) {
     nlohmann::json config = {
         {"mode", modeName(c.mode)},
         {"durationMs", c.duration_ms},
@@ -126,7 +138,7 @@ nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult
     return {
         {"config", config},
         {"results", res},
-        {"pool", pool ? *pool : nlohmann::json(nullptr)},
+        {"pool", pool ? poolSummary(*pool) : nlohmann::json(nullptr)},
         {"gate",
          {{"file", c.gate_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gate_file)}, {"violations", viol}}},
         {"passed", violations.empty()},
@@ -184,27 +196,27 @@ std::string formatSummary(const std::vector<ScenarioResult>& results) {
     return o.str();
 }
 
-std::string formatPool(const nlohmann::json& pool) {
+std::string formatPool(const admin::MetricsView& pool) {
     std::ostringstream o;
     o << "\nPool metrics\n";
-    auto num = [&](const char* k) { return pool.contains(k) && pool[k].is_number() ? pool[k].get<double>() : NAN; };
     auto line = [&](const char* label, const std::string& v) {
         char buf[48];
         std::snprintf(buf, sizeof buf, "  %-22s ", label);
         o << buf << v << "\n";
     };
-    if (pool.contains("activeWorkers")) line("active workers", fmt("%.0f", num("activeWorkers")));
-    const double hits = num("hits"), misses = num("misses");
-    if (!std::isnan(hits) && !std::isnan(misses) && hits + misses > 0)
+    auto num = [](auto v) { return static_cast<double>(v); };
+    line("active workers", fmt("%.0f", num(pool.active_workers)));
+    const double hits = num(pool.hits), misses = num(pool.misses);
+    if (hits + misses > 0)
         line("hit rate",
              fmt("%.1f%%", 100.0 * hits / (hits + misses)) + fmt(" (%.0f hits", hits) + fmt(", %.0f misses)", misses));
-    else if (pool.contains("hitRate"))
-        line("hit rate", fmt("%.1f", num("hitRate")));
-    if (pool.contains("totalWorkersCreated")) line("worker creations", fmt("%.0f", num("totalWorkersCreated")));
-    if (pool.contains("totalWorkersFailed")) line("worker failures", fmt("%.0f", num("totalWorkersFailed")));
-    if (pool.contains("supervisorRssBytes")) line("supervisor RSS", bytesText(num("supervisorRssBytes")));
-    if (pool.contains("workerRssBytes")) line("workers RSS (total)", bytesText(num("workerRssBytes")));
-    if (pool.contains("memoryUsageMB")) line("memory usage", fmt("%.1f MB", num("memoryUsageMB")));
+    else
+        line("hit rate", fmt("%.1f", pool.hit_rate));
+    line("worker creations", fmt("%.0f", num(pool.total_workers_created)));
+    line("worker failures", fmt("%.0f", num(pool.total_workers_failed)));
+    line("supervisor RSS", bytesText(num(pool.supervisor_rss_bytes)));
+    line("workers RSS (total)", bytesText(num(pool.worker_rss_bytes)));
+    line("memory usage", fmt("%.1f MB", pool.memory_usage_mb));
     return o.str();
 }
 

@@ -4,15 +4,7 @@
 
 #include "buntime/harness/fixtures.h"
 #include "buntime/harness/gates.h"
-#include "buntime/harness/http_load.h"
 #include "buntime/harness/report.h"
-
-#if BUNTIME_PERF_WITH_RUNTIME
-#include <buntime/supervisor/runtime.h>
-#include "buntime/harness/direct_load.h"
-#endif
-
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -21,19 +13,6 @@
 namespace buntime::harness {
 
 namespace fs = std::filesystem;
-
-bool runtimeAvailable() { return BUNTIME_PERF_WITH_RUNTIME != 0; }
-
-std::optional<nlohmann::json> fetchTargetMetrics(const TargetUrl& target) {
-    httplib::Client cli(target.host, target.port);
-    cli.set_connection_timeout(2, 0);
-    cli.set_read_timeout(5, 0);
-    auto res = cli.Get("/_/api/metrics");
-    if (!res || res->status != 200) return std::nullopt;
-    auto doc = nlohmann::json::parse(res->body, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
-    return doc;
-}
 
 int writeFixturesOnly(const std::string& dir, const std::string& apps_dir, std::ostream& err) {
     const std::string e = generateFixtures(dir, apps_dir);
@@ -55,7 +34,6 @@ LoadParams paramsFor(const PerfConfig& c, const Scenario& s) {
     return p;
 }
 
-#if BUNTIME_PERF_WITH_RUNTIME
 IpcBreakdown ipcDelta(const supervisor::IpcCounters& a, const supervisor::IpcCounters& b) {
     IpcBreakdown d;
     d.messages_to_worker = b.messages_to_worker - a.messages_to_worker;
@@ -82,12 +60,30 @@ IpcBreakdown ipcDelta(const supervisor::IpcCounters& a, const supervisor::IpcCou
         window(a.app_ns_per_request, a.messages_to_worker, b.app_ns_per_request, b.messages_to_worker);
     return d;
 }
-#endif
 
-// Gates, tables and JSON; returns the exit code. Runs before the runtime stops, so the
+// Every configured scenario against `target`; the IPC counters (when the target has them)
+// are read at the measured phase's boundaries.
+std::vector<ScenarioResult> runScenarios(const PerfConfig& c, Target& target, std::ostream& err) {
+    std::vector<ScenarioResult> results;
+    for (const auto& name : c.scenarios) {
+        const Scenario& s = *findScenario(name);
+        LoadParams p = paramsFor(c, s);
+        std::optional<supervisor::IpcCounters> before, after;
+        p.onMeasuredStart = [&] { before = target.ipcCounters(); };
+        p.onMeasuredEnd = [&] { after = target.ipcCounters(); };
+        err << "buntime-perf: " << s.name << " (" << s.method << " " << s.target << ", concurrency " << p.concurrency
+            << ", warm-up " << p.warmup_ms << " ms, measured " << p.duration_ms << " ms)\n";
+        ScenarioResult r = target.run(s, p);
+        if (before && after) r.ipc = ipcDelta(*before, *after);
+        results.push_back(std::move(r));
+    }
+    return results;
+}
+
+// Gates, tables and JSON; returns the exit code. Runs before the target stops, so the
 // numbers are out even if shutdown goes wrong.
 int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
-               const std::optional<nlohmann::json>& pool, const std::optional<GateParse>& gates, std::ostream& out,
+               const std::optional<admin::MetricsView>& pool, const std::optional<GateParse>& gates, std::ostream& out,
                std::ostream& err) {
     std::ostream& human = c.json ? err : out;
     const auto violations = evaluateGates(gates ? &gates->gates : nullptr, results);
@@ -113,7 +109,7 @@ int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
 
 }  // namespace
 
-int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
+int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err, const StartTarget& start) {
     std::ostream& human = c.json ? err : out;
     std::optional<GateParse> gates;
     if (!c.gate_file.empty()) {
@@ -125,73 +121,34 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err) {
         }
     }
 
-    std::vector<ScenarioResult> results;
-    std::optional<nlohmann::json> pool;
-    auto progress = [&](const Scenario& s, const LoadParams& p) {
-        err << "buntime-perf: " << s.name << " (" << s.method << " " << s.target << ", concurrency " << p.concurrency
-            << ", warm-up " << p.warmup_ms << " ms, measured " << p.duration_ms << " ms)\n";
-    };
-
     if (c.mode == Mode::Target) {
         human << operatorInstructions(c.apps_dir) << "\n";
-        HttpEndpoint ep{c.target->host, c.target->port};
-        for (const auto& name : c.scenarios) {
-            const Scenario& s = *findScenario(name);
-            const LoadParams p = paramsFor(c, s);
-            progress(s, p);
-            results.push_back(runHttpLoad(ep, s, p));
-        }
-        if (auto m = fetchTargetMetrics(*c.target)) pool = poolSummary(*m);
-    } else {
-#if BUNTIME_PERF_WITH_RUNTIME
-        const std::string fixtures = (fs::current_path() / ".perf-fixtures").string();
-        removeFixtures(fixtures);
-        if (const std::string e = generateFixtures(fixtures, c.apps_dir); !e.empty()) {
-            err << "buntime-perf: " << e << "\n";
-            removeFixtures(fixtures);
-            return 1;
-        }
-        int rc = 0;
-        {
-            auto opts = supervisor::embeddedConfig();
-            opts.worker_dirs = {fixtures};
-            opts.pool_size = c.pool_size;
-            opts.port = c.mode == Mode::Http ? c.port : 0;
-            supervisor::Runtime runtime(opts);
-            if (auto started = runtime.start(); !started) {
-                err << "buntime-perf: runtime failed to start: " << started.error() << "\n";
-                rc = 1;
-            } else {
-                HttpEndpoint ep{"127.0.0.1", runtime.port()};
-                for (const auto& name : c.scenarios) {
-                    const Scenario& s = *findScenario(name);
-                    LoadParams p = paramsFor(c, s);
-                    supervisor::IpcCounters before{}, after{};
-                    p.onMeasuredStart = [&] { before = runtime.ipcCounters(); };
-                    p.onMeasuredEnd = [&] { after = runtime.ipcCounters(); };
-                    progress(s, p);
-                    ScenarioResult r = c.mode == Mode::Http ? runHttpLoad(ep, s, p) : runDirectLoad(runtime, s, p);
-                    r.ipc = ipcDelta(before, after);
-                    results.push_back(std::move(r));
-                }
-                pool = poolSummary(runtime.metrics());
-                rc = emitReport(c, results, pool, gates, out, err);
-                runtime.stop();
-            }
-        }
-        if (c.keep_fixtures)
-            err << "buntime-perf: fixtures kept in " << fixtures << "\n";
-        else
-            removeFixtures(fixtures);
-        return rc;
-#else
-        err << "buntime-perf: PERF_MODE=" << modeName(c.mode)
-            << " needs the supervisor, which this build does not include; set PERF_TARGET=http://host:port\n";
-        return 1;
-#endif
+        HttpTarget target(HttpEndpoint{c.target->host, c.target->port});
+        const auto results = runScenarios(c, target, err);
+        return emitReport(c, results, target.metrics(), gates, out, err);
     }
 
-    return emitReport(c, results, pool, gates, out, err);
+    const std::string fixtures = (fs::current_path() / ".perf-fixtures").string();
+    removeFixtures(fixtures);
+    if (const std::string e = generateFixtures(fixtures, c.apps_dir); !e.empty()) {
+        err << "buntime-perf: " << e << "\n";
+        removeFixtures(fixtures);
+        return 1;
+    }
+    int rc = 0;
+    if (auto target = start(c, fixtures); !target) {
+        err << "buntime-perf: runtime failed to start: " << target.error() << "\n";
+        rc = 1;
+    } else {
+        const auto results = runScenarios(c, *target.value(), err);
+        rc = emitReport(c, results, target.value()->metrics(), gates, out, err);
+        target.value().reset();  // stops the runtime
+    }
+    if (c.keep_fixtures)
+        err << "buntime-perf: fixtures kept in " << fixtures << "\n";
+    else
+        removeFixtures(fixtures);
+    return rc;
 }
 
 }  // namespace buntime::harness

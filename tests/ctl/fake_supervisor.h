@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-// An httplib::Server on loopback (TCP or unix socket) answering the admin API shapes.
+// An httplib::Server on loopback (TCP or unix socket) that answers the admin API with the
+// supervisor's own admin::AdminApi over the golden views.
 #pragma once
 
 #include <httplib.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "buntime/admin/routes.h"
+#include "golden.h"
+#include "ports.h"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,46 +21,14 @@
 
 namespace buntime::ctl::test {
 
-inline const std::string healthBody =
-    R"({"status":"ok","version":"0.1.0","pid":123,"uptimeMs":1000,"listen":"0.0.0.0:8000"})";
-
-inline const std::string metricsBody =
-    R"({"activeWorkers":1,"avgResponseTimeMs":0.4,"evictions":0,"ephemeralConcurrency":2,)"
-    R"("ephemeralQueueDepth":0,"ephemeralQueueLimit":100,"ephemeralConcurrencyLimit":2,)"
-    R"("hitRate":99.0,"ephemeralActive":0,"hits":100,"misses":1,"memoryUsageMB":12.5,"requestsPerSecond":50.1,)"
-    R"("totalRequests":101,"totalWorkersCreated":1,"totalWorkersFailed":0,)"
-    R"("totalWorkersRetired":0,"uptimeMs":1000,"poolSize":100,"pid":123,"version":"0.1.0",)"
-    R"("listen":"0.0.0.0:8000","supervisorRssBytes":12345678})";
-
-inline const std::string ringSide = R"({"capacity":262144,"used":0,"highWater":2048,"messages":100,"bytes":10000,)"
-                                    R"("wakeups":3,"spinHits":97,"sleeps":3,"fullStalls":0})";
-
+// The supervisor's answers, as it sends them: the golden files tests/golden/admin/*.json,
+// which tests/supervisor checks against a live supervisor, so this fake cannot drift.
+inline const std::string healthBody = buntime::test::golden::body("health");
+inline const std::string metricsBody = buntime::test::golden::body("metrics");
 // Three workers: an active one, an older idle version of the same app, an offline one.
-inline const std::string workersBody =
-    R"({"workers":[)"
-    R"({"key":"hello@1.0.0","name":"hello","version":"1.0.0","pid":456,"status":"active",)"
-    R"("requestCount":100,"errorCount":0,"avgResponseTimeMs":0.3,"ageMs":5000,"idleMs":10,)"
-    R"("rssBytes":3456789,"inFlight":0,"ring":{"toWorker":)" +
-    ringSide + R"(,"toSupervisor":)" + ringSide +
-    R"(}},)"
-    R"({"key":"hello@0.9.0","name":"hello","version":"0.9.0","pid":457,"status":"idle",)"
-    R"("requestCount":7,"errorCount":2,"avgResponseTimeMs":12.5,"ageMs":7200000,)"
-    R"("idleMs":90000,"rssBytes":9000000,"inFlight":1,"ring":{"toWorker":)"
-    R"({"capacity":262144,"used":131072,"highWater":196608,"messages":7,"bytes":700,)"
-    R"("wakeups":1,"spinHits":6,"sleeps":1,"fullStalls":0},"toSupervisor":)" +
-    ringSide +
-    R"(}},)"
-    R"({"key":"api@2.0.0","name":"api","version":"2.0.0","pid":0,"status":"offline",)"
-    R"("requestCount":3000,"errorCount":1,"avgResponseTimeMs":1.5,"ageMs":0,"idleMs":0,)"
-    R"("rssBytes":0,"inFlight":0,"ring":null}]})";
-
-inline const std::string appsBody =
-    R"({"apps":[{"name":"hello","version":"1.0.0","dir":"/x/hello","entrypointKind":"so",)"
-    R"("config":{"ttlMs":300000,"timeoutMs":30000,"idleTimeoutMs":60000,"maxRequests":1000,)"
-    R"("maxBodySize":10485760,"lowMemory":false,"injectBase":false,"publicRoutes":[],)"
-    R"("concurrency":100,"threads":4},"error":null},)"
-    R"({"name":"bad","version":"latest","dir":"/x/bad","error":{"file":"/x/bad/manifest.yaml",)"
-    R"("key":"timeout","message":"invalid duration \"abc\""}}]})";
+inline const std::string workersBody = buntime::test::golden::body("workers");
+// A loaded app and one whose manifest has an error.
+inline const std::string appsBody = buntime::test::golden::body("apps");
 
 // Serves the admin API on a thread until destroyed. Thread-safe accessors.
 class FakeSupervisor {
@@ -96,6 +67,8 @@ public:
     std::atomic<bool> broken{false};   // GET /_/api/workers answers 500 with a text body
     std::atomic<bool> notJson{false};  // GET /_/api/workers answers 200 with HTML
 
+    // Mutating calls over TCP need "Bearer <token>"; without one they are refused (403), as
+    // a supervisor without RUNTIME_ADMIN_TOKEN does. The unix socket needs no token.
     void requireToken(std::string token) {
         std::lock_guard lock(mutex_);
         token_ = std::move(token);
@@ -114,81 +87,62 @@ public:
     }
 
 private:
-    static void json(httplib::Response& response, int status, const std::string& body) {
-        response.status = status;
-        response.set_content(body, "application/json");
+    // The supervisor as admin::AdminApi sees it: the golden views; retire() knows the golden
+    // workers until each is retired once.
+    class View final : public admin::SupervisorView {
+    public:
+        explicit View(FakeSupervisor& fake) : fake_(fake) {}
+        admin::HealthView health() override { return golden<admin::HealthView>("health"); }
+        admin::MetricsView metrics() override {
+            ++fake_.metricsCalls;
+            return golden<admin::MetricsView>("metrics");
+        }
+        std::vector<admin::WorkerRow> workers() override { return golden<admin::WorkersReply>("workers").workers; }
+        std::vector<admin::AppRow> apps() override { return golden<admin::AppsReply>("apps").apps; }
+        bool draining() const override { return !fake_.ready; }
+        void reload() override { fake_.reloaded = true; }
+        bool retire(std::string_view key) override { return fake_.workers_.erase(std::string(key)) != 0; }
+
+    private:
+        template <typename T>
+        static T golden(std::string_view name) {
+            return buntime::test::golden::json(name).get<T>();
+        }
+        FakeSupervisor& fake_;
+    };
+
+    static std::set<std::string> goldenWorkerKeys() {
+        std::set<std::string> keys;
+        for (const auto& worker : buntime::test::golden::json("workers").get<admin::WorkersReply>().workers)
+            keys.insert(worker.key);
+        return keys;
     }
 
-    void remember(const httplib::Request& request) {
+    void serve(const httplib::Request& request, httplib::Response& response) {
         std::lock_guard lock(mutex_);
         last_authorization_ = request.get_header_value("Authorization");
         last_path_ = request.path;
-    }
-
-    // True when the request may mutate; otherwise the 401 is already written.
-    bool authorized(const httplib::Request& request, httplib::Response& response) {
-        std::lock_guard lock(mutex_);
-        if (token_.empty() || request.get_header_value("Authorization") == "Bearer " + token_) {
-            return true;
+        if (request.path == "/_/api/workers" && broken) {
+            response.status = 500;
+            response.set_content("internal failure\nstack trace", "text/plain");
+            return;
         }
-        json(response, 401, R"({"error":"UNAUTHORIZED","message":"missing or wrong admin token"})");
-        return false;
+        if (request.path == "/_/api/workers" && notJson) {
+            response.set_content("<html>hello</html>", "text/html");
+            return;
+        }
+        const std::string* authorization = request.has_header("Authorization") ? &last_authorization_ : nullptr;
+        View view(*this);
+        admin::AdminApi api(view, token_);
+        const admin::Reply reply = api.handle({request.method, request.path, authorization, !unix_path_.empty()});
+        response.status = static_cast<int>(reply.status);
+        response.set_content(reply.body, reply.content_type);
     }
 
     void routes() {
-        server_.Get("/_/api/health", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            json(rs, 200, healthBody);
-        });
-        server_.Get("/_/api/health/ready", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            json(rs, ready ? 200 : 503, ready ? R"({"ready":true})" : R"({"ready":false})");
-        });
-        server_.Get("/_/api/health/live", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            json(rs, 200, R"({"live":true})");
-        });
-        server_.Get("/_/api/metrics", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            ++metricsCalls;
-            json(rs, 200, metricsBody);
-        });
-        server_.Get("/_/api/workers", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            if (broken) {
-                rs.status = 500;
-                rs.set_content("internal failure\nstack trace", "text/plain");
-            } else if (notJson) {
-                rs.set_content("<html>hello</html>", "text/html");
-            } else {
-                json(rs, 200, workersBody);
-            }
-        });
-        server_.Get("/_/api/apps", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            json(rs, 200, appsBody);
-        });
-        server_.Post(R"(/_/api/workers/([^/]+)/retire)", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            if (!authorized(rq, rs)) {
-                return;
-            }
-            const std::string key = httplib::detail::decode_url(rq.matches[1], false);
-            std::lock_guard lock(mutex_);
-            if (workers_.erase(key) == 0) {
-                json(rs, 404, R"({"error":"NOT_FOUND","message":"no worker )" + key + R"("})");
-                return;
-            }
-            json(rs, 200, R"({"retired":")" + key + R"("})");
-        });
-        server_.Post("/_/api/reload", [this](const httplib::Request& rq, httplib::Response& rs) {
-            remember(rq);
-            if (!authorized(rq, rs)) {
-                return;
-            }
-            reloaded = true;
-            json(rs, 200, R"({"reloaded":true})");
-        });
+        auto handler = [this](const httplib::Request& rq, httplib::Response& rs) { serve(rq, rs); };
+        server_.Get(R"(/.*)", handler);
+        server_.Post(R"(/.*)", handler);
     }
 
     std::string unix_path_;
@@ -199,20 +153,10 @@ private:
     std::string token_;
     std::string last_authorization_;
     std::string last_path_;
-    std::set<std::string> workers_{"hello@1.0.0", "hello@0.9.0", "api@2.0.0"};
+    std::set<std::string> workers_ = goldenWorkerKeys();  // live until retired
 };
 
 // A loopback port nothing listens on: bound then closed (refused on connect).
-inline int closedPort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
+inline int closedPort() { return buntime::test::freePort(); }
 
 }  // namespace buntime::ctl::test

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // PERF_* parsing: seed defaults, invalid values warned and defaulted, scenario CSV, PERF_TARGET.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/harness/config.h"

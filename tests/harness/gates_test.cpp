@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Gate parsing and evaluation: every metric, violation text, default maxErrors 0, exit code.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/harness/gates.h"

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // LatencyHistogram: bucket arithmetic and percentile accuracy against exact sorted samples.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/harness/histogram.h"

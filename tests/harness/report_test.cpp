@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Report JSON shape, pool summary and the human tables.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "buntime/harness/report.h"
@@ -70,19 +69,29 @@ TEST_CASE("full report: config, results, pool, gate violations, passed") {
     PerfConfig c;
     c.scenarios = {"warm-noop"};
     c.gate_file = "thresholds/thresholds.json";
-    const json pool = poolSummary({{"activeWorkers", 3},
-                                   {"hits", 90},
-                                   {"misses", 10},
-                                   {"hitRate", 90.0},
-                                   {"totalWorkersCreated", 10},
-                                   {"totalWorkersFailed", 0},
-                                   {"uptimeMs", 5},
-                                   {"supervisorRssBytes", 1000},
-                                   {"workerRssBytes", 2000}});
+    buntime::admin::MetricsView metrics;
+    metrics.active_workers = 3;
+    metrics.hits = 90;
+    metrics.misses = 10;
+    metrics.hit_rate = 90.0;
+    metrics.total_workers_created = 10;
+    metrics.memory_usage_mb = 1.5;
+    metrics.uptime_ms = 5;
+    metrics.supervisor_rss_bytes = 1000;
+    metrics.worker_rss_bytes = 2000;
+    const json pool = poolSummary(metrics);
+    CHECK(pool == json{{"activeWorkers", 3},
+                       {"hitRate", 90.0},
+                       {"hits", 90},
+                       {"memoryUsageMB", 1.5},
+                       {"misses", 10},
+                       {"supervisorRssBytes", 1000},
+                       {"totalWorkersCreated", 10},
+                       {"totalWorkersFailed", 0},
+                       {"workerRssBytes", 2000}});
     CHECK_FALSE(pool.contains("uptimeMs"));
-    CHECK(pool["activeWorkers"] == 3);
     const std::vector<Violation> v = {{"warm-noop", "maxErrors", 2, 0}};
-    const json rep = buildReport(c, {sample()}, pool, v);
+    const json rep = buildReport(c, {sample()}, metrics, v);
     CHECK(rep["config"]["mode"] == "http");
     CHECK(rep["config"]["durationMs"] == 10000);
     CHECK(rep["config"]["warmupMs"] == 2000);
@@ -94,7 +103,7 @@ TEST_CASE("full report: config, results, pool, gate violations, passed") {
     CHECK_FALSE(rep["config"].contains("target"));
     REQUIRE(rep["results"].is_array());
     CHECK(rep["results"].size() == 1);
-    CHECK(rep["pool"]["workerRssBytes"] == 2000);
+    CHECK(rep["pool"] == pool);
     CHECK(rep["gate"]["file"] == "thresholds/thresholds.json");
     REQUIRE(rep["gate"]["violations"].size() == 1);
     CHECK(rep["gate"]["violations"][0]["message"] == "warm-noop maxErrors: actual=2 expected=0");
@@ -109,19 +118,26 @@ TEST_CASE("human tables name every column and the pool lines") {
     const std::string summary = formatSummary({sample()});
     for (const char* col : {"requests", "rps", "errors", "p50", "p95", "p99", "avg", "max", "status", "200=998 500=2"})
         CHECK(summary.find(col) != std::string::npos);
-    const std::string pool = formatPool({{"activeWorkers", 3},
-                                         {"hits", 90},
-                                         {"misses", 10},
-                                         {"totalWorkersCreated", 10},
-                                         {"totalWorkersFailed", 1},
-                                         {"supervisorRssBytes", 2097152},
-                                         {"workerRssBytes", 4096}});
+    buntime::admin::MetricsView metrics;
+    metrics.active_workers = 3;
+    metrics.hits = 90;
+    metrics.misses = 10;
+    metrics.total_workers_created = 10;
+    metrics.total_workers_failed = 1;
+    metrics.supervisor_rss_bytes = 2097152;
+    metrics.worker_rss_bytes = 4096;
+    metrics.memory_usage_mb = 2.0;
+    const std::string pool = formatPool(metrics);
     CHECK(pool.find("active workers") != std::string::npos);
     CHECK(pool.find("90.0%") != std::string::npos);
     CHECK(pool.find("worker creations") != std::string::npos);
     CHECK(pool.find("worker failures") != std::string::npos);
     CHECK(pool.find("2.0 MiB") != std::string::npos);
     CHECK(pool.find("4.0 KiB") != std::string::npos);
+    CHECK(pool.find("2.0 MB") != std::string::npos);
+    metrics.hits = metrics.misses = 0;
+    metrics.hit_rate = 12.5;
+    CHECK(formatPool(metrics).find("12.5") != std::string::npos);  // no requests: the reported rate
     CHECK(formatViolations({}).find("passed") != std::string::npos);
     CHECK(formatViolations({{"echo-1kb", "minRps", 1, 2}}).find("echo-1kb minRps: actual=1 expected=2") !=
           std::string::npos);

@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: MIT
 // End-to-end runs of the harness: PERF_TARGET against a live server, and http/direct modes
-// against the fake runtime (fixtures, IPC breakdown, pool metrics, gates, JSON, exit codes).
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+// against the fake target (fixtures, IPC breakdown, pool metrics, gates, JSON, exit codes).
 #include <doctest/doctest.h>
 
 #include "buntime/harness/direct_load.h"
 #include "buntime/harness/fixtures.h"
 #include "buntime/harness/runner.h"
+#include "fake_target.h"
+#include "temp_dir.h"
 #include "test_server.h"
 
-#include <buntime/supervisor/runtime.h>
-
-#include <unistd.h>
-
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <sstream>
 
 using namespace buntime::harness;
+using buntime::harness::test::FakeRuntime;
+using buntime::harness::test::fakeStart;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -25,21 +25,13 @@ namespace {
 
 // A scratch directory (also the working directory while alive) holding fake built apps.
 struct Scratch {
-    Scratch() {
-        char tmpl[] = "/tmp/buntime-perf-test-XXXXXX";
-        dir = mkdtemp(tmpl);
-        previous = fs::current_path();
+    Scratch() : temp("buntime-perf-test"), dir(temp.root()), apps(dir / "apps"), previous(fs::current_path()) {
         fs::current_path(dir);
-        apps = dir / "apps";
-        for (const char* app : {"hello", "echo", "slow"}) {
-            fs::create_directories(apps / app);
-            std::ofstream(apps / app / "app.so") << "not really a shared object: " << app;
-        }
+        for (const char* app : {"hello", "echo", "slow"})
+            temp.write(fs::path("apps") / app / "app.so", std::string("not really a shared object: ") + app);
     }
-    ~Scratch() {
-        fs::current_path(previous);
-        fs::remove_all(dir);
-    }
+    ~Scratch() { fs::current_path(previous); }
+    buntime::test::TempDir temp;
     fs::path dir, apps, previous;
 };
 
@@ -64,15 +56,44 @@ json readJson(const fs::path& p) {
 struct LiveTarget {
     explicit LiveTarget(const Scratch& s) {
         REQUIRE(generateFixtures((s.dir / "installed").string(), s.apps.string()).empty());
-        auto o = buntime::supervisor::embeddedConfig();
-        o.worker_dirs = {(s.dir / "installed").string()};
-        runtime = std::make_unique<buntime::supervisor::Runtime>(o);
-        REQUIRE(runtime->start());
+        auto started = FakeRuntime::start((s.dir / "installed").string());
+        REQUIRE(started);
+        runtime = started.value();
         url = *parseTargetUrl("http://127.0.0.1:" + std::to_string(runtime->port()));
     }
-    std::unique_ptr<buntime::supervisor::Runtime> runtime;
+    std::shared_ptr<FakeRuntime> runtime;
     TargetUrl url;
 };
+
+// The runner's per-scenario IPC figures must be the window of the counters between the two
+// snapshots it took around the measured phase: recompute them from the fake's exact sums.
+void checkIpcWindows(const json& report, const FakeRuntime& fake) {
+    const auto snaps = fake.snapshots();
+    REQUIRE(snaps.size() == 2 * report["results"].size());  // one before, one after each scenario
+    for (std::size_t i = 0; i < report["results"].size(); ++i) {
+        const json& r = report["results"][i];
+        CAPTURE(r["scenario"]);
+        const auto& a = snaps[2 * i];
+        const auto& b = snaps[2 * i + 1];
+        const auto n = b.counters.messages_to_worker - a.counters.messages_to_worker;
+        REQUIRE(n > 0);
+        const double dn = static_cast<double>(n);
+        const json& ipc = r["ipc"];
+        CHECK(ipc["messagesToWorker"] == n);
+        CHECK(ipc["messagesToSupervisor"] == b.counters.messages_to_supervisor - a.counters.messages_to_supervisor);
+        CHECK(ipc["bytesToWorker"] == b.counters.bytes_to_worker - a.counters.bytes_to_worker);
+        CHECK(ipc["wakeups"] == b.counters.wakeups - a.counters.wakeups);
+        CHECK(ipc["spinHits"] == b.counters.spin_hits - a.counters.spin_hits);
+        CHECK(ipc["ringNsPerRequestIn"].get<double>() ==
+              doctest::Approx((b.ring_in_ns_sum - a.ring_in_ns_sum) / dn).epsilon(1e-6));
+        CHECK(ipc["ringNsPerRequestOut"].get<double>() ==
+              doctest::Approx((b.ring_out_ns_sum - a.ring_out_ns_sum) / dn).epsilon(1e-6));
+        CHECK(ipc["appNsPerRequest"].get<double>() ==
+              doctest::Approx((b.app_ns_sum - a.app_ns_sum) / dn).epsilon(1e-6));
+        // Not the running mean since start: the earlier scenarios' apps report other times.
+        if (i > 0) CHECK(ipc["ringNsPerRequestIn"].get<double>() != doctest::Approx(b.counters.ring_ns_per_request_in));
+    }
+}
 
 }  // namespace
 
@@ -171,7 +192,9 @@ TEST_CASE("PERF_MODE=http: fixtures generated and removed, IPC breakdown and poo
     c.mode = Mode::Http;
     c.json = true;
     std::ostringstream out, err;
-    CHECK(runPerf(c, out, err) == 0);
+    std::shared_ptr<FakeRuntime> fake;
+    CHECK(runPerf(c, out, err, fakeStart(&fake)) == 0);
+    REQUIRE(fake);
     INFO(err.str());
     CHECK_FALSE(fs::exists(".perf-fixtures"));
     const json rep = json::parse(out.str());
@@ -187,10 +210,8 @@ TEST_CASE("PERF_MODE=http: fixtures generated and removed, IPC breakdown and poo
         const auto messages = r["ipc"]["messagesToWorker"].get<std::uint64_t>();
         CHECK(messages + 4 >= requests);
         CHECK(messages <= requests + 8);
-        CHECK(r["ipc"]["ringNsPerRequestIn"].get<double>() == doctest::Approx(1000).epsilon(0.01));
-        CHECK(r["ipc"]["ringNsPerRequestOut"].get<double>() == doctest::Approx(2000).epsilon(0.01));
-        CHECK(r["ipc"]["appNsPerRequest"].get<double>() == doctest::Approx(500).epsilon(0.01));
     }
+    checkIpcWindows(rep, *fake);
     CHECK(rep["results"][1]["ipc"]["bytesToWorkerPerRequest"].get<double>() ==
           doctest::Approx(1024 + 10).epsilon(0.01));
     CHECK(rep["pool"]["activeWorkers"] == 3);
@@ -204,7 +225,9 @@ TEST_CASE("PERF_MODE=direct: no sockets, same report; PERF_KEEP_FIXTURES keeps t
     c.keep_fixtures = true;
     c.output_file = "direct.json";
     std::ostringstream out, err;
-    CHECK(runPerf(c, out, err) == 0);
+    std::shared_ptr<FakeRuntime> fake;
+    CHECK(runPerf(c, out, err, fakeStart(&fake)) == 0);
+    REQUIRE(fake);
     INFO(out.str() << err.str());
     CHECK(fs::exists(".perf-fixtures/noop/manifest.yaml"));
     CHECK(fs::exists(".perf-fixtures/ephemeral/app.so"));
@@ -216,6 +239,8 @@ TEST_CASE("PERF_MODE=direct: no sockets, same report; PERF_KEEP_FIXTURES keeps t
         CHECK_FALSE(r.contains("connectionsOpened"));
         CHECK(r.contains("ipc"));
     }
+    checkIpcWindows(rep, *fake);
+    CHECK(rep["pool"]["activeWorkers"] == 3);
     CHECK(out.str().find("Pool metrics") != std::string::npos);
 }
 
@@ -224,7 +249,7 @@ TEST_CASE("http mode fails cleanly when the built apps are missing") {
     PerfConfig c = quickConfig(s);
     c.apps_dir = (s.dir / "nowhere").string();
     std::ostringstream out, err;
-    CHECK(runPerf(c, out, err) == 1);
+    CHECK(runPerf(c, out, err, fakeStart()) == 1);
     CHECK(err.str().find("not found") != std::string::npos);
     CHECK_FALSE(fs::exists(".perf-fixtures"));
 }
@@ -238,7 +263,11 @@ TEST_CASE("direct driver: unanswered requests become timeouts; 404s are errors")
     p.concurrency = 2;
     p.duration_ms = 300;
     p.timeout_ms = 50;
-    const auto r = runDirectLoad(*target.runtime, slow, p);
+    FakeRuntime* runtime = target.runtime.get();
+    const DirectSubmit submit = [runtime](buntime::supervisor::DirectRequest request, DirectDone done) {
+        runtime->direct(std::move(request), std::move(done));
+    };
+    const auto r = runDirectLoad(submit, slow, p);
     CHECK(r.timeouts >= 2);
     CHECK(r.errors == r.timeouts);
     CHECK(r.status_counts.empty());
@@ -246,7 +275,7 @@ TEST_CASE("direct driver: unanswered requests become timeouts; 404s are errors")
     Scenario missing = *findScenario("warm-noop");
     missing.target = "/nope/x";
     p.timeout_ms = 1000;
-    const auto m = runDirectLoad(*target.runtime, missing, p);
+    const auto m = runDirectLoad(submit, missing, p);
     CHECK(m.requests > 0);
     CHECK(m.errors == m.requests);
     CHECK(m.status_counts.at(404) == m.requests);
@@ -257,7 +286,26 @@ TEST_CASE("a gate file that cannot be read fails before any load") {
     PerfConfig c = quickConfig(s);
     c.gate_file = "missing.json";
     std::ostringstream out, err;
-    CHECK(runPerf(c, out, err) == 1);
+    bool started = false;
+    const StartTarget start = [&](const PerfConfig& config, const std::string& fixtures) {
+        started = true;
+        return fakeStart()(config, fixtures);
+    };
+    CHECK(runPerf(c, out, err, start) == 1);
     CHECK(err.str().find("cannot read gate file") != std::string::npos);
-    CHECK(runtimeAvailable());
+    CHECK_FALSE(started);
+    CHECK_FALSE(fs::exists(".perf-fixtures"));
+}
+
+TEST_CASE("a target that fails to start exits 1 with the reason, fixtures removed") {
+    Scratch s;
+    PerfConfig c = quickConfig(s);
+    std::ostringstream out, err;
+    const StartTarget failing =
+        [](const PerfConfig&, const std::string&) -> buntime::base::Expected<std::unique_ptr<Target>, std::string> {
+        return std::string("no luck");
+    };
+    CHECK(runPerf(c, out, err, failing) == 1);
+    CHECK(err.str().find("runtime failed to start: no luck") != std::string::npos);
+    CHECK_FALSE(fs::exists(".perf-fixtures"));
 }

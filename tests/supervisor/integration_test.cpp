@@ -558,3 +558,66 @@ TEST_CASE("a timed-out request is cancelled inside the worker") {
     CHECK(readFile(hooks).find("cancel-seen " + pid) != std::string::npos);
     CHECK(readFile(hooks).find("cancel-missed") == std::string::npos);
 }
+
+TEST_CASE("admin API answers have exactly the key sets and value types of tests/golden/admin") {
+    // The golden files are what the fakes of tests/ctl, tests/harness and tests/admin serve; a
+    // live supervisor must agree with them key for key and type for type (values differ). In an
+    // array each live element must match one of the golden elements (a live or an offline
+    // worker row, a loaded or a broken app).
+    std::function<std::string(const json&, const json&, const std::string&)> mismatch =
+        [&](const json& golden, const json& live, const std::string& where) -> std::string {
+        auto kind = [](const json& v) -> std::string {
+            if (v.is_number_float()) return "float";
+            if (v.is_number()) return "integer";
+            return v.type_name();
+        };
+        if (kind(golden) != kind(live)) return where + ": " + kind(live) + ", golden has " + kind(golden);
+        if (golden.is_object()) {
+            for (const auto& [key, value] : golden.items())
+                if (!live.contains(key)) return where + "." + key + ": missing";
+            for (const auto& [key, value] : live.items()) {
+                if (!golden.contains(key)) return where + "." + key + ": not in the golden file";
+                if (auto m = mismatch(golden[key], value, where + "." + key); !m.empty()) return m;
+            }
+        }
+        if (golden.is_array()) {
+            for (std::size_t i = 0; i < live.size(); ++i) {
+                const std::string at = where + "[" + std::to_string(i) + "]";
+                std::string first = golden.empty() ? at + ": the golden array is empty" : "";
+                bool matched = false;
+                for (const auto& variant : golden) {
+                    auto m = mismatch(variant, live[i], at);
+                    matched = m.empty();
+                    if (matched) break;
+                    if (first.empty()) first = m;
+                }
+                if (!matched) return first;
+            }
+        }
+        return "";
+    };
+
+    TempDir apps;
+    makeApp(apps.path / "good@1.0.0", "entrypoint: app.so\nttl: 5m\n");
+    makeApp(apps.path / "worse@1.0.0", "ttl: 1m\nmaxRequests: lots\n");  // a version row with an error
+    makeApp(apps.path / "bad", "ttl: 1m\ntimeout: abc\n");               // an app-level error row
+    SupervisorProcess s(baseEnv(apps.path));
+    REQUIRE(s.waitReady());
+    get(s, "/good/");  // a live worker, so the rows carry pid, RSS and rings
+
+    for (const std::string name : {"health", "metrics", "workers", "apps"}) {
+        CAPTURE(name);
+        const std::string text = readFile(fs::path(BUNTIME_GOLDEN_DIR) / (name + ".json"));
+        REQUIRE_FALSE(text.empty());
+        const json golden = json::parse(text);
+        const json live = getJson(s, "/_/api/" + name);
+        CHECK(mismatch(golden, live, name) == "");
+    }
+    // Every golden variant was compared: a loaded app, a broken version, an app-level error.
+    std::set<std::string> variants;
+    const json apps_reply = getJson(s, "/_/api/apps");
+    for (const auto& app : apps_reply["apps"])
+        variants.insert(app["error"].is_null() ? "loaded" : app.contains("dir") ? "broken version" : "app error");
+    CHECK(variants.size() == 3);
+    CHECK(getJson(s, "/_/api/workers")["workers"].at(0)["pid"].is_number());
+}

@@ -2,57 +2,58 @@
 // Prometheus exposition of the supervisor's metrics (text format 0.0.4).
 #include "buntime/admin/prometheus.h"
 
+#include <algorithm>
 #include <cctype>
-#include <set>
-#include <string_view>
+#include <cstdio>
+#include <optional>
+#include <type_traits>
 
 namespace buntime::admin {
 namespace {
 
-// Metrics that only ever grow are counters; the rest are gauges.
-const std::set<std::string, std::less<>> kCounters = {
-    "evictions", "hits", "misses", "totalRequests", "totalWorkersCreated", "totalWorkersFailed", "totalWorkersRetired",
-};
-
-std::string escapeLabel(std::string_view v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
+template <typename T>
+std::string number(T v) {
+    if constexpr (std::is_floating_point_v<T>) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.6g", static_cast<double>(v));
+        return buf;
+    } else {
+        return std::to_string(v);
     }
-    return out;
 }
 
-std::string number(const nlohmann::json& v) {
-    if (v.is_boolean()) return v.get<bool>() ? "1" : "0";
-    if (v.is_number_integer()) return std::to_string(v.get<long long>());
-    if (v.is_number_unsigned()) return std::to_string(v.get<unsigned long long>());
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.6g", v.get<double>());
-    return buf;
-}
-
-void workerSeries(std::string& out, const nlohmann::json& workers, std::string_view field, std::string_view name,
-                  std::string_view type, std::string_view help) {
+// The series of one per-worker field; the header only when some worker has a value.
+template <typename Field>
+void workerSeries(std::string& out, const std::vector<WorkerRow>& workers, std::string_view name, std::string_view type,
+                  std::string_view help, Field field) {
     bool header = false;
     for (const auto& w : workers) {
-        auto it = w.find(field);
-        if (it == w.end() || !it->is_number()) continue;
+        const std::optional<std::string> value = field(w);
+        if (!value) continue;
         if (!header) {
             out += "# HELP buntime_worker_" + std::string(name) + " " + std::string(help) + "\n";
             out += "# TYPE buntime_worker_" + std::string(name) + " " + std::string(type) + "\n";
             header = true;
         }
-        out += "buntime_worker_" + std::string(name) + "{key=\"" + escapeLabel(w.value("key", "")) + "\",status=\"" +
-               escapeLabel(w.value("status", "")) + "\"} " + number(*it) + "\n";
+        out += "buntime_worker_" + std::string(name) + "{key=\"" + escapeLabel(w.key) + "\",status=\"" +
+               escapeLabel(w.status) + "\"} " + *value + "\n";
     }
 }
 
 }  // namespace
+
+std::string escapeLabel(std::string_view v) {
+    std::string out;
+    for (char c : v) {
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        if (c == '\\' || c == '"') out += '\\';
+        out += c;
+    }
+    return out;
+}
 
 std::string snakeCase(std::string_view camel) {
     std::string out;
@@ -67,33 +68,42 @@ std::string snakeCase(std::string_view camel) {
     return out;
 }
 
-std::string renderPrometheus(const nlohmann::json& metrics, const nlohmann::json& workers) {
+std::string renderPrometheus(const MetricsView& metrics, const std::vector<WorkerRow>& workers) {
     std::string out;
-    for (const auto& [key, value] : metrics.items()) {
-        if (!value.is_number() && !value.is_boolean()) continue;
-        bool counter = kCounters.count(key) > 0;
-        std::string name = "buntime_" + snakeCase(key) + (counter ? "_total" : "");
-        out += "# HELP " + name + " Buntime supervisor metric " + key + ".\n";
-        out += "# TYPE " + name + (counter ? " counter\n" : " gauge\n");
-        out += name + " " + number(value) + "\n";
-    }
-    workerSeries(out, workers, "requestCount", "requests_total", "counter", "Requests served by the worker.");
-    workerSeries(out, workers, "errorCount", "errors_total", "counter", "Requests that failed in the worker.");
-    workerSeries(out, workers, "avgResponseTimeMs", "avg_response_time_ms", "gauge", "Average response time.");
-    workerSeries(out, workers, "rssBytes", "rss_bytes", "gauge", "Resident memory of the worker process.");
-    workerSeries(out, workers, "inFlight", "in_flight", "gauge", "Requests in flight in the worker.");
+    forEachMetric(metrics, [&](std::string_view key, const auto& value, MetricKind kind) {
+        if constexpr (std::is_arithmetic_v<std::remove_cvref_t<decltype(value)>>) {
+            if (kind == MetricKind::Text) return;
+            const bool counter = kind == MetricKind::Counter;
+            // workerRssBytes (all workers together) would be "buntime_worker_rss_bytes", the
+            // name of the per-worker series below: one family with two TYPE lines, which a
+            // Prometheus server refuses to scrape.
+            const bool total_of_workers = static_cast<const void*>(&value) == &metrics.worker_rss_bytes;
+            const std::string name = total_of_workers ? "buntime_workers_rss_bytes"
+                                                      : "buntime_" + snakeCase(key) + (counter ? "_total" : "");
+            out += "# HELP " + name + " Buntime supervisor metric " + std::string(key) + ".\n";
+            out += "# TYPE " + name + (counter ? " counter\n" : " gauge\n");
+            out += name + " " + number(value) + "\n";
+        }
+    });
+    using Value = std::optional<std::string>;
+    workerSeries(out, workers, "requests_total", "counter", "Requests served by the worker.",
+                 [](const WorkerRow& w) -> Value { return number(w.request_count); });
+    workerSeries(out, workers, "errors_total", "counter", "Requests that failed in the worker.",
+                 [](const WorkerRow& w) -> Value { return number(w.error_count); });
+    workerSeries(out, workers, "avg_response_time_ms", "gauge", "Average response time.",
+                 [](const WorkerRow& w) -> Value { return number(w.avg_response_time_ms); });
+    workerSeries(out, workers, "rss_bytes", "gauge", "Resident memory of the worker process.",
+                 [](const WorkerRow& w) -> Value { return w.rss_bytes ? Value(number(*w.rss_bytes)) : std::nullopt; });
+    workerSeries(out, workers, "in_flight", "gauge", "Requests in flight in the worker.",
+                 [](const WorkerRow& w) -> Value { return number(w.in_flight); });
     return out;
 }
 
-bool tokenMatches(std::string_view header, std::string_view token) {
-    if (token.empty()) return false;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header.size() < kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return false;
-    auto presented = header.substr(kBearer.size());
-    unsigned diff = presented.size() == token.size() ? 0u : 1u;
-    for (std::size_t i = 0; i < presented.size(); ++i)
-        diff |= static_cast<unsigned>(presented[i] ^ token[i % token.size()]);
-    return diff == 0;
+std::string renderPrometheus(const nlohmann::json& metrics, const nlohmann::json& workers) {
+    auto m = parse<MetricsView>(metrics);
+    auto w = parse<std::vector<WorkerRow>>(workers);
+    if (!m || !w) return {};
+    return renderPrometheus(m.value(), w.value());
 }
 
 }  // namespace buntime::admin

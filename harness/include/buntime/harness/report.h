@@ -6,6 +6,7 @@
 #include "buntime/harness/gates.h"
 #include "buntime/harness/result.h"
 
+#include <buntime/admin/schema.h>
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -14,21 +15,21 @@
 
 namespace buntime::harness {
 
-// The pool fields the report keeps from a metrics document (GET /_/api/metrics shape):
-// activeWorkers, hitRate, hits, misses, totalWorkersCreated, totalWorkersFailed,
-// memoryUsageMB, supervisorRssBytes, workerRssBytes. Missing keys are left out.
-nlohmann::json poolSummary(const nlohmann::json& metrics);
+// The report's "pool" object: the supervisor's metrics fields activeWorkers, hitRate, hits,
+// misses, totalWorkersCreated, totalWorkersFailed, memoryUsageMB, supervisorRssBytes,
+// workerRssBytes, under their /_/api/metrics keys.
+nlohmann::json poolSummary(const admin::MetricsView& metrics);
 
 nlohmann::json resultJson(const ScenarioResult& r);
 
-// {"config": {...}, "results": [...], "pool": {...}|null, "gate": {"file", "violations": [...]},
-//  "passed": bool}
+// {"config": {...}, "results": [...], "pool": poolSummary(pool)|null,
+//  "gate": {"file", "violations": [...]}, "passed": bool}
 nlohmann::json buildReport(const PerfConfig& config, const std::vector<ScenarioResult>& results,
-                           const std::optional<nlohmann::json>& pool, const std::vector<Violation>& violations);
+                           const std::optional<admin::MetricsView>& pool, const std::vector<Violation>& violations);
 
 std::string formatScenario(const ScenarioResult& r);                    // one block per scenario
 std::string formatSummary(const std::vector<ScenarioResult>& results);  // one row per scenario
-std::string formatPool(const nlohmann::json& pool);
+std::string formatPool(const admin::MetricsView& pool);
 std::string formatViolations(const std::vector<Violation>& violations);
 
 }  // namespace buntime::harness

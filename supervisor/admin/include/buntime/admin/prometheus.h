@@ -1,20 +1,33 @@
 // SPDX-License-Identifier: MIT
-// Renders the admin API's JSON metrics and worker list in the Prometheus text format.
+// The admin metrics and worker rows in the Prometheus text format (0.0.4), served at /_/metrics.
+// Pure functions; thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "buntime/admin/auth.h"  // shim: tokenMatches used to live here (supervisor.cpp includes this file)
+#include "buntime/admin/schema.h"
 
 namespace buntime::admin {
 
-// `metrics` is the object served at /_/api/metrics, `workers` the array at /_/api/workers.
+// One series per numeric metric (buntime_<snake_case key>, counters get "_total"; workerRssBytes
+// is buntime_workers_rss_bytes), in key order, then per-worker series buntime_worker_*
+// labelled {key, status}: requests_total, errors_total, avg_response_time_ms, rss_bytes (live
+// workers only), in_flight.
+std::string renderPrometheus(const MetricsView& metrics, const std::vector<WorkerRow>& workers);
+
+// Shim for the supervisor core until it hands over typed views: `metrics` is the object of
+// /_/api/metrics, `workers` the array of /_/api/workers. "" when they do not match the schema.
 std::string renderPrometheus(const nlohmann::json& metrics, const nlohmann::json& workers);
 
 // camelCase → snake_case ("totalWorkersCreated" → "total_workers_created").
 std::string snakeCase(std::string_view camel);
 
-// Constant-time comparison of a presented bearer token with the configured one.
-bool tokenMatches(std::string_view authorization_header, std::string_view configured_token);
+// A label value with '\\', '"' and newlines escaped as the text format requires.
+std::string escapeLabel(std::string_view value);
 
 }  // namespace buntime::admin

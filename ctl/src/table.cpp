@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A text table fitted to a terminal width by dropping optional columns and eliding wide ones.
-#include "table.h"
+#include "buntime/ctl/table.h"
 
-#include "units.h"
+#include "buntime/ctl/units.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // buntimectl's entry point as a library call: parse, talk to the supervisor, render, exit code.
-#include "cli.h"
+#include "buntime/ctl/cli.h"
 
 #include "build_info.h"
-#include "client.h"
-#include "render.h"
+#include "buntime/ctl/client.h"
+#include "buntime/ctl/render.h"
+
+#include "buntime/admin/schema.h"
 
 #include <nlohmann/json.hpp>
 
@@ -38,17 +40,9 @@ void reportUnreachable(const Client& client, const Reply& reply, std::ostream& e
 
 // Prints the supervisor's {"error": CODE, "message": TEXT} (or the raw body) as one line.
 void reportHttpError(const Reply& reply, std::string_view path, std::ostream& err) {
-    std::string message;
-    std::string code;
-    const json body = json::parse(reply.body, nullptr, false);
-    if (body.is_object()) {
-        if (const auto it = body.find("message"); it != body.end() && it->is_string()) {
-            message = it->get<std::string>();
-        }
-        if (const auto it = body.find("error"); it != body.end() && it->is_string()) {
-            code = it->get<std::string>();
-        }
-    }
+    const auto body = json::parse(reply.body, nullptr, false).get<admin::ErrorReply>();  // lenient
+    std::string message = body.message;
+    const std::string& code = body.error;
     if (message.empty() && code.empty()) {
         message = reply.body.substr(0, reply.body.find('\n'));
         if (message.size() > 200) {
@@ -92,6 +86,19 @@ Fetched fetch(const Client& client, bool post, std::string_view path, std::ostre
     return {std::move(value), exitOk};
 }
 
+// The typed view of an answer, or nullopt after saying on err why it does not fit the admin
+// API (a supervisor of another version, or not a supervisor).
+template <typename View>
+std::optional<View> typed(const Client& client, std::string_view path, const json& value, std::ostream& err) {
+    auto view = admin::parse<View>(value);
+    if (!view) {
+        err << "buntimectl: " << client.endpoint().display() << path
+            << " answered JSON that does not fit the admin API (" << view.error() << ")\n";
+        return std::nullopt;
+    }
+    return std::move(view.value());
+}
+
 // --json output: the supervisor's body, guaranteed to end in a newline.
 void printRaw(std::ostream& out, std::string body) {
     if (body.empty() || body.back() != '\n') {
@@ -131,14 +138,23 @@ int status(const Client& client, const Options& options, std::size_t width, std:
     }
     if (options.json) {
         out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump() << '\n';
-    } else {
-        out << renderStatus(*health.value, ready, *metrics.value, width);
+        return exitOk;
     }
+    const auto healthView = typed<admin::HealthView>(client, "/_/api/health", *health.value, err);
+    const auto metricsView = typed<admin::MetricsView>(client, "/_/api/metrics", *metrics.value, err);
+    if (!healthView || !metricsView) {
+        return exitServerError;
+    }
+    std::optional<admin::ReadyView> readyView;
+    if (auto parsed = admin::parse<admin::ReadyView>(ready)) {
+        readyView = parsed.value();
+    }
+    out << renderStatus(*healthView, readyView, *metricsView, width);
     return exitOk;
 }
 
 // GET (or POST) one resource and print it: raw with --json, else what `text` writes for
-// the parsed value.
+// the parsed value (text returns the exit code).
 template <typename Text>
 int fetchAndPrint(const Client& client, bool post, std::string_view path, const Options& options, std::ostream& out,
                   std::ostream& err, Text text) {
@@ -147,29 +163,38 @@ int fetchAndPrint(const Client& client, bool post, std::string_view path, const 
     if (!fetched.value) {
         return fetched.exitCode;
     }
-    if (options.json && options.command == Command::Workers && !options.app.empty() &&
-        fetched.value->contains("workers")) {
+    if (options.json && options.command == Command::Workers && !options.app.empty()) {
         // --app filters the JSON too, so scripts see what the table would show.
-        json filtered = *fetched.value;
-        auto& rows = filtered["workers"];
-        json kept = json::array();
-        for (const auto& w : rows)
-            if (w.value("name", "") == options.app) kept.push_back(w);
-        rows = std::move(kept);
+        const auto reply = typed<admin::WorkersReply>(client, path, *fetched.value, err);
+        if (!reply) {
+            return exitServerError;
+        }
+        admin::WorkersReply kept;
+        for (const auto& worker : reply->workers)
+            if (worker.name == options.app) kept.workers.push_back(worker);
+        const json filtered = kept;
         out << filtered.dump(2) << '\n';
-    } else if (options.json) {
-        printRaw(out, raw);
-    } else {
-        text(*fetched.value);
+        return exitOk;
     }
-    return exitOk;
+    if (options.json) {
+        printRaw(out, raw);
+        return exitOk;
+    }
+    return text(*fetched.value);
 }
 
-// GET one resource and print it raw or rendered.
-template <typename Render>
+// GET one resource and print it raw or rendered from its typed view.
+template <typename View, typename Render>
 int show(const Client& client, std::string_view path, const Options& options, std::ostream& out, std::ostream& err,
          Render render) {
-    return fetchAndPrint(client, false, path, options, out, err, [&](const json& value) { out << render(value); });
+    return fetchAndPrint(client, false, path, options, out, err, [&](const json& value) {
+        const auto view = typed<View>(client, path, value, err);
+        if (!view) {
+            return static_cast<int>(exitServerError);
+        }
+        out << render(*view);
+        return static_cast<int>(exitOk);
+    });
 }
 
 int watch(const Client& client, const Options& options, std::size_t width, std::ostream& out, std::ostream& err,
@@ -184,14 +209,26 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
         }
         const json metrics =
             reply.outcome == Reply::Outcome::Ok ? json::parse(reply.body, nullptr, false) : json(nullptr);
-        if (reply.outcome == Reply::Outcome::Ok && !metrics.is_discarded()) {
+        const bool isJson = reply.outcome == Reply::Outcome::Ok && !metrics.is_discarded();
+        // The table needs the typed view; --json prints whatever JSON came.
+        std::optional<admin::MetricsView> view;
+        std::string misfit;
+        if (isJson && !options.json) {
+            auto parsed = admin::parse<admin::MetricsView>(metrics);
+            if (parsed) {
+                view = std::move(parsed.value());
+            } else {
+                misfit = parsed.error();
+            }
+        }
+        if (isJson && (options.json || view)) {
             if (options.json) {
                 out << metrics.dump() << '\n';
             } else {
                 if (done % 20 == 0) {
                     out << watchHeader(width);
                 }
-                out << watchLine(metrics, clockNow(), width);
+                out << watchLine(*view, clockNow(), width);
             }
             out.flush();
             everAnswered = true;
@@ -201,6 +238,9 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
                 reportUnreachable(client, reply, err);
             } else if (reply.outcome == Reply::Outcome::HttpError) {
                 reportHttpError(reply, "/_/api/metrics", err);
+            } else if (!misfit.empty()) {
+                err << "buntimectl: /_/api/metrics answered JSON that does not fit the admin API (" << misfit << ")\n";
+                return exitServerError;
             } else {
                 err << "buntimectl: /_/api/metrics did not answer JSON\n";
             }
@@ -208,6 +248,8 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
         } else if (reply.outcome == Reply::Outcome::Unreachable) {
             err << "buntimectl: " << clockNow() << " cannot reach " << client.endpoint().display() << " ("
                 << reply.detail << "), retrying\n";
+        } else if (!misfit.empty()) {
+            err << "buntimectl: " << clockNow() << " metrics did not fit the admin API (" << misfit << "), retrying\n";
         } else {
             err << "buntimectl: " << clockNow() << " metrics failed (HTTP " << reply.status << "), retrying\n";
         }
@@ -226,7 +268,10 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
 
 int mutate(const Client& client, std::string_view path, const Options& options, std::ostream& out, std::ostream& err,
            std::string_view done) {
-    return fetchAndPrint(client, true, path, options, out, err, [&](const json&) { out << done << '\n'; });
+    return fetchAndPrint(client, true, path, options, out, err, [&](const json&) {
+        out << done << '\n';
+        return static_cast<int>(exitOk);
+    });
 }
 
 }  // namespace
@@ -304,17 +349,20 @@ int run(std::span<const std::string> args, const Environment& env, std::ostream&
     switch (options.command) {
     case Command::Status: return status(client, options, width, out, err);
     case Command::Workers:
-        return show(client, "/_/api/workers", options, out, err,
-                    [&](const json& value) { return renderWorkers(value, options.sort, options.app, width); });
+        return show<admin::WorkersReply>(client, "/_/api/workers", options, out, err,
+                                         [&](const admin::WorkersReply& reply) {
+                                             return renderWorkers(reply.workers, options.sort, options.app, width);
+                                         });
     case Command::Apps:
-        return show(client, "/_/api/apps", options, out, err,
-                    [&](const json& value) { return renderApps(value, width); });
+        return show<admin::AppsReply>(client, "/_/api/apps", options, out, err,
+                                      [&](const admin::AppsReply& reply) { return renderApps(reply.apps, width); });
     case Command::Metrics:
         if (options.watch_seconds) {
             return watch(client, options, width, out, err, stop);
         }
-        return show(client, "/_/api/metrics", options, out, err,
-                    [&](const json& value) { return renderMetrics(value, width); });
+        return show<admin::MetricsView>(
+            client, "/_/api/metrics", options, out, err,
+            [&](const admin::MetricsView& metrics) { return renderMetrics(metrics, width); });
     case Command::Retire:
         return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire", options, out, err,
                       "retired " + options.key);

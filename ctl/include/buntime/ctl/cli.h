@@ -2,7 +2,7 @@
 // buntimectl's entry point as a library call: parse, talk to the supervisor, render, exit code.
 #pragma once
 
-#include "options.h"
+#include "buntime/ctl/options.h"
 
 #include <atomic>
 #include <ostream>

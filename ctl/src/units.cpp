@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Human-readable units for the operator CLI: durations, byte sizes, percentages, display width.
-#include "units.h"
+#include "buntime/ctl/units.h"
 
 #include <cmath>
 #include <cstdint>

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The built buntimectl executable: exit codes, stdout/stderr split, SIGINT during --watch.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include "fake_supervisor.h"

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 // buntimectl's run() against a fake supervisor: rendering, --json, exit codes, width fitting.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
-#include "cli.h"
-#include "client.h"
+#include "buntime/ctl/cli.h"
+#include "buntime/ctl/client.h"
+#include "buntime/ctl/units.h"
 #include "fake_supervisor.h"
-#include "units.h"
 
 #include <nlohmann/json.hpp>
 
@@ -122,9 +121,9 @@ TEST_CASE("workers renders one row per worker with human units") {
     CHECK(fields(lineStarting(result.out, "hello@0.9.0")) ==
           std::vector<std::string>{"hello@0.9.0", "457", "idle", "7", "2", "12ms", "2h", "1m30s", "8.6MiB", "1",
                                    "50.0%/0%", "75.0%/0.8%"});
-    // Offline: no pid, no rings.
+    // Offline: no process, so no pid, RSS or rings (null in the supervisor's JSON).
     CHECK(fields(lineStarting(result.out, "api@2.0.0")) ==
-          std::vector<std::string>{"api@2.0.0", "-", "offline", "3000", "1", "1.5ms", "0s", "0s", "0B", "0", "-", "-"});
+          std::vector<std::string>{"api@2.0.0", "-", "offline", "3000", "1", "1.5ms", "0s", "0s", "-", "0", "-", "-"});
 }
 
 TEST_CASE("workers --sort and --app") {
@@ -205,13 +204,17 @@ TEST_CASE("apps shows the effective config and manifest errors") {
                                                                       "FLAGS", "DIR"});
     CHECK(fields(lineStarting(result.out, "hello")) == std::vector<std::string>{"hello", "1.0.0", "so", "5m", "30s",
                                                                                 "1m", "1000", "10MiB", "100", "4", "-",
-                                                                                "/x/hello"});
-    CHECK(fields(lineStarting(result.out, "bad ")).at(2) == "ERROR");
+                                                                                "/x/hello@1.0.0"});
+    // A version whose manifest does not load, and an app-level error (no version, no dir).
+    CHECK(fields(lineStarting(result.out, "bad ")) ==
+          std::vector<std::string>{"bad", "2.0.0", "ERROR", "-", "-", "-", "-", "-", "-", "-", "-", "/x/bad@2.0.0"});
+    CHECK(fields(lineStarting(result.out, "broken ")) ==
+          std::vector<std::string>{"broken", "ERROR", "-", "-", "-", "-", "-", "-", "-", "-", "-"});
     CHECK(contains(result.out, "Manifest errors:"));
-    CHECK(contains(result.out, "bad@latest"));
-    CHECK(contains(result.out, "file:  /x/bad/manifest.yaml"));
-    CHECK(contains(result.out, "key:   timeout"));
-    CHECK(contains(result.out, "error: invalid duration \"abc\""));
+    CHECK(contains(result.out,
+                   "  bad@2.0.0\n    file:  /x/bad@2.0.0/manifest.yaml\n    key:   timeout\n"
+                   "    error: /x/bad@2.0.0/manifest.yaml: key 'timeout': invalid duration \"abc\"\n"));
+    CHECK(contains(result.out, "  broken@\n    file:  /x/broken/manifest.yaml\n    key:   ttl\n"));
 
     Environment env;
     env.columns = "50";
@@ -219,7 +222,7 @@ TEST_CASE("apps shows the effective config and manifest errors") {
     // The table fits; the error section keeps whole paths.
     const std::string table = narrow.out.substr(0, narrow.out.find("Manifest errors"));
     CHECK(widestLine(table) <= 50);
-    CHECK(contains(narrow.out, "/x/bad/manifest.yaml"));
+    CHECK(contains(narrow.out, "/x/bad@2.0.0/manifest.yaml"));
 }
 
 TEST_CASE("metrics lists every field with human units") {
@@ -335,12 +338,12 @@ TEST_CASE("a supervisor error exits 1 and prints its message") {
     CHECK(missing.code == exitServerError);
     CHECK(missing.out.empty());
     CHECK(missing.err ==
-          "buntimectl: no worker nope@1.0.0 (NOT_FOUND, HTTP 404 from "
+          "buntimectl: no live worker nope@1.0.0 (NOT_FOUND, HTTP 404 from "
           "/_/api/workers/nope@1.0.0/retire)\n");
 
     const Outcome unauthorized = ctl({"reload", "--url", url});
     CHECK(unauthorized.code == exitServerError);
-    CHECK(contains(unauthorized.err, "missing or wrong admin token (UNAUTHORIZED, HTTP 401"));
+    CHECK(contains(unauthorized.err, "missing or wrong bearer token (UNAUTHORIZED, HTTP 401"));
     CHECK(contains(unauthorized.err, "--token"));
     CHECK_FALSE(fake.reloaded);
 }

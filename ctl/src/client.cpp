@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Blocking client of the supervisor's admin API (/_/api/...) over TCP or an admin unix socket.
-#include "client.h"
+#include "buntime/ctl/client.h"
 
 #include <httplib.h>
 
@@ -14,6 +14,8 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+
+#include "buntime/base/unique_fd.h"
 
 namespace buntime::ctl {
 
@@ -29,13 +31,12 @@ std::string probeConnectError(const Endpoint& endpoint) {
             return "socket path too long";
         }
         std::memcpy(address.sun_path, endpoint.socket_path.c_str(), endpoint.socket_path.size());
-        const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
+        const base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        if (!fd) {
             return std::strerror(errno);
         }
-        const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+        const int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
         const int error = errno;
-        ::close(fd);
         return rc == 0 ? "connection failed" : std::strerror(error);
     }
     addrinfo hints{};
@@ -48,14 +49,13 @@ std::string probeConnectError(const Endpoint& endpoint) {
     std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> guard(found, &::freeaddrinfo);
     std::string last = "connection failed";
     for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
-        const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-        if (fd < 0) {
+        const base::UniqueFd fd(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
+        if (!fd) {
             last = std::strerror(errno);
             continue;
         }
-        const int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+        const int rc = ::connect(fd.get(), ai->ai_addr, ai->ai_addrlen);
         const int error = errno;
-        ::close(fd);
         if (rc != 0) {
             last = std::strerror(error);
         }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Command-line parsing and help text of buntimectl.
-#include "options.h"
+#include "buntime/ctl/options.h"
 
 #include "build_info.h"
 

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// The admin API without HTTP and without the core: the route table of /_/api/* and
+// /_/metrics, the auth rule for mutating calls, and every reply body. The core adapts its
+// HTTP request to a Request, answers with the Reply, and implements SupervisorView.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "buntime/admin/schema.h"
+
+namespace buntime::admin {
+
+struct Request {
+    std::string_view method;                     // "GET", "HEAD", "POST", ...
+    std::string_view path;                       // the target without its query string
+    const std::string* authorization = nullptr;  // the Authorization header; null when absent
+    bool from_admin_socket = false;              // accepted on RUNTIME_ADMIN_SOCKET
+};
+
+struct Reply {
+    unsigned status = 200;
+    std::string content_type;  // "application/json", or the Prometheus text type
+    std::string body;
+};
+
+// What the admin API reads and changes; the supervisor core implements it. AdminApi calls
+// it only from handle(), so on whatever thread calls handle(): the core loop.
+class SupervisorView {
+public:
+    virtual ~SupervisorView() = default;
+    virtual HealthView health() = 0;
+    virtual MetricsView metrics() = 0;
+    virtual std::vector<WorkerRow> workers() = 0;  // pooled rows by key, then draining rows
+    virtual std::vector<AppRow> apps() = 0;
+    virtual bool draining() const = 0;  // shutdown began: /_/api/health/ready answers 503
+    virtual void reload() = 0;          // what SIGHUP does
+    // Retires the live pooled (not ephemeral, not exiting) worker with this name@version;
+    // false when there is none.
+    virtual bool retire(std::string_view key) = 0;
+};
+
+// Routes (GET includes HEAD):
+//   GET  /_/api/health, /_/health          200 HealthView
+//   GET  /_/api/health/live                200 LiveView
+//   GET  /_/api/health/ready               200 / 503 (draining) ReadyView
+//   GET  /_/api/metrics                    200 MetricsView
+//   GET  /_/api/workers                    200 WorkersReply
+//   GET  /_/api/apps                       200 AppsReply
+//   GET  /_/metrics                        200 Prometheus text
+//   POST /_/api/reload                     200 ReloadedReply
+//   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
+//                                          (percent-decoded) key
+// Any other path 404 NOT_FOUND; a mutating path with another method 405 METHOD_NOT_ALLOWED.
+// Reads are open. A mutating call needs the admin socket, or "Authorization: Bearer <token>"
+// (compared in constant time): 403 FORBIDDEN when no token is configured, 401 UNAUTHORIZED
+// when it is missing or wrong. Errors are ErrorReply bodies.
+//
+// Not thread-safe: one instance, used on the core loop. Holds a reference to `view`, which
+// must outlive it.
+class AdminApi {
+public:
+    // An empty `admin_token` disables mutating calls over TCP.
+    AdminApi(SupervisorView& view, std::string admin_token);
+
+    // True for the targets the admin API answers: "/_" and "/_/..." (give the raw request
+    // target; other reserved paths such as "/.well-known/..." are not admin paths).
+    static bool isAdminPath(std::string_view target) noexcept;
+
+    // The reply for one request. Never throws: a failure inside becomes a 500 reply.
+    Reply handle(const Request& request) noexcept;
+
+private:
+    Reply route(const Request& request);
+    Reply retire(std::string_view path);
+
+    SupervisorView& view_;
+    std::string admin_token_;
+};
+
+}  // namespace buntime::admin
