@@ -135,14 +135,3 @@ TEST_CASE("every metric family has exactly one TYPE line, and its samples follow
     CHECK(typed.count("buntime_workers_rss_bytes") == 1);  // the total, apart from the per-worker series
     CHECK(typed.count("buntime_worker_rss_bytes") == 1);
 }
-
-TEST_CASE("the JSON shim renders the same page as the typed views") {
-    const auto metrics = golden::json("metrics");
-    const auto workers = golden::json("workers")["workers"];
-    const std::string typed =
-        renderPrometheus(metrics.get<MetricsView>(), golden::json("workers").get<WorkersReply>().workers);
-    CHECK(renderPrometheus(metrics, workers) == typed);
-    CHECK(has(typed, "buntime_worker_rss_bytes{key=\"hello@1.0.0\",status=\"active\"} 3456789\n"));
-    CHECK_FALSE(has(typed, "buntime_worker_rss_bytes{key=\"api@2.0.0\""));
-    CHECK(renderPrometheus(nlohmann::json::object(), workers).empty());  // does not fit: nothing
-}

@@ -4,7 +4,7 @@
 // Input layout (little-endian):
 //   [0, 8)   write_pos of the inbound ring (to_supervisor)
 //   [8, 16)  read_pos
-//   [16]     mode: bit0 receiveMessage instead of the frame API; bit1 scribble the ring's
+//   [16]     mode: bit0 proto::receiveMessage instead of the frame API; bit1 scribble the ring's
 //            capacity/data_offset words (the channel must use its own copies); bit2 after
 //            the first WouldBlock, publish the second write_pos below (a peer that goes on
 //            writing); bits 4..7 log2 of max_body for receiveMessage
@@ -17,10 +17,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "buntime/proto/stream.h"
 #include "buntime/shm/channel.h"
 #include "fuzz_check.h"
 
 using namespace buntime::shm;
+using buntime::proto::kContinuationKind;
+using buntime::proto::kFlagMore;
 
 namespace {
 
@@ -87,9 +90,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     if (mode & 1) {
         const std::size_t max_body = std::size_t(1) << (mode >> 4);
-        Message m;
+        buntime::proto::Message m;
         for (int i = 0; i < 32; ++i) {
-            const Error e = receiveMessage(ch, m, std::chrono::nanoseconds(0), max_body);
+            const Error e = buntime::proto::receiveMessage(ch, m, std::chrono::nanoseconds(0), max_body);
             if (e == Error::Ok) {
                 FUZZ_CHECK(m.body.size() <= max_body);
                 FUZZ_CHECK((m.flags & kFlagMore) == 0);

@@ -11,8 +11,8 @@
 #include "test_server.h"
 
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 using namespace buntime::harness;

@@ -99,11 +99,4 @@ std::string renderPrometheus(const MetricsView& metrics, const std::vector<Worke
     return out;
 }
 
-std::string renderPrometheus(const nlohmann::json& metrics, const nlohmann::json& workers) {
-    auto m = parse<MetricsView>(metrics);
-    auto w = parse<std::vector<WorkerRow>>(workers);
-    if (!m || !w) return {};
-    return renderPrometheus(m.value(), w.value());
-}
-
 }  // namespace buntime::admin

@@ -3,6 +3,7 @@
 // of a call. The worker side (pool effects, worker events) is in effects.cpp.
 #include "dispatcher.h"
 
+#include "buntime/admin/routes.h"
 #include "buntime/base/log.h"
 #include "buntime/proto/control.h"
 #include "buntime/proto/stream.h"
@@ -28,7 +29,7 @@ void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
     const auto& head = client->head();
     auto route = router_.route(head.target, now);
     if (route.status == router::RouteStatus::Reserved) {
-        if (head.target.starts_with("/_/") || head.target == "/_") {
+        if (admin::AdminApi::isAdminPath(head.target)) {
             if (options_.admin)
                 options_.admin(client);
             else

@@ -124,7 +124,7 @@ void Runtime::direct(DirectRequest request, std::function<void(DirectResponse)> 
     impl_->supervisor->submit(std::make_shared<DirectClient>(std::move(request), std::move(done)));
 }
 
-nlohmann::json Runtime::metrics() const { return impl_->supervisor->metricsJson(); }
+admin::MetricsView Runtime::metrics() const { return impl_->supervisor->metrics(); }
 IpcCounters Runtime::ipcCounters() const { return impl_->supervisor->ipcCounters(); }
 
 }  // namespace buntime::supervisor

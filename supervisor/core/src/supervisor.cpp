@@ -7,8 +7,8 @@
 
 #include <future>
 
-#include "admin_view.h"
 #include "asio_worker_host.h"
+#include "buntime/admin/routes.h"
 #include "buntime/base/log.h"
 #include "buntime/proc/state_dir.h"
 #include "buntime/proc/systemd.h"
@@ -17,6 +17,7 @@
 #include "http_client.h"
 #include "ipc_stats.h"
 #include "lifecycle.h"
+#include "supervisor_view.h"
 #include "worker_launch.h"
 
 namespace buntime::supervisor {
@@ -55,7 +56,8 @@ struct Supervisor::Impl {
     std::unique_ptr<http::Server> server;
     std::unique_ptr<AsioWorkerHost> host;
     std::unique_ptr<Dispatcher> dispatcher;
-    std::unique_ptr<AdminView> admin;
+    std::unique_ptr<CoreView> view;
+    std::unique_ptr<admin::AdminApi> admin;
     std::unique_ptr<Lifecycle> lifecycle;
     std::optional<proc::StateDirLock> state_lock;
 };
@@ -85,19 +87,24 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     DispatcherOptions options;
     options.terminate_grace = config.terminate_grace;
     options.clock = [] { return base::Clock::now(); };
-    options.admin = [this](const std::shared_ptr<Client>& client) { admin->serve(client); };
+    options.admin = [this](const std::shared_ptr<Client>& client) {
+        const auto& head = client->head();
+        auto reply = admin->handle({head.method, head.path(), head.find("authorization"), head.from_admin_socket});
+        client->respond(reply.status, {{"content-type", std::move(reply.content_type)}}, std::move(reply.body));
+    };
     dispatcher = std::make_unique<Dispatcher>(router, pool, *host, stats, std::move(options));
     host->setEvents(*dispatcher);
     lifecycle = std::make_unique<Lifecycle>(config, *server, router, pool, *dispatcher, *host);
-    admin = std::make_unique<AdminView>(
+    view = std::make_unique<CoreView>(
         config, router, pool, *dispatcher, *host,
-        AdminView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
+        CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
+    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token);
 
     auto started = server->start();
     if (!started) return started.error().message;
     const std::string listen = socket_activated ? "systemd socket (" + std::to_string(inherited) + " fd)"
                                                 : config.bind + ":" + std::to_string(server->port());
-    admin->setListen(listen);
+    view->setListen(listen);
     lifecycle->start(handle_signals);
     base::logInfo("supervisor", "listening on " + listen + " (worker binary " + launch.worker_binary + ", pool " +
                                     std::to_string(config.pool_size) + ")");
@@ -133,14 +140,8 @@ void Supervisor::submit(std::shared_ptr<Client> client) {
         impl->dispatcher->accept(client, base::Clock::now());
     });
 }
-nlohmann::json Supervisor::metricsJson() {
-    return impl_->onCore([this] { return impl_->admin->metrics(); });
-}
-nlohmann::json Supervisor::workersJson() {
-    return impl_->onCore([this] { return impl_->admin->workers(); });
-}
-nlohmann::json Supervisor::appsJson() {
-    return impl_->onCore([this] { return impl_->admin->apps(); });
+admin::MetricsView Supervisor::metrics() {
+    return impl_->onCore([this] { return impl_->view->metrics(); });
 }
 IpcCounters Supervisor::ipcCounters() {
     return impl_->onCore([this] {

@@ -14,10 +14,6 @@ namespace {
 // Inbound frames handled per turn before yielding to other connections on the loop.
 constexpr int kFramesPerTurn = 256;
 
-// Transitional: supervisor/core still names the continuation rule through shm::; removed
-// with shm/compat.h after the merge.
-static_assert(shm::kContinuationKind == proto::kContinuationKind && shm::kFlagMore == proto::kFlagMore);
-
 // The bells are watched through duplicates that Asio owns (and closes); the channel keeps
 // its own. CLOEXEC so they never leak into a worker spawned later.
 int dupBell(int fd) noexcept { return ::fcntl(fd, F_DUPFD_CLOEXEC, 0); }

@@ -137,4 +137,3 @@ private:
 }  // namespace buntime::shm
 
 // Transitional: whole-message helpers that moved to proto/stream.h; removed after the merge.
-#include "buntime/shm/compat.h"  // IWYU pragma: export

@@ -40,14 +40,7 @@ struct Failure {
 // "System: memfd_create: Too many open files", "BadLayout: segment is not sealed", "BadMagic".
 std::string toString(const Failure& f);
 
-// Transitional: a class (not yet the alias `template <typename T> using Expected =
-// base::Expected<T, Failure>;`) only so that the old spelling hasValue() keeps compiling
-// in tests/fuzz/fuzz_shm_frames.cpp; becomes that alias after the merge.
 template <typename T>
-class [[nodiscard]] Expected : public base::Expected<T, Failure> {
-public:
-    using base::Expected<T, Failure>::Expected;
-    bool hasValue() const noexcept { return this->has_value(); }
-};
+using Expected = base::Expected<T, Failure>;
 
 }  // namespace buntime::shm

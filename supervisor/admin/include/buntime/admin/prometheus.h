@@ -3,13 +3,10 @@
 // Pure functions; thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "buntime/admin/auth.h"  // shim: tokenMatches used to live here (supervisor.cpp includes this file)
 #include "buntime/admin/schema.h"
 
 namespace buntime::admin {
@@ -19,10 +16,6 @@ namespace buntime::admin {
 // labelled {key, status}: requests_total, errors_total, avg_response_time_ms, rss_bytes (live
 // workers only), in_flight.
 std::string renderPrometheus(const MetricsView& metrics, const std::vector<WorkerRow>& workers);
-
-// Shim for the supervisor core until it hands over typed views: `metrics` is the object of
-// /_/api/metrics, `workers` the array of /_/api/workers. "" when they do not match the schema.
-std::string renderPrometheus(const nlohmann::json& metrics, const nlohmann::json& workers);
 
 // camelCase → snake_case ("totalWorkersCreated" → "total_workers_created").
 std::string snakeCase(std::string_view camel);

@@ -6,7 +6,7 @@
 // called from any thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include "buntime/admin/schema.h"
 
 #include "buntime/base/expected.h"
 #include "buntime/supervisor/config.h"
@@ -66,7 +66,7 @@ public:
     void stop();
 
     void direct(DirectRequest request, std::function<void(DirectResponse)> done);
-    nlohmann::json metrics() const;
+    admin::MetricsView metrics() const;
     IpcCounters ipcCounters() const;
 
 private:

@@ -6,12 +6,11 @@
 // arrive on other loops, direct-mode calls and admin reads are posted to it.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "buntime/admin/schema.h"
 #include "buntime/base/expected.h"
 #include "buntime/supervisor/client.h"
 #include "buntime/supervisor/config.h"
@@ -44,9 +43,7 @@ public:
     // Enters the dispatcher with an in-memory client (thread-safe).
     void submit(std::shared_ptr<Client> client);
     // Thread-safe snapshots (posted to the core loop and awaited).
-    nlohmann::json metricsJson();
-    nlohmann::json workersJson();
-    nlohmann::json appsJson();
+    admin::MetricsView metrics();
     IpcCounters ipcCounters();
 
 private:

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// What the admin API sees of a running supervisor (admin::SupervisorView): health,
+// metrics, workers and apps assembled from the pool, the worker host and the router, plus
+// reload and retire. Core loop only.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "asio_worker_host.h"
+#include "buntime/admin/routes.h"
+#include "buntime/pool/worker_pool.h"
+#include "buntime/router/router.h"
+#include "buntime/supervisor/config.h"
+#include "dispatcher.h"
+
+namespace buntime::supervisor {
+
+class CoreView final : public admin::SupervisorView {
+public:
+    struct Hooks {
+        std::function<void()> reload;
+        std::function<bool()> draining;
+    };
+    CoreView(const SupervisorConfig& config, router::Router& router, pool::WorkerPool& pool, Dispatcher& dispatcher,
+             AsioWorkerHost& host, Hooks hooks);
+
+    void setListen(std::string listen) { listen_ = std::move(listen); }
+
+    admin::HealthView health() override;
+    admin::MetricsView metrics() override;
+    std::vector<admin::WorkerRow> workers() override;
+    std::vector<admin::AppRow> apps() override;
+    bool draining() const override { return hooks_.draining(); }
+    void reload() override { hooks_.reload(); }
+    bool retire(std::string_view key) override;
+
+private:
+    const SupervisorConfig& config_;
+    router::Router& router_;
+    pool::WorkerPool& pool_;
+    Dispatcher& dispatcher_;
+    AsioWorkerHost& host_;
+    Hooks hooks_;
+    std::string listen_;
+    base::TimePoint started_at_ = base::Clock::now();
+};
+
+}  // namespace buntime::supervisor
