@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "buntime/base/ascii.h"
 #include "buntime/router/path.h"
 #include "buntime/router/semver.h"
 #include "fuzz_check.h"
@@ -39,9 +40,9 @@ bool printable(std::string_view s) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
 
-    if (const auto decoded = percentDecode(text)) {
+    if (const auto decoded = buntime::base::percentDecode(text)) {
         FUZZ_CHECK(decoded->size() <= text.size());
-        FUZZ_CHECK(percentDecode(encodeAll(*decoded, size % 2 == 0)) == decoded);
+        FUZZ_CHECK(buntime::base::percentDecode(encodeAll(*decoded, size % 2 == 0)) == decoded);
     }
 
     const ParsedTarget t = parseTarget(text);

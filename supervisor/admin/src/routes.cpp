@@ -7,6 +7,7 @@
 
 #include "buntime/admin/auth.h"
 #include "buntime/admin/prometheus.h"
+#include "buntime/base/ascii.h"
 #include "buntime/base/log.h"
 
 namespace buntime::admin {
@@ -21,31 +22,6 @@ Reply jsonReply(unsigned status, const nlohmann::json& body) { return {status, s
 
 Reply error(unsigned status, std::string code, std::string message) {
     return jsonReply(status, ErrorReply{std::move(code), std::move(message)});
-}
-
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// %XX escapes decoded; nullopt on a malformed one ("%4", "%zz"), as router::percentDecode.
-std::optional<std::string> percentDecode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size()) return std::nullopt;
-        const int hi = hexValue(text[i + 1]), lo = hexValue(text[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
 }
 
 bool isRetirePath(std::string_view path) { return path.starts_with(kWorkersPrefix) && path.ends_with(kRetireSuffix); }
@@ -110,7 +86,7 @@ Reply AdminApi::retire(std::string_view path) {
     std::string_view raw = path.substr(kWorkersPrefix.size());
     // "/_/api/workers/retire": the prefix and the suffix share the '/'; the key is "retire".
     if (raw.size() >= kRetireSuffix.size()) raw.remove_suffix(kRetireSuffix.size());
-    std::string key = percentDecode(raw).value_or(std::string(raw));
+    std::string key = base::percentDecode(raw).value_or(std::string(raw));
     if (!view_.retire(key)) return error(404, "NOT_FOUND", "no live worker " + key);
     base::logInfo("admin", "retiring worker " + key + " on request");
     return jsonReply(200, RetiredReply{key});

@@ -2,6 +2,7 @@
 // Request-target parsing and the reserved/traversal checks that keep bad paths from apps.
 #include "buntime/router/path.h"
 
+#include "buntime/base/ascii.h"
 #include "buntime/router/resolver.h"
 #include "buntime/router/semver.h"
 
@@ -9,37 +10,13 @@ namespace buntime::router {
 
 namespace {
 
-int hexValue(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::optional<std::string> decodeEscapes(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out += text[i];
-            continue;
-        }
-        if (i + 2 >= text.size()) return std::nullopt;
-        int hi = hexValue(text[i + 1]), lo = hexValue(text[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
-}
-
 // True when the raw segment is "." or "..", or its percent-decoded form contains such a
 // piece once split on '/' and '\\' ("%2e%2e", "..%2f", "%2e%2e%5cetc"): an app that decodes
 // before splitting must never see a traversal.
 bool hasDotSegment(std::string_view seg) {
     if (seg == "." || seg == "..") return true;
     if (seg.find('%') == std::string_view::npos) return false;
-    auto decoded = decodeEscapes(seg);
+    auto decoded = base::percentDecode(seg);
     if (!decoded) return false;  // malformed escapes cannot spell a dot; passed raw
     std::string_view d = *decoded;
     for (std::size_t start = 0; start <= d.size();) {
@@ -70,8 +47,6 @@ std::string_view targetKindName(TargetKind kind) noexcept {
     }
     return "unknown";
 }
-
-std::optional<std::string> percentDecode(std::string_view text) { return decodeEscapes(text); }
 
 ParsedTarget parseTarget(std::string_view target) {
     if (target.empty() || target[0] != '/') return bad("request target must start with '/'");
@@ -107,7 +82,7 @@ ParsedTarget parseTarget(std::string_view target) {
     if (name.find('%') != std::string_view::npos) return bad("percent-encoding in app name");
     if (!isValidAppName(name)) return bad("invalid app name");
     if (at != std::string_view::npos) {
-        auto decoded = percentDecode(first.substr(at + 1));
+        auto decoded = base::percentDecode(first.substr(at + 1));
         if (!decoded) return bad("malformed percent-encoding in version range");
         if (decoded->empty()) return bad("empty version range after '@'");
         for (char c : *decoded)

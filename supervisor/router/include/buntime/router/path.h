@@ -44,7 +44,4 @@ struct ParsedTarget {
 //  - "/app" (no trailing slash) is the app with rest "/".
 ParsedTarget parseTarget(std::string_view target);
 
-// Percent-decoding; std::nullopt on a malformed escape ("%4", "%zz").
-std::optional<std::string> percentDecode(std::string_view text);
-
 }  // namespace buntime::router
