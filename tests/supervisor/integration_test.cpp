@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // Integration tests: the real `buntime` binary on a random port, real workers, real HTTP.
-#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -79,12 +78,12 @@ TEST_CASE("sample apps answer through workers, with request ids and base paths")
 
 TEST_CASE("routing: semver ranges, layouts, reserved paths and traversal") {
     TempDir apps;
-    makeApp(apps.path / "fx@1.0.0", "ttl: 1m\n");
-    makeApp(apps.path / "fx@1.2.0", "ttl: 1m\n");
-    makeApp(apps.path / "fx@2.0.0-beta.1", "ttl: 1m\n");
-    makeApp(apps.path / "nest" / "3.1.0", "ttl: 1m\n");
-    makeApp(apps.path / "simple", "ttl: 1m\nversion: 0.4.0\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "fx@1.0.0", "ttl: 1m\n");
+    makeApp(apps.root() / "fx@1.2.0", "ttl: 1m\n");
+    makeApp(apps.root() / "fx@2.0.0-beta.1", "ttl: 1m\n");
+    makeApp(apps.root() / "nest" / "3.1.0", "ttl: 1m\n");
+    makeApp(apps.root() / "simple", "ttl: 1m\nversion: 0.4.0\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
 
     CHECK(get(s, "/fx/headers").find("base=/fx\n") != std::string::npos);
@@ -113,16 +112,16 @@ TEST_CASE("routing: semver ranges, layouts, reserved paths and traversal") {
 
 TEST_CASE("a bad manifest answers 500 naming the file and key; other apps keep working") {
     TempDir apps;
-    makeApp(apps.path / "good", "ttl: 1m\n");
-    makeApp(apps.path / "broken", "ttl: 1m\ntimeout: soon\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "good", "ttl: 1m\n");
+    makeApp(apps.root() / "broken", "ttl: 1m\ntimeout: soon\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto body = get(s, "/broken/", 500);
     CHECK(body.find("manifest.yaml") != std::string::npos);
     CHECK(body.find("timeout") != std::string::npos);
     CHECK(get(s, "/good/") == "fixture ok");
     auto log = s.log();
-    CHECK(log.find((apps.path / "broken" / "manifest.yaml").string()) != std::string::npos);
+    CHECK(log.find((apps.root() / "broken" / "manifest.yaml").string()) != std::string::npos);
     CHECK(log.find("'timeout'") != std::string::npos);
     auto listed = getJson(s, "/_/api/apps")["apps"];
     bool reported = false;
@@ -133,8 +132,8 @@ TEST_CASE("a bad manifest answers 500 naming the file and key; other apps keep w
 
 TEST_CASE("HTTP limits: 400, 431, 413 before the body, 408 for slow headers") {
     TempDir apps;
-    makeApp(apps.path / "small", "ttl: 1m\nmaxBodySize: 1kb\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "small", "ttl: 1m\nmaxBodySize: 1kb\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_HEADER_TIMEOUT_MS"] = "300";
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -153,9 +152,9 @@ TEST_CASE("HTTP limits: 400, 431, 413 before the body, 408 for slow headers") {
 
 TEST_CASE("a crashed worker fails only its in-flight requests with 502 and is replaced") {
     TempDir apps;
-    makeApp(apps.path / "crashy", "ttl: 1m\nthreads: 4\n");
-    makeApp(apps.path / "steady", "ttl: 1m\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "crashy", "ttl: 1m\nthreads: 4\n");
+    makeApp(apps.root() / "steady", "ttl: 1m\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto pid_before = get(s, "/crashy/pid");
     get(s, "/steady/");
@@ -182,8 +181,8 @@ TEST_CASE("a crashed worker fails only its in-flight requests with 502 and is re
 
 TEST_CASE("a request over its timeout answers 504; repeated timeouts retire the worker") {
     TempDir apps;
-    makeApp(apps.path / "sluggish", "ttl: 1m\ntimeout: 300ms\nthreads: 8\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "sluggish", "ttl: 1m\ntimeout: 300ms\nthreads: 8\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto pid = get(s, "/sluggish/pid");
     auto r = s.client().Get("/sluggish/sleep?ms=1500");
@@ -205,8 +204,8 @@ TEST_CASE("a request over its timeout answers 504; repeated timeouts retire the 
 
 TEST_CASE("ephemeral apps get a fresh worker per request behind the gate; a full queue answers 503") {
     TempDir apps;
-    makeApp(apps.path / "fn", "ttl: 0\ntimeout: 10s\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "fn", "ttl: 0\ntimeout: 10s\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_EPHEMERAL_CONCURRENCY"] = "1";
     env["RUNTIME_EPHEMERAL_QUEUE_LIMIT"] = "1";
     SupervisorProcess s(env);
@@ -237,8 +236,8 @@ TEST_CASE("ephemeral apps get a fresh worker per request behind the gate; a full
 
 TEST_CASE("an init failure answers 503 with the reason and counts totalWorkersFailed") {
     TempDir apps;
-    makeApp(apps.path / "doomed", "ttl: 1m\nenv:\n  FIXTURE_FAIL_INIT: \"1\"\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "doomed", "ttl: 1m\nenv:\n  FIXTURE_FAIL_INIT: \"1\"\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto body = get(s, "/doomed/", 503);
     CHECK(body.find("fixture init failure") != std::string::npos);
@@ -248,8 +247,8 @@ TEST_CASE("an init failure answers 503 with the reason and counts totalWorkersFa
 
 TEST_CASE("maxRequests recycles the worker") {
     TempDir apps;
-    makeApp(apps.path / "short", "ttl: 1m\nmaxRequests: 3\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "short", "ttl: 1m\nmaxRequests: 3\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto first = get(s, "/short/pid");
     CHECK(get(s, "/short/pid") == first);
@@ -260,8 +259,8 @@ TEST_CASE("maxRequests recycles the worker") {
 
 TEST_CASE("a 1 GiB download streams through a 256 KiB ring with bounded supervisor memory") {
     TempDir apps;
-    makeApp(apps.path / "big", "ttl: 1m\ntimeout: 120s\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "big", "ttl: 1m\ntimeout: 120s\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_RING_BYTES"] = "262144";
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -279,7 +278,7 @@ TEST_CASE("a 1 GiB download streams through a 256 KiB ring with bounded supervis
     CHECK(rss < 64ull * 1024 * 1024);
 
     // And 50 MB up, streamed to the worker in chunks.
-    makeApp(apps.path / "up", "ttl: 1m\nmaxBodySize: 100mb\n");
+    makeApp(apps.root() / "up", "ttl: 1m\nmaxBodySize: 100mb\n");
     auto up = s.client().Post("/up/length", std::string(50 * 1024 * 1024, 'u'), "application/octet-stream");
     REQUIRE(up);
     CHECK(up->body == std::to_string(50 * 1024 * 1024));
@@ -287,8 +286,8 @@ TEST_CASE("a 1 GiB download streams through a 256 KiB ring with bounded supervis
 
 TEST_CASE("sensitive variables never reach workers; manifest env does") {
     TempDir apps;
-    makeApp(apps.path / "envy", "ttl: 1m\nenv:\n  GREETING: hi\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "envy", "ttl: 1m\nenv:\n  GREETING: hi\n");
+    auto env = baseEnv(apps.root());
     env["MY_API_TOKEN"] = "secret-token";
     env["DATABASE_URL"] = "postgres://x";
     env["PLAIN_SETTING"] = "visible";
@@ -305,8 +304,8 @@ TEST_CASE("sensitive variables never reach workers; manifest env does") {
 
 TEST_CASE("admin API: metrics keys, workers, Prometheus, and guarded mutations") {
     TempDir apps;
-    makeApp(apps.path / "adm", "ttl: 1m\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "adm", "ttl: 1m\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_ADMIN_TOKEN"] = "s3cret";
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -351,7 +350,7 @@ TEST_CASE("admin API: metrics keys, workers, Prometheus, and guarded mutations")
 
 TEST_CASE("mutating admin calls are refused when no token or admin socket is configured") {
     TempDir apps;
-    SupervisorProcess s(baseEnv(apps.path));
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto r = s.client().Post("/_/api/reload", "", "text/plain");
     REQUIRE(r);
@@ -360,8 +359,8 @@ TEST_CASE("mutating admin calls are refused when no token or admin socket is con
 
 TEST_CASE("SIGHUP drops caches and re-reads manifests") {
     TempDir apps;
-    makeApp(apps.path / "cfg", "ttl: 1m\nmaxBodySize: 1kb\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "cfg", "ttl: 1m\nmaxBodySize: 1kb\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_WORKER_CONFIG_CACHE_TTL_MS"] = "600000";
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -369,7 +368,7 @@ TEST_CASE("SIGHUP drops caches and re-reads manifests") {
     auto r = c.Post("/cfg/length", std::string(2000, 'a'), "text/plain");
     REQUIRE(r);
     CHECK(r->status == 413);
-    writeFile(apps.path / "cfg" / "manifest.yaml", "ttl: 1m\nmaxBodySize: 10kb\n");
+    writeFile(apps.root() / "cfg" / "manifest.yaml", "ttl: 1m\nmaxBodySize: 10kb\n");
     r = s.client().Post("/cfg/length", std::string(2000, 'a'), "text/plain");
     REQUIRE(r);
     CHECK(r->status == 413);  // still cached
@@ -384,9 +383,9 @@ TEST_CASE("SIGHUP drops caches and re-reads manifests") {
 TEST_CASE("SIGTERM finishes in-flight requests, runs onTerminate, leaves no worker or segment") {
     auto shm_before = shmEntries();
     TempDir apps;
-    auto hooks = apps.path / "hooks.log";
-    makeApp(apps.path / "drain", "ttl: 1m\nthreads: 2\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    auto hooks = apps.root() / "hooks.log";
+    makeApp(apps.root() / "drain", "ttl: 1m\nthreads: 2\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto pid = std::stoi(get(s, "/drain/pid"));
     auto in_flight = std::async(std::launch::async, [&] { return s.client().Get("/drain/sleep?ms=600"); });
@@ -407,8 +406,8 @@ TEST_CASE("SIGTERM finishes in-flight requests, runs onTerminate, leaves no work
 
 TEST_CASE("a second supervisor on the same state dir fails with a clear message") {
     TempDir apps, state;
-    auto env = baseEnv(apps.path);
-    env["RUNTIME_STATE_DIR"] = state.path.string();
+    auto env = baseEnv(apps.root());
+    env["RUNTIME_STATE_DIR"] = state.root().string();
     SupervisorProcess first(env);
     REQUIRE(first.waitReady());
     SupervisorProcess second(env);
@@ -421,7 +420,7 @@ TEST_CASE("a second supervisor on the same state dir fails with a clear message"
 
 TEST_CASE("systemd notify: READY, STATUS, WATCHDOG and STOPPING reach NOTIFY_SOCKET") {
     TempDir apps, sock_dir;
-    auto path = (sock_dir.path / "notify.sock").string();
+    auto path = (sock_dir.root() / "notify.sock").string();
     int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -430,7 +429,7 @@ TEST_CASE("systemd notify: READY, STATUS, WATCHDOG and STOPPING reach NOTIFY_SOC
     timeval tv{0, 200000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
-    auto env = baseEnv(apps.path);
+    auto env = baseEnv(apps.root());
     env["NOTIFY_SOCKET"] = path;
     env["WATCHDOG_USEC"] = "200000";  // ping at least every 100 ms
     SupervisorProcess s(env);
@@ -486,9 +485,10 @@ TEST_CASE("socket activation: the supervisor serves on a listening socket passed
 
 TEST_CASE("idle workers get onIdle; a sliding TTL retires them and runs onTerminate") {
     TempDir apps;
-    auto hooks = apps.path / "hooks.log";
-    makeApp(apps.path / "idler", "ttl: 1500ms\nidleTimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    auto hooks = apps.root() / "hooks.log";
+    makeApp(apps.root() / "idler",
+            "ttl: 1500ms\nidleTimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto pid = get(s, "/idler/pid");
     // Requests inside the TTL renew it: the same worker keeps serving.
@@ -509,9 +509,9 @@ TEST_CASE("idle workers get onIdle; a sliding TTL retires them and runs onTermin
 
 TEST_CASE("a full pool evicts the least recently used worker") {
     TempDir apps;
-    makeApp(apps.path / "one", "ttl: 1m\n");
-    makeApp(apps.path / "two", "ttl: 1m\n");
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "one", "ttl: 1m\n");
+    makeApp(apps.root() / "two", "ttl: 1m\n");
+    auto env = baseEnv(apps.root());
     env["RUNTIME_POOL_SIZE"] = "1";
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -525,9 +525,9 @@ TEST_CASE("a full pool evicts the least recently used worker") {
 
 TEST_CASE("the admin unix socket allows mutating calls without a token") {
     TempDir apps, sock_dir;
-    makeApp(apps.path / "adm", "ttl: 1m\n");
-    auto sock = (sock_dir.path / "admin.sock").string();
-    auto env = baseEnv(apps.path);
+    makeApp(apps.root() / "adm", "ttl: 1m\n");
+    auto sock = (sock_dir.root() / "admin.sock").string();
+    auto env = baseEnv(apps.root());
     env["RUNTIME_ADMIN_SOCKET"] = sock;
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
@@ -546,9 +546,9 @@ TEST_CASE("the admin unix socket allows mutating calls without a token") {
 
 TEST_CASE("a timed-out request is cancelled inside the worker") {
     TempDir apps;
-    auto hooks = apps.path / "hooks.log";
-    makeApp(apps.path / "canc", "ttl: 1m\ntimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
-    SupervisorProcess s(baseEnv(apps.path));
+    auto hooks = apps.root() / "hooks.log";
+    makeApp(apps.root() / "canc", "ttl: 1m\ntimeout: 300ms\nenv:\n  FIXTURE_HOOK_LOG: " + hooks.string() + "\n");
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto pid = get(s, "/canc/pid");
     get(s, "/canc/wait-for-cancel", 504);
@@ -598,10 +598,10 @@ TEST_CASE("admin API answers have exactly the key sets and value types of tests/
     };
 
     TempDir apps;
-    makeApp(apps.path / "good@1.0.0", "entrypoint: app.so\nttl: 5m\n");
-    makeApp(apps.path / "worse@1.0.0", "ttl: 1m\nmaxRequests: lots\n");  // a version row with an error
-    makeApp(apps.path / "bad", "ttl: 1m\ntimeout: abc\n");               // an app-level error row
-    SupervisorProcess s(baseEnv(apps.path));
+    makeApp(apps.root() / "good@1.0.0", "entrypoint: app.so\nttl: 5m\n");
+    makeApp(apps.root() / "worse@1.0.0", "ttl: 1m\nmaxRequests: lots\n");  // a version row with an error
+    makeApp(apps.root() / "bad", "ttl: 1m\ntimeout: abc\n");               // an app-level error row
+    SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     get(s, "/good/");  // a live worker, so the rows carry pid, RSS and rings
 
