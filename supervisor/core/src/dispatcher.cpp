@@ -314,11 +314,9 @@ void Dispatcher::failAll(base::TimePoint now) {
     for (const auto& [id, c] : calls_) open.push_back(c);
     for (const auto& c : open) fail(c, Reply::ShuttingDown, "the supervisor is shutting down", pool::Outcome::Ok, now);
     auto fx = pool_.shutdown(now);
-    failTickets(fx.failed, Reply::ShuttingDown, "the supervisor is shutting down", now);
-    fx.failed.clear();
     for (auto& a : fx.actions)
         if (a.kind == pool::ActionKind::Spawn) a.kind = pool::ActionKind::NotifyIdle;  // never spawn now
-    apply(std::move(fx), now);
+    applyFailingParked(std::move(fx), Reply::ShuttingDown, "the supervisor is shutting down", now);
 }
 
 }  // namespace buntime::supervisor

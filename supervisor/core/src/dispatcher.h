@@ -99,6 +99,8 @@ private:
     void fail(const CallPtr& call, Reply reply, std::string_view message, pool::Outcome outcome, base::TimePoint now);
     void failTickets(const std::vector<pool::Ticket>& tickets, Reply reply, std::string_view message,
                      base::TimePoint now);
+    // Fails the effects' parked tickets with `reply`, then carries out the rest.
+    void applyFailingParked(pool::Effects effects, Reply reply, std::string_view message, base::TimePoint now);
     void finish(const CallPtr& call, pool::Outcome outcome, base::TimePoint now);
     void onDeadline(const CallPtr& call, base::TimePoint now);
     void onClientGone(std::uint64_t id);

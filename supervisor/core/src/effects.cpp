@@ -14,10 +14,8 @@ void Dispatcher::apply(pool::Effects fx, base::TimePoint now) {
         case pool::ActionKind::Spawn: {
             auto it = key_apps_.find(a.key);
             if (it != key_apps_.end() && spawnWorker(a.worker, it->second.first, it->second.second, 0)) break;
-            auto more = pool_.onSpawnFailed(a.worker, now);
-            failTickets(more.failed, Reply::WorkerSpawnFailed, "could not start a worker for " + a.key, now);
-            more.failed.clear();
-            apply(std::move(more), now);
+            applyFailingParked(pool_.onSpawnFailed(a.worker, now), Reply::WorkerSpawnFailed,
+                               "could not start a worker for " + a.key, now);
             break;
         }
         case pool::ActionKind::Terminate:
@@ -48,6 +46,12 @@ void Dispatcher::apply(pool::Effects fx, base::TimePoint now) {
             fail(c, Reply::NoWorker, "no worker could be started for " + c->app.key, pool::Outcome::Ok, now);
         }
     }
+}
+
+void Dispatcher::applyFailingParked(pool::Effects fx, Reply reply, std::string_view message, base::TimePoint now) {
+    failTickets(fx.failed, reply, message, now);
+    fx.failed.clear();
+    apply(std::move(fx), now);
 }
 
 void Dispatcher::onWorkerReady(pool::WorkerId id, base::TimePoint now) {
@@ -109,10 +113,7 @@ void Dispatcher::onWorkerExit(pool::WorkerId id, const WorkerExit& exit, base::T
             if (auto c = call(wc.ephemeral_call)) fail(c, Reply::WorkerInitFailed, reason, pool::Outcome::Crash, now);
             return;
         }
-        auto fx = pool_.onSpawnFailed(id, now);
-        failTickets(fx.failed, Reply::WorkerInitFailed, reason, now);
-        fx.failed.clear();
-        apply(std::move(fx), now);
+        applyFailingParked(pool_.onSpawnFailed(id, now), Reply::WorkerInitFailed, reason, now);
         return;
     }
 
