@@ -20,7 +20,7 @@ bool parseNumber(std::string_view text, T& out, T min, T max) {
 
 const char* usage() noexcept {
     return "usage: buntime-worker --app-dir DIR --name NAME --version VER [--entrypoint E] [--threads N] "
-           "[--concurrency N] [--max-body BYTES] [--inject-base]";
+           "[--concurrency N] [--max-body BYTES] [--inject-base] [--listen unix|tcp] [--command-arg ARG]...";
 }
 
 std::vector<std::string> toArgv(const WorkerLaunch& l, std::string_view executable) {
@@ -33,6 +33,8 @@ std::vector<std::string> toArgv(const WorkerLaunch& l, std::string_view executab
                                   "--max-body=" + std::to_string(l.max_body)};
     if (!l.entrypoint.empty()) argv.push_back("--entrypoint=" + l.entrypoint);
     if (l.inject_base) argv.emplace_back("--inject-base");
+    if (!l.command.empty()) argv.push_back("--listen=" + l.listen);
+    for (const auto& arg : l.command) argv.push_back("--command-arg=" + arg);
     return argv;
 }
 
@@ -53,7 +55,8 @@ base::Expected<WorkerLaunch, std::string> parseArgv(int argc, const char* const*
             continue;
         }
         if (key != "--app-dir" && key != "--name" && key != "--version" && key != "--entrypoint" &&
-            key != "--threads" && key != "--concurrency" && key != "--max-body")
+            key != "--threads" && key != "--concurrency" && key != "--max-body" && key != "--listen" &&
+            key != "--command-arg")
             return "unknown argument '" + std::string(arg) + "'";
         if (!inline_value) {
             if (i + 1 >= argc) return "missing value for " + std::string(key);
@@ -67,6 +70,11 @@ base::Expected<WorkerLaunch, std::string> parseArgv(int argc, const char* const*
             l.version = value;
         } else if (key == "--entrypoint") {
             l.entrypoint = value;
+        } else if (key == "--listen") {
+            if (value != "unix" && value != "tcp") return std::string("--listen must be unix or tcp");
+            l.listen = value;
+        } else if (key == "--command-arg") {
+            l.command.emplace_back(value);
         } else if (key == "--threads") {
             if (!parseNumber<std::uint32_t>(value, l.threads, 1, 1024)) return std::string("--threads must be 1..1024");
         } else if (key == "--concurrency") {
@@ -87,6 +95,8 @@ std::string_view toString(EntrypointKind kind) noexcept {
     case EntrypointKind::Static: return "static";
     case EntrypointKind::SharedObject: return "so";
     case EntrypointKind::Executable: return "exec";
+    case EntrypointKind::Js: return "js";
+    case EntrypointKind::Command: return "command";
     }
     return "none";
 }
@@ -95,6 +105,8 @@ EntrypointKind entrypointKindOf(std::string_view entrypoint) noexcept {
     if (entrypoint.empty()) return EntrypointKind::None;
     if (entrypoint.ends_with(".html") || entrypoint.ends_with(".htm")) return EntrypointKind::Static;
     if (entrypoint.ends_with(".so")) return EntrypointKind::SharedObject;
+    for (std::string_view ext : {".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs"})
+        if (entrypoint.ends_with(ext)) return EntrypointKind::Js;
     return EntrypointKind::Executable;
 }
 

@@ -35,10 +35,19 @@ TEST_CASE("toArgv and parseArgv round-trip every field") {
     REQUIRE(back);
     CHECK(*back == l);
 
-    proto::WorkerLaunch defaults{
-        "/a", "n", "1", {}, proto::kDefaultThreads, proto::kDefaultConcurrency, proto::kDefaultMaxBody, false};
+    l.command = {"python3", "app.py", "--flag=x y"};
+    l.listen = "tcp";
+    auto command_back = parse(proto::toArgv(l, "w"));
+    REQUIRE(command_back);
+    CHECK(*command_back == l);
+
+    const proto::WorkerLaunch defaults = parse({"w", "--app-dir=/a", "--name=n", "--version=1"}).value();
+    CHECK(defaults.threads == proto::kDefaultThreads);
+    CHECK(defaults.concurrency == proto::kDefaultConcurrency);
+    CHECK(defaults.max_body == proto::kDefaultMaxBody);
+    CHECK(defaults.listen == "unix");
     auto plain = proto::toArgv(defaults, "w");
-    CHECK(plain.size() == 7);  // no --entrypoint, no --inject-base
+    CHECK(plain.size() == 7);  // no --entrypoint, --inject-base, --listen or --command-arg
     CHECK(parse(plain).value() == defaults);
 }
 
@@ -73,6 +82,11 @@ TEST_CASE("entrypoint kinds by name, and the default entrypoint of an app direct
     CHECK(proto::entrypointKindOf("app.so") == EntrypointKind::SharedObject);
     CHECK(proto::entrypointKindOf("bin/server") == EntrypointKind::Executable);
     CHECK(proto::entrypointKindOf("") == EntrypointKind::None);
+    for (const char* js : {"index.ts", "src/app.tsx", "server.js", "a.jsx", "main.mjs", "old.cjs"})
+        CHECK(proto::entrypointKindOf(js) == EntrypointKind::Js);
+    CHECK(proto::kindOf("app.so", true) == EntrypointKind::Command);
+    CHECK(proto::toString(EntrypointKind::Js) == "js");
+    CHECK(proto::toString(EntrypointKind::Command) == "command");
     CHECK(proto::toString(EntrypointKind::SharedObject) == "so");
 
     test::TempDir dir;

@@ -212,3 +212,20 @@ TEST_CASE("toJson exposes the config with camelCase keys") {
     CHECK(j["ephemeral"] == false);
     CHECK(toJson(ok("").config)["entrypoint"].is_null());
 }
+
+TEST_CASE("command apps: a list, or a line split like a shell without one; listen and runtime") {
+    CHECK(ok("command: [python3, app.py]\n").config.command == std::vector<std::string>{"python3", "app.py"});
+    CHECK(ok("command: python3 -u 'my app.py' \"a \\\"b\\\"\" c\\ d\n").config.command ==
+          std::vector<std::string>{"python3", "-u", "my app.py", "a \"b\"", "c d"});
+    CHECK(ok("command: \"$HOME/x\"\n").config.command == std::vector<std::string>{"$HOME/x"});
+    CHECK(ok("").config.command.empty());
+    CHECK(ok("").config.listen == "unix");
+    CHECK(ok("listen: tcp\n").config.listen == "tcp");
+    CHECK(ok("").config.runtime == "bun");
+    CHECK(ok("runtime: node\n").config.runtime == "node");
+    CHECK(err("command: \"python3 'app.py\"\n").message.find("key 'command': unterminated quote") != std::string::npos);
+    CHECK(err("command: []\n").key == "command");
+    CHECK(err("command: {a: b}\n").key == "command");
+    CHECK(err("listen: udp\n").message.find("expected unix or tcp") != std::string::npos);
+    CHECK(err("runtime: deno\n").key == "runtime");
+}

@@ -97,7 +97,7 @@ std::vector<admin::AppRow> CoreView::apps() {
                 const auto& config = manifest.value()->config;
                 row.config = router::toJson(config);
                 const auto entrypoint = config.entrypoint ? *config.entrypoint : proto::defaultEntrypoint(v.dir);
-                row.entrypoint_kind = std::string(proto::toString(proto::entrypointKindOf(entrypoint)));
+                row.entrypoint_kind = std::string(proto::toString(proto::kindOf(entrypoint, !config.command.empty())));
             } else {
                 row.error = manifestError(manifest.error(), v.dir / "manifest.yaml");
             }

@@ -36,6 +36,8 @@ LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp&
     launch.concurrency = config.concurrency;
     launch.max_body = config.max_body_size;
     launch.inject_base = config.inject_base;
+    launch.command = config.command;
+    launch.listen = config.listen;
 
     auto& so = plan.spawn;
     so.executable = settings.worker_binary;

@@ -104,6 +104,62 @@ void parsePublicRoutes(const YAML::Node& n, WorkerConfig& cfg) {
     }
 }
 
+// Splits like a POSIX shell (quotes, backslash escapes), without expansions or a shell.
+std::vector<std::string> splitCommand(const std::string& text, const std::string& key) {
+    std::vector<std::string> words;
+    std::string word;
+    bool in_word = false;
+    char quote = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (quote == '\'') {
+            if (c == '\'')
+                quote = 0;
+            else
+                word += c;
+        } else if (quote == '"') {
+            if (c == '"')
+                quote = 0;
+            else if (c == '\\' && i + 1 < text.size() &&
+                     std::string_view("\"\\$`").find(text[i + 1]) != std::string_view::npos)
+                word += text[++i];
+            else
+                word += c;
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+            in_word = true;
+        } else if (c == '\\') {
+            if (i + 1 >= text.size()) throw KeyError{key, "trailing backslash"};
+            word += text[++i];
+            in_word = true;
+        } else if (c == ' ' || c == '\t' || c == '\n') {
+            if (in_word) words.push_back(std::move(word));
+            word.clear();
+            in_word = false;
+        } else {
+            word += c;
+            in_word = true;
+        }
+    }
+    if (quote != 0) throw KeyError{key, "unterminated quote"};
+    if (in_word) words.push_back(std::move(word));
+    return words;
+}
+
+void parseCommand(const YAML::Node& n, WorkerConfig& cfg) {
+    cfg.command.clear();
+    if (n.IsScalar()) {
+        cfg.command = splitCommand(n.Scalar(), "command");
+    } else if (n.IsSequence()) {
+        for (const auto& item : n) cfg.command.push_back(scalar(item, "command", "a list of strings"));
+    } else {
+        throw KeyError{"command", "expected a list of strings or a command line"};
+    }
+    if (cfg.command.empty() || cfg.command.front().empty()) throw KeyError{"command", "must name a program"};
+    for (const auto& arg : cfg.command)
+        if (arg.find('\0') != std::string::npos) throw KeyError{"command", "arguments must not contain NUL"};
+}
+
 void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, std::vector<std::string>& warnings,
               std::string_view source) {
     if (key == "name") {
@@ -155,6 +211,16 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
             throw KeyError{key, "expected public, protected or internal, got \"" + cfg.visibility + '"'};
     } else if (key == "autoInstall") {
         cfg.auto_install = boolValue(v, key);
+    } else if (key == "command") {
+        parseCommand(v, cfg);
+    } else if (key == "listen") {
+        cfg.listen = stringValue(v, key);
+        if (cfg.listen != "unix" && cfg.listen != "tcp")
+            throw KeyError{key, "expected unix or tcp, got \"" + cfg.listen + '"'};
+    } else if (key == "runtime") {
+        cfg.runtime = stringValue(v, key);
+        if (cfg.runtime != "bun" && cfg.runtime != "node")
+            throw KeyError{key, "expected bun or node, got \"" + cfg.runtime + '"'};
     } else {
         warnings.push_back(std::string(source) + ": unknown key '" + key + "' (ignored)");
     }

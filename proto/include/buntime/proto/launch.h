@@ -3,7 +3,10 @@
 //
 // ARGV. buntime-worker --app-dir=DIR --name=NAME --version=VER --threads=N
 //                      --concurrency=N --max-body=BYTES [--entrypoint=E] [--inject-base]
-// ("--key value" is accepted as well as "--key=value").
+//                      [--listen=unix|tcp] [--command-arg=ARG]...
+// ("--key value" is accepted as well as "--key=value"). Each --command-arg appends one
+// argument of a command app's program, in order (the manifest's `command`); a JavaScript
+// worker is started as `<bun|node> <js worker script> <the same arguments>`.
 //
 // ENVIRONMENT. The supervisor's filtered environment and the manifest's env, plus
 //   BUNTIME_CHANNEL=<segment>,<to_worker_data>,<to_worker_space>,<to_supervisor_data>,<to_supervisor_space>
@@ -41,6 +44,8 @@ struct WorkerLaunch {
     std::uint32_t concurrency = kDefaultConcurrency;  // 1..1000000
     std::uint64_t max_body = kDefaultMaxBody;         // bytes
     bool inject_base = false;
+    std::vector<std::string> command;  // a command app's program and arguments; empty otherwise
+    std::string listen = "unix";       // command apps: "unix" (BUNTIME_SOCKET) or "tcp" (PORT)
 
     bool operator==(const WorkerLaunch&) const = default;
 };
@@ -53,12 +58,20 @@ const char* usage() noexcept;
 
 // ENTRYPOINT. The manifest's `entrypoint`, or else the first of kDefaultEntrypoints that
 // exists in the app directory. Its name decides the kind of worker: .html/.htm is a static
-// site, .so a shared object loaded with dlopen, anything else an executable.
-enum class EntrypointKind { None, Static, SharedObject, Executable };
-inline constexpr std::array<const char*, 3> kDefaultEntrypoints{"index.html", "app.so", "app"};
+// site, .so a shared object loaded with dlopen, .ts/.tsx/.js/.jsx/.mjs/.cjs a JavaScript
+// module run by Bun or Node, anything else an executable. A manifest `command` makes the
+// worker a command app whatever the entrypoint (kindOf).
+enum class EntrypointKind { None, Static, SharedObject, Executable, Js, Command };
+inline constexpr std::array<const char*, 7> kDefaultEntrypoints{"index.html", "app.so",   "app",      "index.ts",
+                                                                "index.tsx",  "index.js", "index.mjs"};
 
-std::string_view toString(EntrypointKind kind) noexcept;  // "none", "static", "so", "exec"
+// "none", "static", "so", "exec", "js", "command": the kind shown by the admin API and metrics.
+std::string_view toString(EntrypointKind kind) noexcept;
 EntrypointKind entrypointKindOf(std::string_view entrypoint) noexcept;
+// The kind of a worker: Command when the manifest has a command, else by the entrypoint.
+inline EntrypointKind kindOf(std::string_view entrypoint, bool has_command) noexcept {
+    return has_command ? EntrypointKind::Command : entrypointKindOf(entrypoint);
+}
 // The first default entrypoint present in `app_dir` (a file or a link), or "" when none is.
 std::string defaultEntrypoint(const std::filesystem::path& app_dir);
 

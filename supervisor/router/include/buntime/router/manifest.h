@@ -46,7 +46,12 @@ struct WorkerConfig {
     // Seed keys kept so seed manifests load without warnings:
     std::vector<std::string> env_prefix{"PUBLIC_", "VITE_"};  // env exposed to HTML clients
     std::string visibility = "public";                        // public | protected | internal (deployments UI)
-    bool auto_install = false;                                // seed: `bun install` on load; no effect natively
+    bool auto_install = false;  // JS apps: `bun install --frozen-lockfile --ignore-scripts` before the first start
+    // Command apps: the program and its arguments (`command: [python3, app.py]`, or a string
+    // split like a shell would, without a shell); empty for every other kind.
+    std::vector<std::string> command;
+    std::string listen = "unix";  // command apps: unix (BUNTIME_SOCKET) or tcp (PORT)
+    std::string runtime = "bun";  // JS apps: bun or node
 
     bool ephemeral() const noexcept { return ttl.count() == 0; }
 };
