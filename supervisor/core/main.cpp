@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 // `buntime`: the supervisor executable. Reads the environment once and runs until SIGTERM.
+#include <sys/prctl.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <exception>
 
 #include "build_info.h"
+#include "buntime/base/error.h"
 #include "buntime/base/log.h"
 #include "buntime/base/process_title.h"
 #include "buntime/supervisor/config.h"
@@ -24,12 +28,18 @@ int main(int argc, char** argv) {
                      "Configured by environment: PORT, RUNTIME_WORKER_DIRS, RUNTIME_POOL_SIZE, ... (see README)\n");
         return arg == "--help" || arg == "-h" ? 0 : 2;
     }
+    // Non-dumpable: a process of the same uid (a worker, any app) can neither ptrace us nor
+    // read /proc/<pid>/environ or /mem, which hold the admin token and every secret.
+    const int dumpable_errno = ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : errno;
     try {
         auto environment = currentEnvironment();
         std::vector<std::string> warnings;
         auto config = configFromEnv(environment, warnings);
         buntime::base::setLogLevel(config.log_level);
         for (const auto& w : warnings) buntime::base::logWarn("config", w);
+        if (dumpable_errno != 0)
+            buntime::base::logWarn(
+                "supervisor", "cannot mark the supervisor non-dumpable: " + buntime::base::errnoText(dumpable_errno));
         buntime::base::setProcessTitle(argc, argv, "buntime: supervisor");
         Supervisor supervisor(std::move(config), std::move(environment));
         if (auto started = supervisor.start(true); !started) {

@@ -310,19 +310,28 @@ TEST_CASE("admin API: metrics keys, workers, Prometheus, and guarded mutations")
     SupervisorProcess s(env);
     REQUIRE(s.waitReady());
     auto pid = get(s, "/adm/pid");
-    auto m = getJson(s, "/_/api/metrics");
+    // With a token configured, reads over TCP need it too (issue 11); the probes do not.
+    const httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+    auto read = [&](const std::string& path) {
+        auto r = s.client().Get(path, auth);
+        REQUIRE(r);
+        CHECK_MESSAGE(r->status == 200, path);
+        return r->body;
+    };
+    CHECK(s.client().Get("/_/api/metrics")->status == 401);
+    auto m = json::parse(read("/_/api/metrics"));
     for (const char* key :
          {"activeWorkers", "avgResponseTimeMs", "evictions", "ephemeralConcurrency", "ephemeralQueueDepth",
           "ephemeralQueueLimit", "hitRate", "hits", "misses", "memoryUsageMB", "requestsPerSecond", "totalRequests",
           "totalWorkersCreated", "totalWorkersFailed", "totalWorkersRetired", "uptimeMs"})
         CHECK_MESSAGE(m.contains(key), key);
-    auto w = getJson(s, "/_/api/workers")["workers"].at(0);
+    auto w = json::parse(read("/_/api/workers"))["workers"].at(0);
     CHECK(w["key"] == "adm@0.0.0");
     CHECK(std::to_string(w["pid"].get<int>()) == pid);
     CHECK(w["ring"]["toWorker"]["messages"].get<int>() >= 1);
     for (const char* key : {"ageMs", "avgResponseTimeMs", "errorCount", "idleMs", "requestCount", "status"})
         CHECK_MESSAGE(w.contains(key), key);
-    auto prom = get(s, "/_/metrics");
+    auto prom = read("/_/metrics");
     CHECK(prom.find("buntime_total_requests_total ") != std::string::npos);
     CHECK(prom.find("# TYPE buntime_hit_rate gauge") != std::string::npos);
     CHECK(getJson(s, "/_/api/health/ready")["ready"] == true);

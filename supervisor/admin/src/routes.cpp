@@ -26,11 +26,39 @@ Reply error(unsigned status, std::string code, std::string message) {
 
 bool isRetirePath(std::string_view path) { return path.starts_with(kWorkersPrefix) && path.ends_with(kRetireSuffix); }
 
+// Manifest env values are secrets as often as not: the admin API shows their names only.
+std::vector<AppRow> withoutEnvValues(std::vector<AppRow> rows) {
+    for (auto& row : rows) {
+        if (!row.config || !row.config->is_object()) continue;
+        auto env = row.config->find("env");
+        if (env == row.config->end() || !env->is_object()) continue;
+        for (auto& [name, value] : env->items()) value = "(hidden)";
+    }
+    return rows;
+}
+
 }  // namespace
 
 AdminApi::AdminApi(SupervisorView& view, std::string admin_token) : view_(view), admin_token_(std::move(admin_token)) {}
 
 bool AdminApi::isAdminPath(std::string_view target) noexcept { return target == "/_" || target.starts_with("/_/"); }
+
+bool AdminApi::isLoopbackRemote(std::string_view remote) noexcept {
+    return remote.empty() || remote.starts_with("127.") || remote.starts_with("[::1]:") ||
+           remote.starts_with("[::ffff:127.");
+}
+
+std::optional<Reply> AdminApi::refuseRead(const Request& request) const {
+    if (request.from_admin_socket) return std::nullopt;
+    if (!admin_token_.empty()) {
+        if (request.authorization && tokenMatches(*request.authorization, admin_token_)) return std::nullopt;
+        return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
+    }
+    if (isLoopbackRemote(request.remote)) return std::nullopt;
+    return error(403, "FORBIDDEN",
+                 "without RUNTIME_ADMIN_TOKEN the admin API answers only on loopback and the admin socket "
+                 "(RUNTIME_ADMIN_SOCKET); set a token to use it over the network");
+}
 
 Reply AdminApi::handle(const Request& request) noexcept {
     try {
@@ -57,9 +85,14 @@ Reply AdminApi::route(const Request& request) {
             const bool ready = !view_.draining();
             return jsonReply(ready ? 200 : 503, ReadyView{ready});
         }
+        const bool protected_read =
+            path == "/_/api/metrics" || path == "/_/api/workers" || path == "/_/api/apps" || path == "/_/metrics";
+        if (protected_read) {
+            if (auto refused = refuseRead(request)) return std::move(*refused);
+        }
         if (path == "/_/api/metrics") return jsonReply(200, view_.metrics());
         if (path == "/_/api/workers") return jsonReply(200, WorkersReply{view_.workers()});
-        if (path == "/_/api/apps") return jsonReply(200, AppsReply{view_.apps()});
+        if (path == "/_/api/apps") return jsonReply(200, AppsReply{withoutEnvValues(view_.apps())});
         if (path == "/_/metrics")
             return {200, std::string(kPrometheusText), renderPrometheus(view_.metrics(), view_.workers())};
     }

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "buntime/base/log.h"
+#include "buntime/proc/rss.h"
 #include "buntime/proto/control.h"
 #include "buntime/proto/stream.h"
 #include "config_mapping.h"
@@ -64,6 +65,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     w->ephemeral = ephemeral;
     w->generation = generation;
     w->spawned = base::Clock::now();
+    w->recycle_rss = recycleRssBytes(launch_, manifest->config);
     w->process = std::move(process.value());
     w->link = std::make_unique<ipc::WorkerLink>(io_, std::move(channel.value()));
     auto* raw = w.get();
@@ -119,6 +121,21 @@ void AsioWorkerHost::kill(pool::WorkerId id) {
 int AsioWorkerHost::pid(pool::WorkerId id) const {
     auto* w = find(id);
     return w ? w->process.pid() : 0;
+}
+
+bool AsioWorkerHost::overMemory(pool::WorkerId id) {
+    auto* w = findServing(id);
+    if (!w || w->recycle_rss == 0 || w->terminate_sent) return false;
+    const auto now = base::Clock::now();
+    if (now - w->rss_checked < kRssCheckInterval) return false;  // one /proc read per interval
+    w->rss_checked = now;
+    const auto rss = proc::rssBytes(w->process.pid());
+    if (!rss || *rss <= w->recycle_rss) return false;
+    base::logWarn("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " uses " +
+                              std::to_string(*rss >> 20) + " MiB, past its recycle threshold of " +
+                              std::to_string(w->recycle_rss >> 20) + " MiB (" + std::to_string(kRecyclePercent) +
+                              "% of its memory cap); recycling it");
+    return true;
 }
 
 void AsioWorkerHost::onFrame(pool::WorkerId id, const shm::FrameView& frame) {

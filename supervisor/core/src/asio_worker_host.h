@@ -46,6 +46,7 @@ public:
     void terminate(pool::WorkerId id, std::chrono::milliseconds grace) override;
     void kill(pool::WorkerId id) override;
     int pid(pool::WorkerId id) const override;
+    bool overMemory(pool::WorkerId id) override;
 
     // A worker process that has not exited (draining ones included).
     struct LiveWorker {
@@ -82,6 +83,8 @@ private:
         std::uint32_t generation = 0;
         std::string failure;  // InitFailed reason or protocol error
         base::TimePoint spawned;
+        std::uint64_t recycle_rss = 0;  // bytes; 0: never recycled for memory
+        base::TimePoint rss_checked{};
         proc::Process process;
         proc::ExitWatcher watcher;
         std::unique_ptr<ipc::WorkerLink> link;

@@ -50,7 +50,7 @@ void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
                      route.message);
     case router::RouteStatus::ServerError:
         base::logError("router", route.message);
-        return reply(client, Reply::AppConfigError, route.message);
+        return reply(client, Reply::AppConfigError, clientSafeReason(route.message));
     case router::RouteStatus::Reserved:
     case router::RouteStatus::Ok: break;
     }
@@ -262,6 +262,9 @@ void Dispatcher::finish(const CallPtr& c, pool::Outcome outcome, base::TimePoint
         return;
     }
     if (c->worker) apply(pool_.onRequestEnd(c->worker, now, duration_ms, outcome), now);
+    // Between requests: a worker grown past its memory threshold is replaced (reload-on-rss).
+    if (c->worker && inFlight(c->worker) == 0 && host_.overMemory(c->worker))
+        apply(pool_.markUnhealthy(c->worker, now), now);
 }
 
 void Dispatcher::tick(base::TimePoint now) {

@@ -82,7 +82,7 @@ void Dispatcher::onWorkerFrame(pool::WorkerId id, const shm::FrameView& frame, b
     } else if (kind == proto::toWire(proto::Kind::Error)) {
         const auto reason = proto::decodeReason(frame.head);
         base::logWarn("worker", c->app.key + " request " + c->client->head().request_id + " failed: " + reason);
-        fail(c, Reply::AppError, reason, pool::Outcome::AppError, now);
+        fail(c, Reply::AppError, clientSafeReason(reason), pool::Outcome::AppError, now);
         return;
     } else {
         base::logWarn("ipc",
@@ -108,7 +108,7 @@ void Dispatcher::onWorkerExit(pool::WorkerId id, const WorkerExit& exit, base::T
 
     if (!exit.was_ready) {
         const std::string reason =
-            exit.failure.empty() ? "worker exited during start (" + exit.how + ")" : exit.failure;
+            clientSafeReason(exit.failure.empty() ? "worker exited during start (" + exit.how + ")" : exit.failure);
         if (wc.ephemeral) {
             if (auto c = call(wc.ephemeral_call)) fail(c, Reply::WorkerInitFailed, reason, pool::Outcome::Crash, now);
             return;

@@ -2,6 +2,7 @@
 // The reply table and JSON error bodies.
 #include "replies.h"
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,43 @@ constexpr bool inEnumOrder() {
 static_assert(inEnumOrder());
 
 }  // namespace
+
+std::string clientSafeReason(std::string_view detail) {
+    // A stack trace or a traceback follows the first line: keep only that line.
+    detail = detail.substr(0, detail.find_first_of("\r\n"));
+    std::string out;
+    out.reserve(std::min(detail.size(), kClientReasonMax));
+    std::size_t i = 0;
+    while (i < detail.size()) {
+        const char c = detail[i];
+        // An absolute path starts a word ("/x", "'/x", "(/x", "file:///x" are all words here).
+        const bool word_start = i == 0 || detail[i - 1] == ' ' || detail[i - 1] == '\'' || detail[i - 1] == '"' ||
+                                detail[i - 1] == '(' || detail[i - 1] == '=' || detail[i - 1] == ':';
+        if (c == '/' && word_start) {
+            std::size_t end = i;
+            while (end < detail.size() && detail[end] != ' ' && detail[end] != '\'' && detail[end] != '"' &&
+                   detail[end] != ')' && detail[end] != ',' &&
+                   !(detail[end] == ':' && end + 1 < detail.size() && detail[end + 1] == ' '))
+                ++end;
+            auto path = detail.substr(i, end - i);
+            while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+            const auto slash = path.rfind('/');
+            out += slash == 0 && path.size() == 1 ? std::string_view("/") : path.substr(slash + 1);
+            i = end;
+            continue;
+        }
+        out += c >= 0 && c < 0x20 ? ' ' : c;  // a stray tab or control byte
+        ++i;
+    }
+    if (out.size() > kClientReasonMax) {
+        out.resize(kClientReasonMax - 3);
+        // Do not leave half a UTF-8 sequence behind.
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
+        if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0x80)) out.pop_back();
+        out += "...";
+    }
+    return out;
+}
 
 const ReplySpec& specOf(Reply reply) noexcept { return kReplies[static_cast<std::size_t>(reply)]; }
 std::span<const ReplySpec> allReplies() noexcept { return kReplies; }

@@ -3,6 +3,7 @@
 // Retry-After. The README's "Error statuses" table lists the same rows (tests/core checks it).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -40,6 +41,13 @@ struct ReplySpec {
 
 const ReplySpec& specOf(Reply reply) noexcept;
 std::span<const ReplySpec> allReplies() noexcept;
+
+// The part of a failure's detail a client may see: its first line, each absolute file path
+// cut to its last component ("/srv/apps/x/manifest.yaml: key 'ttl'" → "manifest.yaml: key
+// 'ttl'"), at most kClientReasonMax bytes. The full detail belongs in the log. Used for every
+// reason that comes from an app, a manifest or a worker (start failures, handler errors).
+inline constexpr std::size_t kClientReasonMax = 200;
+std::string clientSafeReason(std::string_view detail);
 
 // {"error": code, "message": message}
 std::string errorBody(std::string_view code, std::string_view message);

@@ -70,6 +70,10 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     }
     if (config.worker_dirs.empty())
         base::logWarn("supervisor", "RUNTIME_WORKER_DIRS is empty: every app request will answer 404");
+    // Worker isolation: environment policy, memory cap, worker user, cgroups.
+    auto settings = launchSettings(worker_environment, launch.worker_binary, launch.log_level);
+    if (!settings) return settings.error();
+    launch = std::move(settings.value());
 
     auto server_config = toServerConfig(config, proc::listenFds());
     const bool socket_activated = !server_config.inherited_fds.empty();
@@ -89,7 +93,8 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     options.clock = [] { return base::Clock::now(); };
     options.admin = [this](const std::shared_ptr<Client>& client) {
         const auto& head = client->head();
-        auto reply = admin->handle({head.method, head.path(), head.find("authorization"), head.from_admin_socket});
+        auto reply =
+            admin->handle({head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote});
         client->respond(reply.status, {{"content-type", std::move(reply.content_type)}}, std::move(reply.body));
     };
     dispatcher = std::make_unique<Dispatcher>(router, pool, *host, stats, std::move(options));

@@ -42,6 +42,10 @@ public:
     virtual void terminate(pool::WorkerId id, std::chrono::milliseconds grace) = 0;
     virtual void kill(pool::WorkerId id) = 0;
     virtual int pid(pool::WorkerId id) const = 0;  // 0 when unknown
+    // True when the worker's resident memory has passed its recycle threshold (a share of
+    // its memory cap; checked at most every kRssCheckInterval per worker). The dispatcher
+    // asks between requests and retires it, like uWSGI's reload-on-rss.
+    virtual bool overMemory(pool::WorkerId /*id*/) { return false; }
 };
 
 struct WorkerExit {

@@ -2,13 +2,17 @@
 // Launch plans for worker processes.
 #include "worker_launch.h"
 
+#include <pwd.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 
 #include "buntime/proto/launch.h"
 #include "buntime/router/env_filter.h"
+#include "buntime/router/units.h"
 
 namespace buntime::supervisor {
 
@@ -16,7 +20,7 @@ LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp&
                       const router::WorkerConfig& config, const std::vector<std::string>& environment, bool ephemeral,
                       const shm::ChannelFds& channel) {
     LaunchPlan plan;
-    auto env = router::buildWorkerEnv(environment, config.env);
+    auto env = router::buildWorkerEnv(environment, config.env, settings.env_policy);
     plan.dropped_env = std::move(env.dropped);
     plan.sensitive_kept = std::move(env.sensitive_kept);
     if (ephemeral && settings.log_level != base::LogLevel::Debug) {
@@ -47,8 +51,132 @@ LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp&
     so.pass_fds = {channel.segment, channel.to_worker_data, channel.to_worker_space, channel.to_supervisor_data,
                    channel.to_supervisor_space};
     so.rlimits.push_back({RLIMIT_CORE, 0, 0});
-    if (config.low_memory) so.rlimits.push_back({RLIMIT_DATA, 256ull << 20, 256ull << 20});
+    so.no_new_privs = true;
+    so.credentials = settings.worker_user;
+
+    // The memory cap: the app's cgroup when there is one (the kernel's OOM killer ends the
+    // worker), else RLIMIT_DATA (allocations past it fail inside the worker).
+    std::uint64_t data_limit = config.low_memory ? 256ull << 20 : 0;
+    const auto cap = workerMemoryCap(settings, config);
+    bool capped_by_cgroup = false;
+    if (settings.cgroups) {
+        auto group = settings.cgroups->appGroup(app.key, cap, config.cpu_weight);
+        if (group) {
+            so.cgroup_procs = std::move(group.value());
+            capped_by_cgroup = true;
+        } else {
+            base::logWarn("proc",
+                          "cgroup for " + app.key + ": " + group.error().message + "; capping with RLIMIT_DATA");
+        }
+    }
+    if (cap && !capped_by_cgroup) data_limit = data_limit ? std::min(data_limit, cap) : cap;
+    if (data_limit) so.rlimits.push_back({RLIMIT_DATA, data_limit, data_limit});
     return plan;
+}
+
+std::uint64_t workerMemoryCap(const LaunchSettings& settings, const router::WorkerConfig& config) {
+    return config.max_memory.value_or(settings.max_memory);
+}
+
+std::uint64_t recycleRssBytes(const LaunchSettings& settings, const router::WorkerConfig& config) {
+    const auto cap = workerMemoryCap(settings, config);
+    return cap / 100 * kRecyclePercent;
+}
+
+namespace {
+
+std::string envValue(const std::vector<std::string>& environment, std::string_view name) {
+    for (const auto& e : environment)
+        if (e.size() > name.size() && e[name.size()] == '=' && e.starts_with(name)) return e.substr(name.size() + 1);
+    return {};
+}
+
+// RUNTIME_WORKER_USER (default buntime-worker) when the supervisor runs as root.
+base::Expected<std::optional<proc::Credentials>, std::string> workerUser(const std::string& configured) {
+    if (::geteuid() != 0) {
+        if (!configured.empty())
+            base::logWarn("supervisor", "RUNTIME_WORKER_USER=" + configured +
+                                            " is ignored: the supervisor is not root, workers run as its user");
+        return std::optional<proc::Credentials>{};
+    }
+    const std::string name = configured.empty() ? "buntime-worker" : configured;
+    if (name == "root" || name == "0") {
+        base::logWarn("supervisor", "workers run as root (RUNTIME_WORKER_USER=root)");
+        return std::optional<proc::Credentials>{};
+    }
+    passwd pw{};
+    passwd* found = nullptr;
+    std::vector<char> buf(16384);
+    uid_t uid = 0;
+    const bool numeric = std::from_chars(name.data(), name.data() + name.size(), uid).ptr == name.data() + name.size();
+    if (numeric)
+        ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+    else
+        ::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found);
+    if (found) {
+        base::logInfo("supervisor", "workers run as " + std::string(pw.pw_name) + " (uid " + std::to_string(pw.pw_uid) +
+                                        ", gid " + std::to_string(pw.pw_gid) + ")");
+        return std::optional<proc::Credentials>{proc::Credentials{pw.pw_uid, pw.pw_gid, {}}};
+    }
+    if (numeric) {  // a uid without a passwd entry: its own group
+        base::logInfo("supervisor", "workers run as uid " + name + " (no passwd entry; gid " + name + ")");
+        return std::optional<proc::Credentials>{proc::Credentials{uid, static_cast<gid_t>(uid), {}}};
+    }
+    if (!configured.empty())
+        return "RUNTIME_WORKER_USER=" + configured + ": no such user (create it, or set RUNTIME_WORKER_USER=root)";
+    base::logWarn("supervisor",
+                  "the user buntime-worker does not exist (scripts/install creates it): workers run as "
+                  "root and can read what root can; set RUNTIME_WORKER_USER");
+    return std::optional<proc::Credentials>{};
+}
+
+}  // namespace
+
+base::Expected<LaunchSettings, std::string> launchSettings(const std::vector<std::string>& environment,
+                                                           std::string worker_binary, base::LogLevel log_level,
+                                                           const proc::CgroupSources& cgroup_sources) {
+    LaunchSettings s;
+    s.worker_binary = std::move(worker_binary);
+    s.log_level = log_level;
+
+    const auto env_spec = envValue(environment, "RUNTIME_WORKER_ENV");
+    if (auto policy = router::EnvPolicy::parse(env_spec)) {
+        s.env_policy = std::move(*policy);
+    } else {
+        base::logWarn("config", "RUNTIME_WORKER_ENV=\"" + env_spec +
+                                    "\" is invalid (deny, deny:NAMES or allow:NAMES, names [A-Za-z0-9_], a "
+                                    "trailing * for a prefix); using deny");
+    }
+    base::logInfo("supervisor", "worker environment: " + s.env_policy.describe());
+
+    s.max_memory = kDefaultWorkerMaxMemory;
+    if (const auto mem = envValue(environment, "RUNTIME_WORKER_MAX_MEMORY"); !mem.empty()) {
+        auto size = router::parseSize(mem);
+        if (!size || (*size != 0 && *size < router::kMinMaxMemory))
+            base::logWarn("config", "RUNTIME_WORKER_MAX_MEMORY=\"" + mem +
+                                        "\" is invalid (a size such as 512mb, at least 16mb, or 0 for no cap); "
+                                        "using 512mb");
+        else
+            s.max_memory = *size;
+    }
+
+    auto user = workerUser(envValue(environment, "RUNTIME_WORKER_USER"));
+    if (!user) return user.error();
+    s.worker_user = std::move(user.value());
+
+    auto cgroups = proc::WorkerCgroups::setUp(cgroup_sources);
+    const std::string cap = s.max_memory ? std::to_string(s.max_memory >> 20) + " MiB" : "none";
+    if (cgroups) {
+        base::logInfo("supervisor", "worker limits: cgroup v2 under " + cgroups->workersDir() +
+                                        " (memory.max, default " + cap + "; cpu.weight per app)" +
+                                        (cgroups->movedSupervisor() ? "; the supervisor moved to a leaf group" : ""));
+        s.cgroups = std::make_shared<const proc::WorkerCgroups>(std::move(cgroups.value()));
+    } else {
+        base::logWarn("supervisor", "cgroup v2 unavailable: " + cgroups.error().message +
+                                        "; worker memory caps use RLIMIT_DATA (default " + cap +
+                                        ") and apps get no CPU isolation (cpuWeight ignored)");
+    }
+    return s;
 }
 
 std::string defaultWorkerBinary() {

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: MIT
 // What starting a worker for an app means: argv by the launch contract (proto/launch.h),
-// environment, working directory, inherited channel descriptors and resource limits.
-// Pure: builds proc::SpawnOptions, starts nothing.
+// environment, working directory, inherited channel descriptors, resource limits and
+// isolation (no_new_privs, the worker user, the app's cgroup).
+// planLaunch builds proc::SpawnOptions and starts nothing; with cgroups set it creates or
+// updates the app's cgroup (a few writes under /sys/fs/cgroup).
 #pragma once
 
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "buntime/base/log.h"
+#include "buntime/proc/cgroup.h"
 #include "buntime/proc/process.h"
+#include "buntime/router/env_filter.h"
 #include "buntime/router/manifest.h"
 #include "buntime/router/resolver.h"
 #include "buntime/shm/channel.h"
@@ -21,10 +31,33 @@ struct LaunchPlan {
     std::vector<std::string> sensitive_kept;  // manifest names that look sensitive, passed as asked
 };
 
+inline constexpr std::uint64_t kDefaultWorkerMaxMemory = 512ull << 20;  // RUNTIME_WORKER_MAX_MEMORY
+// A worker whose RSS passes this share of its memory cap is recycled between requests.
+inline constexpr unsigned kRecyclePercent = 80;
+inline constexpr std::chrono::milliseconds kRssCheckInterval{100};  // per worker, between requests
+
 struct LaunchSettings {
     std::string worker_binary;
-    base::LogLevel log_level = base::LogLevel::Info;  // the supervisor's
+    base::LogLevel log_level = base::LogLevel::Info;          // the supervisor's
+    router::EnvPolicy env_policy = {};                        // RUNTIME_WORKER_ENV
+    std::uint64_t max_memory = 0;                             // default cap per worker; 0 = none (launchSettings
+                                                              // sets RUNTIME_WORKER_MAX_MEMORY, 512 MiB)
+    std::optional<proc::Credentials> worker_user = {};        // RUNTIME_WORKER_USER, when started as root
+    std::shared_ptr<const proc::WorkerCgroups> cgroups = {};  // null: caps fall back to RLIMIT_DATA
 };
+
+// The worker settings of the supervisor's environment: RUNTIME_WORKER_ENV,
+// RUNTIME_WORKER_MAX_MEMORY, RUNTIME_WORKER_USER, and cgroup v2 when it is usable. Logs one
+// line each for the isolation it sets up (or why it cannot). An error (a malformed value, a
+// named user that does not exist) means the supervisor must not start.
+base::Expected<LaunchSettings, std::string> launchSettings(const std::vector<std::string>& environment,
+                                                           std::string worker_binary, base::LogLevel log_level,
+                                                           const proc::CgroupSources& cgroup_sources = {});
+
+// The memory cap of one app's workers (bytes; 0 = none) and the RSS past which a worker
+// is recycled between requests (0 = never).
+std::uint64_t workerMemoryCap(const LaunchSettings& settings, const router::WorkerConfig& config);
+std::uint64_t recycleRssBytes(const LaunchSettings& settings, const router::WorkerConfig& config);
 
 // `environment`: what workers inherit (already without the supervisor's own variables).
 LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp& app,

@@ -33,6 +33,13 @@ struct ChildArgs {
     const ResourceLimit* rlimits = nullptr;
     std::size_t rlimit_count = 0;
     int death_signal = 0;
+    const char* cgroup_procs = nullptr;
+    bool no_new_privs = false;
+    bool set_credentials = false;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    const gid_t* groups = nullptr;
+    std::size_t group_count = 0;
     pid_t parent_pid = 0;
     bool new_process_group = false;
     int stdio[3] = {kInheritFd, kInheritFd, kInheritFd};
@@ -72,6 +79,26 @@ int childMain(void* raw) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for glibc-internal signals
     }
+
+    // Join the cgroup first, so that every byte the new program allocates is charged to it.
+    // Writing "0" moves the writing process (cgroup v2).
+    if (a->cgroup_procs != nullptr) {
+        int fd = ::open(a->cgroup_procs, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) childFail(a, SpawnStage::Cgroup);
+        if (::write(fd, "0", 1) != 1) childFail(a, SpawnStage::Cgroup);
+        ::close(fd);
+    }
+
+    // Credentials before PR_SET_PDEATHSIG: a uid/gid change clears the death signal. Groups
+    // before the uid: afterwards the child may no longer change them. Raw syscalls: glibc's
+    // wrappers would broadcast the change to every thread of the process they believe they
+    // are in, which with CLONE_VM is the supervisor.
+    if (a->set_credentials) {
+        if (::syscall(SYS_setgroups, a->group_count, a->groups) != 0) childFail(a, SpawnStage::Credentials);
+        if (::syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0) childFail(a, SpawnStage::Credentials);
+        if (::syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0) childFail(a, SpawnStage::Credentials);
+    }
+    if (a->no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) childFail(a, SpawnStage::NoNewPrivs);
 
     if (a->new_process_group && ::setpgid(0, 0) != 0) childFail(a, SpawnStage::ProcessGroup);
 
@@ -167,6 +194,9 @@ const char* spawnStageName(SpawnStage stage) noexcept {
     case SpawnStage::ProcessGroup: return "setpgid";
     case SpawnStage::DeathSignal: return "prctl(PR_SET_PDEATHSIG)";
     case SpawnStage::ResourceLimit: return "setrlimit";
+    case SpawnStage::Cgroup: return "cgroup.procs";
+    case SpawnStage::NoNewPrivs: return "prctl(PR_SET_NO_NEW_PRIVS)";
+    case SpawnStage::Credentials: return "setgroups/setgid/setuid";
     case SpawnStage::Stdio: return "stdio";
     case SpawnStage::PassFds: return "pass fd";
     case SpawnStage::CloseFds: return "close_range";
@@ -217,6 +247,15 @@ Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
     args.death_signal = options.death_signal;
     args.parent_pid = ::getpid();
     args.new_process_group = options.new_process_group;
+    args.cgroup_procs = options.cgroup_procs.empty() ? nullptr : options.cgroup_procs.c_str();
+    args.no_new_privs = options.no_new_privs;
+    if (options.credentials) {
+        args.set_credentials = true;
+        args.uid = options.credentials->uid;
+        args.gid = options.credentials->gid;
+        args.groups = options.credentials->groups.data();
+        args.group_count = options.credentials->groups.size();
+    }
     args.stdio[0] = options.stdin_fd;
     args.stdio[1] = options.stdout_fd;
     args.stdio[2] = options.stderr_fd;

@@ -19,6 +19,8 @@ nlohmann::json toJson(const WorkerConfig& c) {
         {"maxRequests", c.max_requests},
         {"maxBodySize", c.max_body_size},
         {"lowMemory", c.low_memory},
+        {"maxMemory", c.max_memory ? nlohmann::json(*c.max_memory) : nlohmann::json(nullptr)},
+        {"cpuWeight", c.cpu_weight},
         {"injectBase", c.inject_base},
         {"publicRoutes", std::move(routes)},
         {"concurrency", c.concurrency},

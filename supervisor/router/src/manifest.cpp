@@ -186,6 +186,14 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         if (*size == 0) throw KeyError{key, "must be greater than 0"};
         if (*size > kMaxBodySizeCeiling) throw KeyError{key, "\"" + v.Scalar() + "\" exceeds the 100mb ceiling"};
         cfg.max_body_size = *size;
+    } else if (key == "maxMemory") {
+        auto size = parseSize(scalar(v, key, "a size"));
+        if (!size) throw KeyError{key, size.error().message};
+        if (*size != 0 && *size < kMinMaxMemory)
+            throw KeyError{key, "\"" + v.Scalar() + "\" is below the 16mb minimum (0 means no cap)"};
+        cfg.max_memory = *size;
+    } else if (key == "cpuWeight") {
+        cfg.cpu_weight = static_cast<std::uint32_t>(countValue(v, key, 1, 10'000));
     } else if (key == "lowMemory") {
         cfg.low_memory = boolValue(v, key);
     } else if (key == "injectBase") {

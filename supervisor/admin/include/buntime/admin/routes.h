@@ -4,6 +4,7 @@
 // HTTP request to a Request, answers with the Reply, and implements SupervisorView.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,9 @@ struct Request {
     std::string_view path;                       // the target without its query string
     const std::string* authorization = nullptr;  // the Authorization header; null when absent
     bool from_admin_socket = false;              // accepted on RUNTIME_ADMIN_SOCKET
+    // The peer: "ip:port" or "[ipv6]:port" over TCP, "unix" on the app socket. Empty: an
+    // in-process caller (tests, direct mode), trusted like loopback.
+    std::string_view remote = {};
 };
 
 struct Reply {
@@ -53,9 +57,12 @@ public:
 //   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
 //                                          (percent-decoded) key
 // Any other path 404 NOT_FOUND; a mutating path with another method 405 METHOD_NOT_ALLOWED.
-// Reads are open. A mutating call needs the admin socket, or "Authorization: Bearer <token>"
-// (compared in constant time): 403 FORBIDDEN when no token is configured, 401 UNAUTHORIZED
-// when it is missing or wrong. Errors are ErrorReply bodies.
+// The health probes (health, live, ready) are open to every peer. The other reads need the
+// admin socket, or "Authorization: Bearer <token>" when a token is configured (401
+// otherwise), or, with no token configured, a loopback peer (403 otherwise). A mutating call
+// needs the admin socket, or the bearer token (compared in constant time): 403 FORBIDDEN when
+// no token is configured, 401 UNAUTHORIZED when it is missing or wrong. /_/api/apps never
+// carries env values: each manifest env value reads "(hidden)". Errors are ErrorReply bodies.
 //
 // Not thread-safe: one instance, used on the core loop. Holds a reference to `view`, which
 // must outlive it.
@@ -67,12 +74,16 @@ public:
     // True for the targets the admin API answers: "/_" and "/_/..." (give the raw request
     // target; other reserved paths such as "/.well-known/..." are not admin paths).
     static bool isAdminPath(std::string_view target) noexcept;
+    // True for "127.x.y.z:port", "[::1]:port", "[::ffff:127.x.y.z]:port" and "" (in-process).
+    static bool isLoopbackRemote(std::string_view remote) noexcept;
 
     // The reply for one request. Never throws: a failure inside becomes a 500 reply.
     Reply handle(const Request& request) noexcept;
 
 private:
     Reply route(const Request& request);
+    // The refusal of a protected read, or nullopt when `request` may read.
+    std::optional<Reply> refuseRead(const Request& request) const;
     Reply retire(std::string_view path);
 
     SupervisorView& view_;

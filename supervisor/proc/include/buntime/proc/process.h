@@ -45,24 +45,36 @@ enum class SpawnMethod {
     Fork,        // fork() + pidfd_open(): reference path, copies page tables
 };
 
+// Who the child runs as after spawn (setgroups, setgid, setuid in the child). Only a
+// privileged parent can switch; an unprivileged one gets SpawnStage::Credentials (EPERM).
+struct Credentials {
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::vector<gid_t> groups;  // supplementary groups; empty clears them
+};
+
 // Special values for SpawnOptions::stdin_fd/stdout_fd/stderr_fd.
 inline constexpr int kInheritFd = -1;  // keep the parent's 0/1/2
 inline constexpr int kDevNull = -2;    // open /dev/null in the child
 
 // Everything the child gets; the caller builds it (policy lives above this layer).
 struct SpawnOptions {
-    std::string executable;              // path given to execve (no PATH search); a relative
-                                         // path resolves after chdir(working_directory)
-    std::vector<std::string> argv;       // argv[0] included; empty → {executable}
-    std::vector<std::string> envp;       // the complete environment, "KEY=value" each
-    std::string working_directory;       // empty: inherit
-    std::vector<int> pass_fds;           // appear in the child at the same numbers (CLOEXEC
-                                         // cleared there); every other fd >= 3 is closed
-    std::vector<ResourceLimit> rlimits;  // applied with setrlimit before exec
-    int death_signal = SIGKILL;          // PR_SET_PDEATHSIG; 0 disables. Fires when the
-                                         // *thread* that spawned exits: spawn from a long-lived thread
-    bool new_process_group = false;      // setpgid(0, 0)
-    int stdin_fd = kDevNull;             // an fd to dup2 onto 0, or kInheritFd / kDevNull
+    std::string executable;                  // path given to execve (no PATH search); a relative
+                                             // path resolves after chdir(working_directory)
+    std::vector<std::string> argv;           // argv[0] included; empty → {executable}
+    std::vector<std::string> envp;           // the complete environment, "KEY=value" each
+    std::string working_directory;           // empty: inherit
+    std::vector<int> pass_fds;               // appear in the child at the same numbers (CLOEXEC
+                                             // cleared there); every other fd >= 3 is closed
+    std::vector<ResourceLimit> rlimits;      // applied with setrlimit before exec
+    int death_signal = SIGKILL;              // PR_SET_PDEATHSIG; 0 disables. Fires when the
+                                             // *thread* that spawned exits: spawn from a long-lived thread
+    bool new_process_group = false;          // setpgid(0, 0)
+    std::string cgroup_procs;                // a cgroup v2 "cgroup.procs" file the child joins
+                                             // (writes "0") before anything else; empty: stay
+    bool no_new_privs = false;               // PR_SET_NO_NEW_PRIVS: execve grants no privileges
+    std::optional<Credentials> credentials;  // drop to this user (right after the cgroup)
+    int stdin_fd = kDevNull;                 // an fd to dup2 onto 0, or kInheritFd / kDevNull
     int stdout_fd = kInheritFd;
     int stderr_fd = kInheritFd;
     SpawnMethod method = SpawnMethod::CloneVfork;
@@ -74,6 +86,9 @@ enum class SpawnStage {
     ProcessGroup,   // child: setpgid
     DeathSignal,    // child: prctl(PR_SET_PDEATHSIG) or parent already gone
     ResourceLimit,  // child: setrlimit
+    Cgroup,         // child: open or write cgroup.procs
+    NoNewPrivs,     // child: prctl(PR_SET_NO_NEW_PRIVS)
+    Credentials,    // child: setgroups, setgid or setuid
     Stdio,          // child: open /dev/null or dup2
     PassFds,        // child: fcntl(F_SETFD) on a passed fd (EBADF if it was not open)
     CloseFds,       // child: close_range

@@ -17,6 +17,8 @@ namespace buntime::router {
 
 inline constexpr std::uint64_t kDefaultMaxBodySize = 10ull * 1024 * 1024;
 inline constexpr std::uint64_t kMaxBodySizeCeiling = 100ull * 1024 * 1024;
+inline constexpr std::uint64_t kMinMaxMemory = 16ull * 1024 * 1024;  // smaller caps cannot start a worker
+inline constexpr std::uint32_t kDefaultCpuWeight = 100;              // cgroup v2 cpu.weight: 1..10000
 
 // One public route: method "" means every method. From a list form (`- /health`) the
 // method is empty; from a map form (`GET: [/a, /b]` or `GET: /a`) it is the key, uppercased
@@ -39,6 +41,8 @@ struct WorkerConfig {
     std::uint64_t max_requests = 1000;                  // >= 1
     std::uint64_t max_body_size = kDefaultMaxBodySize;  // 1 .. kMaxBodySizeCeiling bytes
     bool low_memory = false;
+    std::optional<std::uint64_t> max_memory;       // bytes; 0 = no cap; unset: RUNTIME_WORKER_MAX_MEMORY
+    std::uint32_t cpu_weight = kDefaultCpuWeight;  // 1..10000, applied with cgroup v2
     bool inject_base = false;
     std::vector<PublicRoute> public_routes;
     std::uint32_t concurrency = 100;  // native edition: max requests in flight per worker
