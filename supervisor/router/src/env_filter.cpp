@@ -34,6 +34,7 @@ WorkerEnv buildWorkerEnv(const std::vector<std::string>& inherited,
         if (eq == std::string::npos || eq == 0) continue;
         std::string name = kv.substr(0, eq);
         if (manifest_env.contains(name)) continue;  // the manifest's value wins (appended below)
+        if (name == "PORT") continue;               // the supervisor's own port is no app's business
         if (isSensitiveEnvName(name)) {
             if (std::find(out.dropped.begin(), out.dropped.end(), name) == out.dropped.end())
                 out.dropped.push_back(std::move(name));
