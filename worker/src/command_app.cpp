@@ -81,11 +81,10 @@ public:
                 return Io::Failed;
             }
             if (r <= 0) continue;
-            const std::size_t old = buf_.size();
-            buf_.resize(old + kReadChunk);
-            const ssize_t n = ::read(fd_, buf_.data() + old, kReadChunk);
-            buf_.resize(old + static_cast<std::size_t>(n > 0 ? n : 0));
+            thread_local char chunk[kReadChunk];  // not buf_.resize(): that would zero 64 KiB a read
+            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
             if (n > 0) {
+                buf_.append(chunk, static_cast<std::size_t>(n));
                 received_ += static_cast<std::size_t>(n);
                 return Io::Ok;
             }

@@ -208,11 +208,12 @@ std::string printableLine(std::string_view text) {
     return out;
 }
 
-base::Expected<std::unique_ptr<CommandProcess>, std::string> CommandProcess::start(const CommandSpec& spec,
-                                                                                   std::chrono::milliseconds timeout) {
+base::Expected<std::unique_ptr<CommandProcess>, std::string> CommandProcess::spawn(const CommandSpec& spec) {
     if (spec.argv.empty()) return std::string("the manifest's command is empty");
     std::unique_ptr<CommandProcess> self(new CommandProcess());
     self->app_key_ = spec.app_key;
+    self->program_ = spec.argv[0];
+    self->listen_ = spec.listen;
 
     const std::string path = resolveProgram(spec.argv[0], spec.app_dir, spec.env);
     if (path.empty() || ::access(path.c_str(), X_OK) != 0)
@@ -272,33 +273,36 @@ base::Expected<std::unique_ptr<CommandProcess>, std::string> CommandProcess::sta
     BUNTIME_LOG(Info, "started %s (keeper pid=%d) listening on %s", spec.argv[0].c_str(), int(keeper),
                 self->endpoint_.describe().c_str());
     CommandProcess* raw = self.get();
-    self->drainer_ = std::thread([raw, o = out[0], e = err[0]] { raw->drain(o, e); });
-    self->watcher_ = std::thread([raw] { raw->watch(); });
+    raw->drainer_ = std::thread([raw, o = out[0], e = err[0]] { raw->drain(o, e); });
+    raw->watcher_ = std::thread([raw] { raw->watch(); });
+    return self;
+}
 
+std::string CommandProcess::waitListening(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     auto delay = 2ms;
     for (;;) {
-        if (raw->connect()) return self;
+        if (connect()) return {};
         {
-            std::unique_lock lock(raw->mutex_);
-            if (raw->changed_.wait_for(lock, delay, [raw] { return raw->exited_; })) {
+            std::unique_lock lock(mutex_);
+            if (changed_.wait_for(lock, delay, [this] { return exited_; })) {
                 // Let the last stderr lines arrive before quoting them.
-                raw->changed_.wait_for(lock, 500ms, [raw] { return raw->drained_; });
-                std::string reason = "command '" + spec.argv[0] + "' " + raw->exit_how_ + " before listening on " +
-                                     raw->endpoint_.describe();
+                changed_.wait_for(lock, 500ms, [this] { return drained_; });
+                std::string reason =
+                    "command '" + program_ + "' " + exit_how_ + " before listening on " + endpoint_.describe();
                 lock.unlock();
-                if (auto tail = raw->stderrTail(); !tail.empty()) reason += "; its last output:\n" + tail;
+                if (auto tail = stderrTail(); !tail.empty()) reason += "; its last output:\n" + tail;
                 return reason;
             }
         }
         if (std::chrono::steady_clock::now() >= deadline) break;
         delay = std::min<std::chrono::milliseconds>(delay * 2, 50ms);
     }
-    raw->stop(1s);
-    std::string reason = "command '" + spec.argv[0] + "' did not accept connections on " + raw->endpoint_.describe() +
+    stop(1s);
+    std::string reason = "command '" + program_ + "' did not accept connections on " + endpoint_.describe() +
                          " within " + std::to_string(timeout.count()) + " ms (it must listen on " +
-                         (spec.listen == "tcp" ? "127.0.0.1:$PORT" : "the unix socket $BUNTIME_SOCKET") + ")";
-    if (auto tail = raw->stderrTail(); !tail.empty()) reason += "; its last output:\n" + tail;
+                         (listen_ == "tcp" ? "127.0.0.1:$PORT" : "the unix socket $BUNTIME_SOCKET") + ")";
+    if (auto tail = stderrTail(); !tail.empty()) reason += "; its last output:\n" + tail;
     return reason;
 }
 

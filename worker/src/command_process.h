@@ -50,11 +50,12 @@ public:
     CommandProcess(const CommandProcess&) = delete;
     CommandProcess& operator=(const CommandProcess&) = delete;
 
-    // Starts the program and waits until its endpoint accepts a connection, at most
-    // `timeout`. The error names the cause: not found, exited (status, last stderr lines),
-    // or never listened.
-    static base::Expected<std::unique_ptr<CommandProcess>, std::string> start(const CommandSpec& spec,
-                                                                              std::chrono::milliseconds timeout);
+    // Starts the program. Call it on the main thread (see above) and before the process title
+    // changes (the keeper keeps the worker's argv). The error says why it could not start.
+    static base::Expected<std::unique_ptr<CommandProcess>, std::string> spawn(const CommandSpec& spec);
+    // Waits until the endpoint accepts a connection, at most `timeout`; else stops the
+    // program and returns why: it exited (status, last stderr lines) or never listened.
+    std::string waitListening(std::chrono::milliseconds timeout);
 
     const CommandEndpoint& endpoint() const noexcept { return endpoint_; }
     // A new connected, blocking socket to the app (invalid on failure; errno is set).
@@ -77,6 +78,8 @@ private:
     CommandEndpoint endpoint_;
     std::string socket_dir_;
     std::string app_key_;
+    std::string program_;
+    std::string listen_;
     pid_t keeper_ = -1;
 
     std::mutex mutex_;

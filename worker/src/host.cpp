@@ -91,15 +91,21 @@ std::chrono::milliseconds commandStartTimeout() {
     return 10s;
 }
 
-std::string startCommand(const proto::WorkerLaunch& cfg, const std::string& app_dir, LoadedApp& out) {
+// Starts a command app's program (before the title changes: the keeper keeps the argv).
+std::string spawnCommand(const proto::WorkerLaunch& cfg, const std::string& app_dir, LoadedApp& out) {
     CommandSpec spec{cfg.command, app_dir, cfg.listen, detail::log_category, {}};
     for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
-    auto started = CommandProcess::start(spec, commandStartTimeout());
-    if (!started) return started.error();
-    out.command = std::make_unique<CommandApp>(std::move(started).value(), cfg.concurrency);
+    auto spawned = CommandProcess::spawn(spec);
+    if (!spawned) return spawned.error();
+    out.command = std::make_unique<CommandApp>(std::move(spawned).value(), cfg.concurrency);
     out.table = CommandApp::appTable();
     out.ctx = out.command.get();
-    out.command->process().onUnexpectedExit([](const std::string& how) {
+    return {};
+}
+
+std::string startCommand(LoadedApp& app) {
+    if (auto err = app.command->process().waitListening(commandStartTimeout()); !err.empty()) return err;
+    app.command->process().onUnexpectedExit([](const std::string& how) {
         BUNTIME_LOG(Error, "the app %s; exiting (status %d)", how.c_str(), kExitAppExited);
         leave(kExitAppExited);
     });
@@ -213,16 +219,19 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         auto text = shm::toString(e);
         BUNTIME_LOG(Warn, "cannot watch the supervisor: %.*s", int(text.size()), text.data());
     }
+    LoadedApp app;
+    if (command) {
+        if (auto err = spawnCommand(cfg, app_dir, app); !err.empty()) failInit(channel, err, kExitInitFailed);
+    }
     base::setProcessTitle(argc, argv, "buntime: worker " + detail::log_category);
 
-    LoadedApp app;
     const auto kind = command   ? proto::EntrypointKind::Command
                       : builtin ? proto::EntrypointKind::Executable
                                 : entry->kind;
     if (builtin) {
         app.table = builtin;
     } else if (command) {
-        if (auto err = startCommand(cfg, app_dir, app); !err.empty()) failInit(channel, err, kExitInitFailed);
+        if (auto err = startCommand(app); !err.empty()) failInit(channel, err, kExitInitFailed);
     } else if (entry->kind == proto::EntrypointKind::SharedObject) {
         if (auto err = loadSharedObject(*entry, app); !err.empty()) failInit(channel, err, kExitInitFailed);
     } else {
