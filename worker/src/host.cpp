@@ -7,7 +7,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -24,6 +26,7 @@
 #include "buntime/worker/entrypoint.h"
 #include "buntime/worker/server.h"
 #include "buntime/worker/static_site.h"
+#include "command_app.h"
 #include "log.h"
 
 extern char** environ;
@@ -71,8 +74,43 @@ std::optional<shm::Channel> openChannel() {
 struct LoadedApp {
     const buntime_app_v1* table = nullptr;
     void* ctx = nullptr;
-    std::unique_ptr<StaticSite> site;  // Static kind only
+    std::unique_ptr<StaticSite> site;     // Static kind only
+    std::unique_ptr<CommandApp> command;  // Command kind only
 };
+
+// BUNTIME_COMMAND_START_TIMEOUT_MS (from the manifest's env): how long a command app may
+// take to accept connections; 10 s by default.
+std::chrono::milliseconds commandStartTimeout() {
+    const char* text = std::getenv("BUNTIME_COMMAND_START_TIMEOUT_MS");
+    if (text && *text) {
+        char* end = nullptr;
+        const long long ms = std::strtoll(text, &end, 10);
+        if (end && *end == '\0' && ms > 0) return std::chrono::milliseconds(ms);
+        BUNTIME_LOG(Warn, "BUNTIME_COMMAND_START_TIMEOUT_MS='%s' is not a number of ms; using 10000", text);
+    }
+    return 10s;
+}
+
+// Starts a command app's program (before the title changes: the keeper keeps the argv).
+std::string spawnCommand(const proto::WorkerLaunch& cfg, const std::string& app_dir, LoadedApp& out) {
+    CommandSpec spec{cfg.command, app_dir, cfg.listen, detail::log_category, {}};
+    for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
+    auto spawned = CommandProcess::spawn(spec);
+    if (!spawned) return spawned.error();
+    out.command = std::make_unique<CommandApp>(std::move(spawned).value(), cfg.concurrency);
+    out.table = CommandApp::appTable();
+    out.ctx = out.command.get();
+    return {};
+}
+
+std::string startCommand(LoadedApp& app) {
+    if (auto err = app.command->process().waitListening(commandStartTimeout()); !err.empty()) return err;
+    app.command->process().onUnexpectedExit([](const std::string& how) {
+        BUNTIME_LOG(Error, "the app %s; exiting (status %d)", how.c_str(), kExitAppExited);
+        leave(kExitAppExited);
+    });
+    return {};
+}
 
 std::string loadSharedObject(const Entrypoint& entry, LoadedApp& out) {
     void* handle = ::dlopen(entry.path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -149,7 +187,13 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
 
     std::string app_dir = cfg.app_dir;
     std::optional<Entrypoint> entry;
-    if (!builtin) {
+    const bool command = !builtin && !cfg.command.empty();
+    if (command) {
+        char real[4096];
+        if (!::realpath(cfg.app_dir.c_str(), real))
+            failInit(channel, "app directory '" + cfg.app_dir + "' not found", kExitInitFailed);
+        app_dir = real;
+    } else if (!builtin) {
         auto resolved = resolveEntrypoint(cfg.app_dir, cfg.entrypoint);
         if (!resolved) failInit(channel, resolved.error(), kExitInitFailed);
         entry = std::move(resolved).value();
@@ -175,12 +219,19 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         auto text = shm::toString(e);
         BUNTIME_LOG(Warn, "cannot watch the supervisor: %.*s", int(text.size()), text.data());
     }
+    LoadedApp app;
+    if (command) {
+        if (auto err = spawnCommand(cfg, app_dir, app); !err.empty()) failInit(channel, err, kExitInitFailed);
+    }
     base::setProcessTitle(argc, argv, "buntime: worker " + detail::log_category);
 
-    LoadedApp app;
-    const auto kind = builtin ? proto::EntrypointKind::Executable : entry->kind;
+    const auto kind = command   ? proto::EntrypointKind::Command
+                      : builtin ? proto::EntrypointKind::Executable
+                                : entry->kind;
     if (builtin) {
         app.table = builtin;
+    } else if (command) {
+        if (auto err = startCommand(app); !err.empty()) failInit(channel, err, kExitInitFailed);
     } else if (entry->kind == proto::EntrypointKind::SharedObject) {
         if (auto err = loadSharedObject(*entry, app); !err.empty()) failInit(channel, err, kExitInitFailed);
     } else {
@@ -190,7 +241,7 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         app::detail::host = Server::hostTable();
     }
     if (auto err = checkTable(app.table); !err.empty()) failInit(channel, err, kExitInitFailed);
-    if (!app.site) {
+    if (!app.site && !app.command) {
         if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty())
             failInit(channel, err, kExitInitFailed);
     }
@@ -206,6 +257,8 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
                 app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
 
     ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
+    // A command app's handler blocks on the app's socket: a thread per request in flight.
+    if (app.command) options.threads = std::max(cfg.threads, std::min<std::uint32_t>(cfg.concurrency, 1024));
     auto* server = new Server(*channel, options, app.table, app.ctx);  // lives until _exit
     leave(server->run());
 }

@@ -385,6 +385,14 @@ int Server::write(Exchange* ex, const void* data, std::size_t len) noexcept {
     return sendBody(ex, {reinterpret_cast<const std::byte*>(p), len}, false);
 }
 
+int Server::flush(Exchange* ex) noexcept {
+    if (ex->ended) return BUNTIME_E_STATE;
+    if (ex->buffer.empty() || !ex->failure.empty()) return BUNTIME_OK;
+    const int rc = sendBody(ex, bytesOf(ex->buffer), false);
+    ex->buffer.clear();
+    return rc;
+}
+
 int Server::end(Exchange* ex) noexcept {
     if (ex->ended) return BUNTIME_E_STATE;
     ex->ended = true;

@@ -3,7 +3,8 @@
 // Ready, serve.
 //
 // Exit codes: 0 terminated or the supervisor went away; 1 the app failed to load or init
-// (Kind::InitFailed was sent); 2 bad command line; 3 the channel is missing or broken.
+// (Kind::InitFailed was sent); 2 bad command line; 3 the channel is missing or broken;
+// 4 a command app's program exited by itself.
 #pragma once
 
 #include "buntime/app/app.h"
@@ -14,6 +15,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitChannel = 3;
+inline constexpr int kExitAppExited = 4;
 
 // builtin == nullptr: buntime-worker (resolves and loads the entrypoint, execve()s an
 // `app` executable). Otherwise the app linked into this executable (BUNTIME_APP_MAIN).

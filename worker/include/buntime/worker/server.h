@@ -96,6 +96,8 @@ public:
     int write(Exchange* ex, const void* data, std::size_t len) noexcept;
     int end(Exchange* ex) noexcept;
     int fail(Exchange* ex, std::string_view reason) noexcept;
+    // Sends the body bytes write() has gathered so far (a proxy with nothing more to read yet).
+    int flush(Exchange* ex) noexcept;
 
     std::uint32_t inFlight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
 
