@@ -74,8 +74,7 @@ void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
     // A small body is read whole first: a client that is slow to send it (or leaves) holds
     // no worker slot and starts no worker.
     if (const auto& h = c->client->head(); hasBody(h) && !h.chunked && *h.content_length <= kSingleFrameBody) {
-        c->state = CallState::Receiving;
-        c->body.reserve(static_cast<std::size_t>(*h.content_length));
+        c->state = CallState::Receiving;  // memory grows with the bytes received, not the declared length
         receiveBody(c);
         return;
     }
