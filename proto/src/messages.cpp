@@ -98,6 +98,8 @@ std::string_view toString(Kind kind) noexcept {
     case Kind::Cancel: return "Cancel";
     case Kind::Idle: return "Idle";
     case Kind::Terminate: return "Terminate";
+    case Kind::Ping: return "Ping";
+    case Kind::Pong: return "Pong";
     }
     return "Unknown";
 }
@@ -129,6 +131,20 @@ std::vector<std::byte> encode(const ReadyInfo& info) {
     w.u32(info.threads);
     w.u32(info.concurrency);
     return w.take();
+}
+
+std::vector<std::byte> encodeToken(std::uint64_t token) {
+    std::vector<std::byte> out(8);
+    for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = std::byte((token >> (8 * i)) & 0xff);
+    return out;
+}
+
+std::optional<std::uint64_t> decodeToken(std::span<const std::byte> bytes) noexcept {
+    if (bytes.size() != 8) return std::nullopt;
+    std::uint64_t token = 0;
+    for (int i = 0; i < 8; ++i)
+        token |= std::uint64_t(std::to_integer<unsigned char>(bytes[static_cast<std::size_t>(i)])) << (8 * i);
+    return token;
 }
 
 bool decodeRequestHeadInto(std::span<const std::byte> bytes, RequestHead& out) {

@@ -135,6 +135,7 @@ TEST_CASE("a worker that dies during start fails its waiting requests with 503 a
     CHECK(c->body.find("init threw: no database") != std::string::npos);
     CHECK(rig.pool.metrics(rig.clock.now).total_workers_failed == 1);
 
+    rig.advance(100ms);  // past the start backoff (tests/core/hardening_test.cpp)
     auto d = rig.send("/hello/");
     rig.exit(rig.host.spawns.at(1).id, false, false);
     CHECK(d->body.find("worker exited during start (killed by SIGSEGV)") != std::string::npos);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Fixture app for the supervisor integration tests: crashes, sleeps, streams, reports its pid
-// and environment, fails init on demand, and logs its lifecycle hooks to a file.
+// and environment, fails or hangs init on demand, and logs its lifecycle hooks to a file.
 #include <buntime/app.h>
 
 #include <unistd.h>
@@ -30,6 +30,8 @@ struct Fixture {
     Fixture() {
         if (std::getenv("FIXTURE_FAIL_INIT"))
             throw std::runtime_error("fixture init failure (FIXTURE_FAIL_INIT is set)");
+        if (std::getenv("FIXTURE_HANG_INIT"))  // a constructor that never returns
+            for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
         hookLog("init");
     }
     void onIdle() { hookLog("idle"); }

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <stdexcept>
@@ -138,6 +139,11 @@ void WorkerClient::readLoop() {
             r.body.assign(reinterpret_cast<const char*>(m.body.data()), m.body.size());
             break;
         }
+        case proto::Kind::Pong: {
+            auto token = proto::decodeToken(m.head);
+            pongs_.push_back(token ? *token : 0);
+            break;
+        }
         case proto::Kind::Error: {
             assembler.cancel(id);  // a response cut short by the error
             open_frames_.erase(id);
@@ -231,6 +237,27 @@ void WorkerClient::sendFrame(const shm::Outgoing& frame) {
 void WorkerClient::cancel(std::uint64_t id) { sendFrame(proto::frame(proto::Kind::Cancel, id)); }
 
 void WorkerClient::idle() { control(proto::Kind::Idle, {}); }
+
+void WorkerClient::ping(std::uint64_t token) {
+    const auto head = proto::encodeToken(token);
+    pingRaw(head);
+}
+
+void WorkerClient::pingRaw(std::span<const std::byte> head) { sendFrame(proto::frame(proto::Kind::Ping, 0, head)); }
+
+bool WorkerClient::waitPong(std::uint64_t token, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] {
+        for (auto t : pongs_)
+            if (t == token) return true;
+        return reader_done_;
+    }) && std::find(pongs_.begin(), pongs_.end(), token) != pongs_.end();
+}
+
+std::size_t WorkerClient::pongCount() {
+    std::lock_guard lock(mutex_);
+    return pongs_.size();
+}
 
 void WorkerClient::terminate(std::uint64_t grace_ms) {
     control(proto::Kind::Terminate, proto::encodeTerminate(std::chrono::milliseconds(grace_ms)));

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -84,6 +85,12 @@ public:
     void cancel(std::uint64_t id);
     void idle();
     void terminate(std::uint64_t grace_ms);
+    // Sends Ping with `token` (or a raw head of any length); waitPong: whether a Pong
+    // echoing `token` arrives within `timeout`.
+    void ping(std::uint64_t token);
+    void pingRaw(std::span<const std::byte> head);
+    bool waitPong(std::uint64_t token, std::chrono::milliseconds timeout);
+    std::size_t pongCount();
     // Sends one raw frame (tests of framing).
     void sendFrame(const shm::Outgoing& frame);
     std::uint64_t nextId() { return next_id_++; }
@@ -110,6 +117,7 @@ private:
     std::map<std::uint64_t, Reply> replies_;            // guarded by mutex_; whole replies
     std::map<std::uint64_t, std::size_t> open_frames_;  // guarded by mutex_; frames of replies still arriving
     std::optional<Startup> startup_;                    // guarded by mutex_
+    std::vector<std::uint64_t> pongs_;                  // guarded by mutex_; tokens of Pongs received
     bool reader_done_ = false;                          // guarded by mutex_
     bool stop_ = false;
     std::thread reader_;

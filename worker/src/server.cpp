@@ -113,8 +113,12 @@ void Server::handleFrame(const shm::FrameView& frame) {
     const std::uint64_t id = frame.header.request_id;
     const auto grace = kind == proto::toWire(proto::Kind::Terminate) ? proto::decodeTerminate(frame.head)
                                                                      : proto::kDefaultTerminateGrace;
+    const auto token = kind == proto::toWire(proto::Kind::Ping) ? proto::decodeToken(frame.head) : std::nullopt;
     channel_.release();
     switch (static_cast<proto::Kind>(kind)) {
+    case proto::Kind::Ping:
+        if (token) answerPing(*token);
+        break;
     case proto::Kind::Cancel: onCancel(id); break;
     case proto::Kind::Idle:
         BUNTIME_LOG(Debug, "idle");
@@ -468,6 +472,16 @@ int Server::sendFrame(const shm::Outgoing& frame, const Exchange* ex) noexcept {
         closed_ = true;
         return BUNTIME_E_CLOSED;
     }
+}
+
+// Answered from the reading thread, never waiting: if a handler thread is writing (or the
+// ring is full) the supervisor hears from this worker through that frame instead.
+void Server::answerPing(std::uint64_t token) noexcept {
+    if (closed_.load(std::memory_order_relaxed)) return;
+    std::unique_lock lock(send_mutex_, std::try_to_lock);
+    if (!lock.owns_lock()) return;
+    const auto head = proto::encodeToken(token);
+    static_cast<void>(channel_.trySend(proto::frame(proto::Kind::Pong, 0, head)));
 }
 
 void Server::sendSimple(std::uint64_t id, std::uint16_t status, std::string_view text) noexcept {

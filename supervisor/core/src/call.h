@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "buntime/base/clock.h"
 #include "buntime/pool/types.h"
@@ -14,6 +15,8 @@
 
 namespace buntime::supervisor {
 
+// A request with a small body (content-length up to Dispatcher::kSingleFrameBody) is first
+// Receiving: its body is read whole before it may take a worker slot or spawn a worker.
 //   pooled app:    Parked ──grant──▶ Sent ──head──▶ Responding ──last frame──▶ Done
 //                     └────────── Use ───▶ (Sent)
 //   ephemeral app: Queued ──slot──▶ Spawning ──ready──▶ Sent ──▶ Responding ──▶ Done
@@ -22,6 +25,7 @@ namespace buntime::supervisor {
 // client leaving.
 enum class CallState : std::uint8_t {
     Routing,     // accepted; not yet queued, parked or sent
+    Receiving,   // reading its small body before admission (holds no slot)
     Queued,      // ephemeral: waiting in the gate's queue for a slot
     Parked,      // pooled: waiting for a worker of its key (starting, or at its concurrency)
     Spawning,    // ephemeral: admitted; its own worker is starting
@@ -44,6 +48,8 @@ struct Call {
     std::uint64_t sent_ns = 0;       // when the head went into the ring (IPC timing)
     std::size_t client_backlog = 0;  // response bytes handed to the client, not yet written
     bool paused_worker = false;      // this call stopped reading its worker's ring (a slow client)
+    std::string body;                // a small body read before admission (body_complete)
+    bool body_complete = false;
 
     bool done() const noexcept { return state == CallState::Done; }
     bool waiting() const noexcept { return state == CallState::Queued || state == CallState::Parked; }

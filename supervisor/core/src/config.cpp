@@ -91,6 +91,11 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     readNumber<unsigned>(env, "RUNTIME_EVENT_LOOPS", c.event_loops, 1, 256, warnings);
     readNumber<std::size_t>(env, "RUNTIME_RING_BYTES", c.ring_bytes, 4096, std::size_t(1) << 30, warnings);
     readNumber<std::size_t>(env, "RUNTIME_MAX_CONNECTIONS", c.max_connections, 1, 10000000, warnings);
+    readNumber<std::size_t>(env, "RUNTIME_MAX_CONNECTIONS_PER_IP", c.max_connections_per_ip, 0, 10000000, warnings);
+    readMs(env, "RUNTIME_BODY_TIMEOUT_MS", c.body_timeout, warnings);
+    if (c.body_timeout.count() == 0) c.body_timeout = std::chrono::milliseconds(60000);
+    readNumber<std::uint64_t>(env, "RUNTIME_BODY_MIN_RATE", c.body_min_rate, 0, std::uint64_t(1) << 40, warnings);
+    readMs(env, "RUNTIME_WORKER_PING_MS", c.worker_ping, warnings);
     readMs(env, "RUNTIME_HEADER_TIMEOUT_MS", c.header_timeout, warnings);
     readMs(env, "RUNTIME_KEEPALIVE_TIMEOUT_MS", c.keepalive_timeout, warnings);
     readMs(env, "RUNTIME_SHUTDOWN_TIMEOUT_MS", c.shutdown_timeout, warnings);

@@ -33,6 +33,9 @@ http::ServerConfig toServerConfig(const SupervisorConfig& c, std::vector<int> in
     sc.header_timeout = c.header_timeout;
     sc.idle_timeout = c.keepalive_timeout;
     sc.max_connections = c.max_connections;
+    sc.max_connections_per_ip = c.max_connections_per_ip;
+    sc.body_timeout = c.body_timeout;
+    sc.body_min_rate = c.body_min_rate;
     sc.access_log = c.access_log;
     return sc;
 }

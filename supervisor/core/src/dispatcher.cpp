@@ -71,10 +71,65 @@ void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
     c->client->setLogFields(c->app.key, 0);
     calls_.emplace(c->id, c);
     c->client->onClientGone([this, id = c->id] { onClientGone(id); });
+    // A small body is read whole first: a client that is slow to send it (or leaves) holds
+    // no worker slot and starts no worker.
+    if (const auto& h = c->client->head(); hasBody(h) && !h.chunked && *h.content_length <= kSingleFrameBody) {
+        c->state = CallState::Receiving;  // memory grows with the bytes received, not the declared length
+        receiveBody(c);
+        return;
+    }
     dispatch(c, now);
 }
 
+void Dispatcher::receiveBody(const CallPtr& c) {
+    c->client->readBody([this, c](const http::BodyEvent& ev) {
+        if (c->done()) return;
+        if (ev.status == http::BodyStatus::Data) {
+            c->body.append(reinterpret_cast<const char*>(ev.data.data()), ev.data.size());
+            receiveBody(c);
+            return;
+        }
+        const auto now = options_.clock();
+        if (ev.status != http::BodyStatus::End) {
+            // The HTTP layer already answered (400/408/413) or the client left.
+            finish(c, pool::Outcome::Ok, now);
+            return;
+        }
+        c->body_complete = true;
+        dispatch(c, now);
+    });
+}
+
+void Dispatcher::noteStartFailure(const std::string& key, const std::string& reason, base::TimePoint now) {
+    auto& b = backoff_[key];
+    ++b.failures;
+    auto delay = options_.start_backoff_min;
+    for (unsigned i = 1; i < b.failures && delay < options_.start_backoff_max; ++i) delay *= 2;
+    delay = std::min(delay, options_.start_backoff_max);
+    b.retry_at = now + delay;
+    b.reason = reason;
+    base::logWarn("pool", key + " failed to start (" + std::to_string(b.failures) + " in a row); no new start for " +
+                              std::to_string(delay.count()) + " ms");
+}
+
+bool Dispatcher::refuseWhileBackingOff(const CallPtr& c, base::TimePoint now) {
+    auto it = backoff_.find(c->app.key);
+    if (it == backoff_.end() || now >= it->second.retry_at) return false;
+    const auto& b = it->second;
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(b.retry_at - now);
+    const auto& spec = specOf(Reply::StartBackoff);
+    auto headers = errorHeaders(spec);
+    headers.emplace_back("retry-after", std::to_string(std::max<long long>(1, (left.count() + 999) / 1000)));
+    c->client->respond(spec.status, std::move(headers),
+                       errorBody(spec.code, c->app.key + " failed to start " + std::to_string(b.failures) +
+                                                " time(s) in a row; next attempt in " + std::to_string(left.count()) +
+                                                " ms. Last failure: " + b.reason));
+    finish(c, pool::Outcome::Ok, now);
+    return true;
+}
+
 void Dispatcher::dispatch(const CallPtr& c, base::TimePoint now) {
+    if (refuseWhileBackingOff(c, now)) return;
     if (c->ephemeral) {
         auto& gate = pool_.ephemeralGate();
         switch (gate.tryEnter(c->id)) {
@@ -96,6 +151,7 @@ void Dispatcher::dispatch(const CallPtr& c, base::TimePoint now) {
     policy.timeout = cfg.timeout;
     policy.max_requests = cfg.max_requests;
     policy.concurrency = cfg.concurrency;
+    policy.start_timeout = cfg.start_timeout;
     key_apps_[c->app.key] = {c->app, c->manifest};
     c->state = CallState::Parked;  // until a grant, a Use or a failure
     auto result = pool_.acquire(c->app.key, policy, c->id, now);
@@ -112,21 +168,27 @@ void Dispatcher::dispatch(const CallPtr& c, base::TimePoint now) {
 }
 
 void Dispatcher::startEphemeral(const CallPtr& c, base::TimePoint now) {
+    c->state = CallState::Spawning;  // holds the gate slot it was given, until finish()
+    c->worker = 0;
+    if (refuseWhileBackingOff(c, now)) return;
     const auto id = pool_.onEphemeralStart(c->app.key, now);
     c->worker = id;
-    c->state = CallState::Spawning;
-    if (!spawnWorker(id, c->app, c->manifest, c->id))
+    if (!spawnWorker(id, c->app, c->manifest, c->id, now))
         fail(c, Reply::WorkerSpawnFailed, "could not start a worker for " + c->app.key, pool::Outcome::Crash, now);
 }
 
 bool Dispatcher::spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
-                             const std::shared_ptr<const router::Manifest>& manifest, std::uint64_t ephemeral_call) {
+                             const std::shared_ptr<const router::Manifest>& manifest, std::uint64_t ephemeral_call,
+                             base::TimePoint now) {
     auto& wc = workers_[id];
     wc.key = app.key;
     wc.ephemeral = ephemeral_call != 0;
     wc.ephemeral_call = ephemeral_call;
+    wc.start_timeout = manifest->config.start_timeout;
+    wc.start_deadline = now + wc.start_timeout;
     if (host_.spawn(id, app, manifest, wc.ephemeral)) return true;
     workers_.erase(id);
+    noteStartFailure(app.key, "no worker process could be started for " + app.key, now);
     return false;
 }
 
@@ -139,49 +201,20 @@ void Dispatcher::sendToWorker(const CallPtr& c, pool::WorkerId worker, base::Tim
     const auto& head = c->client->head();
     c->sent_ns = base::monotonicNs();  // a measurement for the IPC breakdown, not a decision
     auto encoded = proto::encode(toProtoHead(head, c->target, c->sent_ns));
-    if (!hasBody(head)) {
-        if (!host_.send(worker, proto::frame(proto::Kind::Request, c->id, encoded)))
+    if (!hasBody(head) || c->body_complete) {
+        // A small body was read before admission and travels in the request's first frame.
+        const bool sent =
+            host_.send(worker, proto::frame(proto::Kind::Request, c->id, encoded, proto::bytesOf(c->body)));
+        std::string().swap(c->body);
+        if (!sent)
             fail(c, Reply::WorkerVanished, "worker vanished before the request was sent", pool::Outcome::Crash, now);
         return;
     }
-    if (head.chunked || *head.content_length > kSingleFrameBody) {
-        if (!host_.send(worker, proto::frame(proto::Kind::Request, c->id, encoded, {}, proto::kFlagMore))) {
-            fail(c, Reply::WorkerVanished, "worker vanished before the request was sent", pool::Outcome::Crash, now);
-            return;
-        }
-        streamBody(c);
+    if (!host_.send(worker, proto::frame(proto::Kind::Request, c->id, encoded, {}, proto::kFlagMore))) {
+        fail(c, Reply::WorkerVanished, "worker vanished before the request was sent", pool::Outcome::Crash, now);
         return;
     }
-    sendSmallBody(c, std::move(encoded));
-}
-
-// A small body is read whole and travels in the request's first frame.
-void Dispatcher::sendSmallBody(const CallPtr& c, std::vector<std::byte> head) {
-    auto body = std::make_shared<std::string>();
-    body->reserve(*c->client->head().content_length);
-    auto encoded = std::make_shared<std::vector<std::byte>>(std::move(head));
-    auto step = std::make_shared<std::function<void(const http::BodyEvent&)>>();
-    *step = [this, c, body, encoded, step](const http::BodyEvent& ev) {
-        if (c->done()) {
-            *step = nullptr;
-            return;
-        }
-        if (ev.status == http::BodyStatus::Data) {
-            body->append(reinterpret_cast<const char*>(ev.data.data()), ev.data.size());
-            c->client->readBody(*step);
-            return;
-        }
-        auto keep = std::move(*step);  // break the self-reference
-        const auto now = options_.clock();
-        if (ev.status != http::BodyStatus::End) {
-            // The HTTP layer already answered (400/413) or the client left; the worker has nothing yet.
-            finish(c, pool::Outcome::Ok, now);
-            return;
-        }
-        if (!host_.send(c->worker, proto::frame(proto::Kind::Request, c->id, *encoded, proto::bytesOf(*body))))
-            fail(c, Reply::WorkerVanished, "worker vanished before the request was sent", pool::Outcome::Crash, now);
-    };
-    c->client->readBody(*step);
+    streamBody(c);
 }
 
 void Dispatcher::streamBody(const CallPtr& c) {
@@ -273,6 +306,7 @@ void Dispatcher::tick(base::TimePoint now) {
         if (c->deadline <= now) expired_.push_back(c);
     for (const auto& c : expired_) onDeadline(c, now);
     expired_.clear();
+    watchWorkers(now);
     if (auto next = pool_.nextCheckAt(); next && *next <= now) apply(pool_.tick(now), now);
 }
 
@@ -282,7 +316,8 @@ void Dispatcher::onDeadline(const CallPtr& c, base::TimePoint now) {
                                 std::to_string(c->manifest->config.timeout.count()) + " ms";
     const bool with_worker = c->worker && !c->waiting();
     base::logWarn("pool", message + (with_worker ? " (worker pid " + std::to_string(host_.pid(c->worker)) + ")"
-                                                 : " while waiting for a worker"));
+                                     : c->state == CallState::Receiving ? " while receiving the request body"
+                                                                        : " while waiting for a worker"));
     if (with_worker) {
         if (c->ephemeral)
             host_.kill(c->worker);

@@ -34,7 +34,12 @@
 namespace buntime::supervisor {
 
 struct DispatcherOptions {
-    std::chrono::milliseconds terminate_grace{5000};            // RUNTIME_TERMINATE_GRACE_MS
+    std::chrono::milliseconds terminate_grace{5000};  // RUNTIME_TERMINATE_GRACE_MS
+    std::chrono::milliseconds worker_ping{1000};      // RUNTIME_WORKER_PING_MS; 0: no pings
+    // Start backoff per app: after n failed starts in a row, no new start for
+    // min(start_backoff_min * 2^(n-1), start_backoff_max); a start that succeeds resets it.
+    std::chrono::milliseconds start_backoff_min{100};
+    std::chrono::milliseconds start_backoff_max{30000};
     std::function<base::TimePoint()> clock;                     // for callbacks that carry no `now`
     std::function<void(const std::shared_ptr<Client>&)> admin;  // serves /_/… admin paths
 };
@@ -43,7 +48,8 @@ class Dispatcher final : public WorkerEvents {
 public:
     // Request body bytes queued for a worker before the client's socket stops being read.
     static constexpr std::size_t kPendingSendLimit = 1 << 20;
-    // Bodies up to this size are read whole and sent in the request's first frame.
+    // Bodies up to this size are read whole, before the request takes a worker slot, and
+    // sent in the request's first frame.
     static constexpr std::size_t kSingleFrameBody = 64 * 1024;
 
     Dispatcher(router::Router& router, pool::WorkerPool& pool, WorkerHost& host, IpcStats& stats,
@@ -78,21 +84,43 @@ public:
 private:
     using CallPtr = std::shared_ptr<Call>;
 
-    // The requests of one worker process.
+    // The requests of one worker process, and what the dispatcher watches about it.
     struct WorkerCalls {
         std::string key;
         bool ephemeral = false;
         std::uint64_t ephemeral_call = 0;  // the one call an ephemeral worker serves
         std::unordered_set<std::uint64_t> in_flight;
+        bool ready = false;
+        bool terminating = false;        // Terminate sent: it finishes its requests and exits
+        bool start_failed = false;       // its start already counted as failed (start timeout)
+        bool unresponsive = false;       // killed for a missed ping
+        base::TimePoint start_deadline;  // Ready by then (the manifest's startTimeout)
+        std::chrono::milliseconds start_timeout{0};
+        base::TimePoint last_heard;    // Ready or the last frame it sent
+        std::uint64_t ping_token = 0;  // the outstanding Ping (0: none)
+        base::TimePoint ping_sent;
+    };
+    // Consecutive failed starts of one app (name@version) and when the next may begin.
+    struct StartBackoff {
+        unsigned failures = 0;
+        base::TimePoint retry_at;
+        std::string reason;  // the last failure
     };
 
     CallPtr call(std::uint64_t id) const;
+    void receiveBody(const CallPtr& call);
     void dispatch(const CallPtr& call, base::TimePoint now);
     void startEphemeral(const CallPtr& call, base::TimePoint now);
     bool spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
-                     const std::shared_ptr<const router::Manifest>& manifest, std::uint64_t ephemeral_call);
+                     const std::shared_ptr<const router::Manifest>& manifest, std::uint64_t ephemeral_call,
+                     base::TimePoint now);
     void sendToWorker(const CallPtr& call, pool::WorkerId worker, base::TimePoint now);
-    void sendSmallBody(const CallPtr& call, std::vector<std::byte> head);
+    // Start backoff: a failed start of `key`; true (and the call answered 503) while backing off.
+    void noteStartFailure(const std::string& key, const std::string& reason, base::TimePoint now);
+    bool refuseWhileBackingOff(const CallPtr& call, base::TimePoint now);
+    // Start timeouts and liveness pings (from tick()).
+    void watchWorkers(base::TimePoint now);
+    void onStartTimeout(pool::WorkerId id, base::TimePoint now);
     void streamBody(const CallPtr& call);
     void cancelInWorker(const Call& call);
     void reply(const std::shared_ptr<Client>& client, Reply reply, std::string_view message);
@@ -114,7 +142,9 @@ private:
     std::unordered_map<pool::WorkerId, WorkerCalls> workers_;
     // What a replacement spawn for a key needs (the pool names only the key).
     std::unordered_map<std::string, std::pair<router::ResolvedApp, std::shared_ptr<const router::Manifest>>> key_apps_;
+    std::unordered_map<std::string, StartBackoff> backoff_;
     std::uint64_t next_call_id_ = 1;
+    std::uint64_t next_ping_token_ = 1;
     bool draining_ = false;
     std::vector<CallPtr> expired_;  // scratch for tick()
 };

@@ -9,7 +9,7 @@
 namespace buntime::supervisor {
 namespace {
 
-constexpr std::array<ReplySpec, 16> kReplies{{
+constexpr std::array<ReplySpec, 19> kReplies{{
     {Reply::ReservedPath, 404, "NOT_FOUND", 0},
     {Reply::NoAppInPath, 404, "NOT_FOUND", 0},
     {Reply::BadTarget, 400, "BAD_REQUEST", 0},
@@ -26,6 +26,9 @@ constexpr std::array<ReplySpec, 16> kReplies{{
     {Reply::BadWorkerResponse, 502, "BAD_WORKER_RESPONSE", 0},
     {Reply::AppError, 500, "APP_ERROR", 0},
     {Reply::GatewayTimeout, 504, "GATEWAY_TIMEOUT", 0},
+    {Reply::WorkerUnresponsive, 502, "WORKER_UNRESPONSIVE", 0},
+    {Reply::WorkerStartTimeout, 503, "WORKER_START_TIMEOUT", 0},
+    {Reply::StartBackoff, 503, "WORKER_START_BACKOFF", 0},  // Retry-After is set per reply
 }};
 
 // The table is indexed by the enum: keep them in the same order.

@@ -30,6 +30,9 @@ enum class Reply : std::uint8_t {
     BadWorkerResponse,   // 502 BAD_WORKER_RESPONSE: a malformed response head
     AppError,            // 500 APP_ERROR: the handler failed the request
     GatewayTimeout,      // 504 GATEWAY_TIMEOUT: no answer within the manifest's timeout
+    WorkerUnresponsive,  // 502 WORKER_UNRESPONSIVE: the worker missed a liveness ping and was killed
+    WorkerStartTimeout,  // 503 WORKER_START_TIMEOUT: the app did not become ready within startTimeout
+    StartBackoff,        // 503 WORKER_START_BACKOFF (+ Retry-After: seconds to the next start attempt)
 };
 
 struct ReplySpec {

@@ -90,6 +90,7 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     host = std::make_unique<AsioWorkerHost>(core, config, launch, worker_environment, stats);
     DispatcherOptions options;
     options.terminate_grace = config.terminate_grace;
+    options.worker_ping = config.worker_ping;
     options.clock = [] { return base::Clock::now(); };
     options.admin = [this](const std::shared_ptr<Client>& client) {
         const auto& head = client->head();

@@ -98,7 +98,23 @@ Connection::Connection(ServerState& server, Loop& loop, Socket socket, bool admi
     loop_.first = this;
 }
 
-Connection::~Connection() { unlink(); }
+Connection::~Connection() {
+    releaseCounts();
+    unlink();
+}
+
+void Connection::releaseCounts() {
+    if (counted_) {
+        counted_ = false;
+        server_.connections.fetch_sub(1, std::memory_order_acq_rel);
+    }
+    if (!ip_.empty()) {
+        std::lock_guard lock(server_.per_ip_mutex);
+        if (auto it = server_.per_ip.find(ip_); it != server_.per_ip.end() && --it->second == 0)
+            server_.per_ip.erase(it);
+        ip_.clear();
+    }
+}
 
 void Connection::unlink() {
     if (prev)
@@ -120,7 +136,8 @@ void Connection::start() {
     remote_ = remoteOf(socket_, is_unix_);
     staging_.reserve(512);
     wstaging_.reserve(512);
-    setDeadline(Clock::now() + server_.cfg.header_timeout);
+    idle_since_ = Clock::now();
+    setDeadline(idle_since_ + server_.cfg.header_timeout);
     idle_ = false;  // a fresh connection is expected to send a head promptly
     parseHead();
 }
@@ -165,10 +182,7 @@ void Connection::closeNow(bool client_gone) {
     for (auto& cb : cbs_)
         if (cb) postDone(std::move(cb), false);
     cbs_.clear();
-    if (counted_) {
-        counted_ = false;
-        server_.connections.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    releaseCounts();
     unlink();
     exchange_.reset();  // breaks the exchange → connection cycle
 }
@@ -199,6 +213,7 @@ void Connection::onRead(const error_code& ec, std::size_t n) {
     if (ec) return closeNow(true);
     end_ += n;
     if (phase_ == Phase::Head) return parseHead();
+    if (body_waiting_) bodyArrived();
     // Request phase: either the handler waits for body bytes, or this was the read that
     // watches for the client leaving (pipelined bytes are kept for later).
     if (body_cb_) return continueBody();
@@ -258,6 +273,8 @@ void Connection::onHeadComplete() {
     status_ = 0;
     bytes_in_ = 0;
     bytes_out_ = 0;
+    body_waiting_ = false;
+    body_waited_ = {};
     body_limit_.reset();
     too_large_ = false;
     continue_sent_ = false;
@@ -333,6 +350,7 @@ void Connection::continueBody() {
                 begin_ = end_ = 0;
                 startRead();
             }
+            waitForBody();
             break;
         }
         auto& p = *parser_;
@@ -366,6 +384,7 @@ void Connection::continueBody() {
                 break;
             }
             if (!reading_) startRead();
+            waitForBody();
             break;
         }
     }
@@ -399,6 +418,44 @@ void Connection::tooLarge() {
         closeNow(false);
 }
 
+// ---- body timing ---------------------------------------------------------------------
+
+// The wait may last body_timeout, and in total (over all waits of this body) body_timeout
+// plus 1 s per body_min_rate bytes received: a client trickling bytes runs out of time.
+void Connection::waitForBody() {
+    if (phase_ != Phase::Request || body_done_ || !body_cb_) return;
+    const auto now = Clock::now();
+    if (!body_waiting_) {
+        body_waiting_ = true;
+        body_wait_started_ = now;
+    }
+    Clock::duration limit = server_.cfg.body_timeout;
+    if (const auto rate = server_.cfg.body_min_rate) {
+        const auto earned = std::chrono::duration_cast<Clock::duration>(
+            std::chrono::duration<double>(static_cast<double>(bytes_in_) / static_cast<double>(rate)));
+        const auto left = server_.cfg.body_timeout + earned - body_waited_;
+        limit = std::min(limit, std::max(left, Clock::duration::zero()));
+    }
+    setDeadline(body_wait_started_ + limit);
+}
+
+void Connection::bodyArrived() {
+    body_waiting_ = false;
+    body_waited_ += Clock::now() - body_wait_started_;
+    deadline_ = Clock::time_point::max();
+}
+
+void Connection::bodyTimedOut() {
+    body_waiting_ = false;
+    auto cb = std::move(body_cb_);
+    body_cb_ = nullptr;
+    if (resp_ == Resp::None)
+        sendError(408);
+    else
+        closeNow(false);
+    if (cb) cb(BodyEvent{BodyStatus::Error, {}});
+}
+
 // ---- timers --------------------------------------------------------------------------
 
 void Connection::setDeadline(Clock::time_point tp) {
@@ -424,6 +481,9 @@ void Connection::onTimer(std::uint64_t gen) {
         if (idle_ || (begin_ == end_ && !parser_)) return closeNow(false);
         return sendError(408);
     case Phase::Lingering: return closeNow(false);
+    case Phase::Request:
+        if (body_waiting_ && body_cb_ && !body_done_) return bodyTimedOut();
+        return;
     default: return;
     }
 }

@@ -15,9 +15,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace buntime::http::detail {
@@ -56,6 +58,9 @@ struct ServerState {
     std::atomic<std::size_t> active{0};
     std::atomic<bool> draining{false};
     std::atomic<bool> stopped{false};
+    // Open TCP connections per client address (RUNTIME_MAX_CONNECTIONS_PER_IP).
+    std::mutex per_ip_mutex;
+    std::unordered_map<std::string, std::size_t> per_ip;
     std::size_t next_loop = 0;
     std::uint16_t port = 0;
     bool started = false;
@@ -95,6 +100,13 @@ public:
 
     void start();
     void startRejected();  // over the connection cap: 503 and close
+    // The client address this connection is counted under in ServerState::per_ip.
+    void countUnderIp(std::string ip) { ip_ = std::move(ip); }
+    const std::string& ip() const noexcept { return ip_; }
+    // No byte of a request received (a fresh or keep-alive connection): it may be closed to
+    // make room for a new one; idleSince() orders them (oldest first).
+    bool evictable() const noexcept { return phase_ == Phase::Head && begin_ == end_ && !parser_; }
+    Clock::time_point idleSince() const noexcept { return idle_since_; }
     void closeIfIdle();
     void closeNow(bool client_gone = true);
     bool onLoopThread() const noexcept { return loop_.ioc.get_executor().running_in_this_thread(); }
@@ -145,6 +157,10 @@ private:
     void onResponseFlushed();
     void lingerClose();
     void setDeadline(Clock::time_point tp);
+    void waitForBody();  // the handler waits for body bytes the client has not sent yet
+    void bodyArrived();
+    void bodyTimedOut();
+    void releaseCounts();  // leaves server_.connections and per_ip
     void onTimer(std::uint64_t gen);
     void logAccess(unsigned status);
     void postDone(WriteCallback cb, bool ok);
@@ -158,6 +174,8 @@ private:
     bool is_unix_;
     bool counted_ = false;  // in server_.connections
     std::string remote_;
+    std::string ip_;  // counted in server_.per_ip (empty: not counted)
+    Clock::time_point idle_since_ = Clock::now();
 
     // Read side.
     std::unique_ptr<char[]> buf_;
@@ -175,6 +193,11 @@ private:
     bool in_body_loop_ = false;
     std::optional<std::uint64_t> body_limit_;
     std::uint64_t bytes_in_ = 0;
+    // Body timing (ServerConfig::body_timeout / body_min_rate): time spent waiting for the
+    // client's body bytes, and when the current wait began.
+    bool body_waiting_ = false;
+    Clock::time_point body_wait_started_{};
+    Clock::duration body_waited_{};
     BodyCallback body_cb_;
     std::function<void()> gone_cb_;
     std::uint64_t requests_ = 0;

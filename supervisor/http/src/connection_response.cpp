@@ -265,6 +265,7 @@ void Connection::onResponseFlushed() {
     if (exchange_.use_count() != 1) exchange_.reset();  // still held by the handler: do not reuse
     if (begin_ == end_) {
         idle_ = true;
+        idle_since_ = Clock::now();
         setDeadline(Clock::now() + server_.cfg.idle_timeout);
     }
     parseHead();
@@ -278,10 +279,7 @@ void Connection::lingerClose() {
     error_code ec;
     socket_.shutdown(asio::socket_base::shutdown_send, ec);
     if (ec) return closeNow(false);
-    if (counted_) {  // a lingering socket no longer counts as a connection
-        counted_ = false;
-        server_.connections.fetch_sub(1, std::memory_order_acq_rel);
-    }
+    releaseCounts();  // a lingering socket no longer counts as a connection
     exchange_.reset();
     setDeadline(Clock::now() + server_.cfg.linger_timeout);
     if (!reading_) {

@@ -36,6 +36,33 @@ namespace {
 
 void acceptNext(const std::shared_ptr<ServerState>& st, Listener& l);
 
+// The client's IP address (no port) of a TCP socket; empty for unix sockets or on error.
+std::string peerIp(detail::Socket& s) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(s.native_handle(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+    char host[INET6_ADDRSTRLEN] = {0};
+    if (ss.ss_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, host, sizeof host);
+    else if (ss.ss_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, host, sizeof host);
+    return host;
+}
+
+// Closes the loop's connection that has waited longest without a request (of client `ip`
+// when not empty) to make room for a new one. False when none waits.
+bool evictOldestIdle(Loop& loop, const std::string& ip) {
+    Connection* oldest = nullptr;
+    for (auto* c = loop.first; c; c = c->next) {
+        if (!c->evictable() || (!ip.empty() && c->ip() != ip)) continue;
+        if (!oldest || c->idleSince() < oldest->idleSince()) oldest = c;
+    }
+    if (!oldest) return false;
+    auto keep = oldest->shared_from_this();
+    oldest->closeNow(false);
+    return true;
+}
+
 void onAccepted(const std::shared_ptr<ServerState>& st, Listener& l, const error_code& ec, detail::Socket sock,
                 std::size_t loop_index) {
     if (ec) {
@@ -50,15 +77,31 @@ void onAccepted(const std::shared_ptr<ServerState>& st, Listener& l, const error
     acceptNext(st, l);
     auto& loop = *st->loops[loop_index];
     bool admin = l.admin, is_unix = l.is_unix;
+    // Counted now (so concurrent accepts see each other); over a cap, the target loop makes
+    // room by closing its oldest idle connection, or the new one is refused with 503.
     std::size_t n = st->connections.fetch_add(1, std::memory_order_acq_rel);
-    bool reject = n >= st->cfg.max_connections;
-    if (reject) st->connections.fetch_sub(1, std::memory_order_acq_rel);
-    auto launch = [st, &loop, admin, is_unix, reject](detail::Socket s) {
+    bool over_total = n >= st->cfg.max_connections;
+    std::string ip = is_unix ? std::string() : peerIp(sock);
+    bool over_ip = false;
+    if (!ip.empty() && st->cfg.max_connections_per_ip > 0) {
+        std::lock_guard lock(st->per_ip_mutex);
+        over_ip = ++st->per_ip[ip] > st->cfg.max_connections_per_ip;
+    } else {
+        ip.clear();
+    }
+    auto launch = [st, &loop, admin, is_unix, over_total, over_ip, ip](detail::Socket s) {
+        // Same-address idle connections first: closing one frees both caps.
+        bool room = true;
+        if (over_ip) room = evictOldestIdle(loop, ip);
+        if (room && over_total && !over_ip) room = evictOldestIdle(loop, {});
         auto c = std::make_shared<Connection>(*st, loop, std::move(s), admin, is_unix);
-        if (reject)
-            c->startRejected();
-        else
+        if (!ip.empty()) c->countUnderIp(ip);
+        if (!room) {
+            st->connections.fetch_sub(1, std::memory_order_acq_rel);
+            c->startRejected();  // its destructor leaves the per-address count
+        } else {
             c->start();
+        }
     };
     if (loop_index == 0)
         launch(std::move(sock));

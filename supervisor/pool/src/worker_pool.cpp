@@ -163,7 +163,7 @@ WorkerId WorkerPool::spawnFor(const std::string& key, KeyState& ks, TimePoint no
     w.state = WorkerState::Starting;
     w.created_at = now;
     w.last_used = now;
-    w.next_check = now + config_.start_timeout;
+    w.next_check = now + std::max(config_.start_timeout, w.policy.start_timeout);
     lru_.push_front(id);
     w.lru_pos = lru_.begin();
     w.in_lru = true;
@@ -366,7 +366,8 @@ Effects WorkerPool::tick(TimePoint now) {
         if (w == nullptr) continue;
         switch (w->state) {
         case WorkerState::Starting:
-            if (now - w->created_at >= config_.start_timeout) failStart(*w, true, fx);
+            if (now - w->created_at >= std::max(config_.start_timeout, w->policy.start_timeout))
+                failStart(*w, true, fx);
             break;
         case WorkerState::Ready: {
             w->next_check = now + checkInterval(w->policy);

@@ -174,6 +174,9 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
     } else if (key == "timeout") {
         cfg.timeout = durationValue(v, key);
         if (cfg.timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
+    } else if (key == "startTimeout") {
+        cfg.start_timeout = durationValue(v, key);
+        if (cfg.start_timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "ttl") {
         cfg.ttl = durationValue(v, key);
     } else if (key == "idleTimeout") {

@@ -25,6 +25,8 @@
 //   6 Cancel        s->w  -                       -             the request
 //   7 Idle          s->w  -                       -             0
 //   8 Terminate     s->w  grace (control.h)       -             0
+//   9 Ping          s->w  u64 token (8 bytes)     -             0
+//  10 Pong          w->s  the Ping's u64 token    -             0
 //
 // LIFECYCLE. A worker maps its segment (launch.h), loads the app and sends exactly one
 // Ready, or InitFailed and exits with status 1. It then serves Requests until Terminate:
@@ -33,6 +35,18 @@
 // (possibly continued) or one Error; the supervisor answers the client 500 on Error. After
 // Cancel the worker drops the request; anything it still sends for that id is ignored.
 // Idle only tells the app it has been idle for its idleTimeout (onIdle).
+//
+// LIVENESS. Ping and Pong are control messages (request_id 0, no body) on the same two
+// rings as everything else. While a worker has requests in flight, the supervisor sends
+// Ping every RUNTIME_WORKER_PING_MS; its head is exactly 8 bytes, an opaque u64 token,
+// little-endian (e.g. token 0x0102030405060708 is head bytes 08 07 06 05 04 03 02 01).
+// The worker answers with one Pong whose head is the same 8 bytes, from the thread that
+// reads the request ring, without waiting for handler threads or the app. A Ping whose
+// head is not 8 bytes is dropped (no Pong). A worker may skip a Pong when its response
+// ring is full or another thread is writing to it: any frame the supervisor reads from a
+// worker counts as a sign of life. A worker that sends neither a Pong nor any other frame
+// within RUNTIME_WORKER_PING_MS of a Ping is killed (SIGKILL) and its requests in flight
+// are answered 502 WORKER_UNRESPONSIVE. A Pong with an unknown token is ignored.
 //
 // ENCODING. All integers are little-endian. A string is u32 length + bytes (no NUL, at
 // most 16 MiB, any bytes: validate before trusting them as UTF-8). A header list is u32
@@ -59,6 +73,8 @@ enum class Kind : std::uint16_t {
     Cancel = 6,
     Idle = 7,
     Terminate = 8,
+    Ping = 9,
+    Pong = 10,
 };
 
 constexpr std::uint16_t toWire(Kind kind) noexcept { return static_cast<std::uint16_t>(kind); }
@@ -113,6 +129,11 @@ std::vector<std::byte> encode(const ReadyInfo& info);
 std::optional<RequestHead> decodeRequestHead(std::span<const std::byte> bytes);
 std::optional<ResponseHead> decodeResponseHead(std::span<const std::byte> bytes);
 std::optional<ReadyInfo> decodeReadyInfo(std::span<const std::byte> bytes);
+
+// Ping and Pong heads: the u64 token, 8 bytes little-endian. decodeToken returns nullopt
+// unless `bytes` is exactly 8 bytes long.
+std::vector<std::byte> encodeToken(std::uint64_t token);
+std::optional<std::uint64_t> decodeToken(std::span<const std::byte> bytes) noexcept;
 
 // The allocation-free form of decodeRequestHead for the worker's hot path: decodes into an
 // existing head, reusing its strings' capacity. False where decodeRequestHead returns

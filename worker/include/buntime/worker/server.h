@@ -119,6 +119,7 @@ private:
     int sendFrame(const shm::Outgoing& frame, const Exchange* ex) noexcept;
     void sendSimple(std::uint64_t id, std::uint16_t status, std::string_view text) noexcept;
     void sendError(std::uint64_t id, std::string_view reason) noexcept;
+    void answerPing(std::uint64_t token) noexcept;
     void complete(Exchange* ex) noexcept;
     void releaseSlot(Exchange* ex) noexcept;
     Exchange* acquire();                  // reader thread

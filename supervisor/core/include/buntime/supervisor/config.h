@@ -31,6 +31,10 @@ struct SupervisorConfig {
     unsigned event_loops = 1;                            // RUNTIME_EVENT_LOOPS
     std::size_t ring_bytes = 256 * 1024;                 // RUNTIME_RING_BYTES
     std::size_t max_connections = 10000;                 // RUNTIME_MAX_CONNECTIONS
+    std::size_t max_connections_per_ip = 1000;           // RUNTIME_MAX_CONNECTIONS_PER_IP (0: no limit)
+    std::chrono::milliseconds body_timeout{60000};       // RUNTIME_BODY_TIMEOUT_MS (between body reads)
+    std::uint64_t body_min_rate = 1024;                  // RUNTIME_BODY_MIN_RATE (bytes/s; 0: none)
+    std::chrono::milliseconds worker_ping{1000};         // RUNTIME_WORKER_PING_MS (0: no liveness ping)
     std::chrono::milliseconds header_timeout{10000};     // RUNTIME_HEADER_TIMEOUT_MS
     std::chrono::milliseconds keepalive_timeout{60000};  // RUNTIME_KEEPALIVE_TIMEOUT_MS
     std::chrono::milliseconds shutdown_timeout{10000};   // RUNTIME_SHUTDOWN_TIMEOUT_MS

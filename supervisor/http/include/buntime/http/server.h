@@ -30,9 +30,18 @@ struct ServerConfig {
     std::chrono::milliseconds header_timeout{10'000};  // head not complete → 408 + close
     std::chrono::milliseconds idle_timeout{60'000};    // keep-alive idle → close
     std::chrono::milliseconds linger_timeout{2'000};   // drain after an error reply
-    // Open connections cap (all loops). Over it the connection is accepted, answered
-    // "503 Service Unavailable" with connection: close, and closed.
+    // Request body: each read must bring bytes within this (like nginx client_body_timeout)
+    // while the handler waits for them, else 408 (or abort if the response started) + close.
+    std::chrono::milliseconds body_timeout{60'000};
+    // Minimum average body rate (bytes/s, 0 = none): the time a body may spend waiting for
+    // the client is body_timeout plus 1 s per body_min_rate bytes received.
+    std::uint64_t body_min_rate = 1024;
+    // Open connections cap (all loops), and per client address (TCP only; 0 = none). A
+    // connection over a cap first makes room by closing the oldest idle keep-alive
+    // connection (of that address for the per-address cap); only when none is idle is it
+    // answered "503 Service Unavailable" with connection: close, and closed.
     std::size_t max_connections = 10'000;
+    std::size_t max_connections_per_ip = 0;
     std::uint64_t max_requests_per_connection = 0;  // 0 = unlimited
     std::string access_log = "off";                 // "off" | "stderr" | a file path (appended)
 };

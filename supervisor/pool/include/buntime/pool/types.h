@@ -26,6 +26,9 @@ struct WorkerPolicy {
     Millis timeout{Millis{30000}};       // per-request deadline, enforced by the caller
     std::uint64_t max_requests = 1000;   // the worker retires when it has started this many
     std::uint32_t concurrency = 1;       // requests one worker may run at once (>= 1)
+    // Starting longer than this = spawn failure (+ Kill); the larger of it and
+    // PoolConfig::start_timeout applies (the caller may enforce a shorter one itself).
+    Millis start_timeout{Millis{0}};
 };
 
 struct PoolConfig {

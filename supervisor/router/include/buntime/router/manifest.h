@@ -36,6 +36,7 @@ struct WorkerConfig {
     std::optional<std::string> entrypoint;  // relative to the app dir; worker picks a default
     std::map<std::string, std::string> env;
     std::chrono::milliseconds timeout{30'000};          // per request, > 0
+    std::chrono::milliseconds start_timeout{10'000};    // `startTimeout`: Ready within this, > 0
     std::chrono::milliseconds ttl{0};                   // 0 = ephemeral; sliding
     std::chrono::milliseconds idle_timeout{60'000};     // idle notification only; 0 = never
     std::uint64_t max_requests = 1000;                  // >= 1
