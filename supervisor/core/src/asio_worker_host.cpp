@@ -51,6 +51,10 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     }
     auto plan = planLaunch(launch_, app, manifest->config, environment_, ephemeral, channel->fds());
     warnAboutEnv(app.key, plan);
+    if (!plan.failure.empty()) {
+        base::logError("proc", "cannot start worker for " + app.key + ": " + plan.failure);
+        return false;
+    }
     auto process = proc::Process::spawn(plan.spawn);
     if (!process) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
