@@ -305,6 +305,7 @@ function onRequest(ev) {
     ex.discardBody = true;
   }
   let req;
+  let pathname;
   try {
     ex.abort = new AbortController();
     const host = headers.get('host') || 'localhost';
@@ -315,16 +316,17 @@ function onRequest(ev) {
       url = new URL(path + (query ? `?${query}` : ''), 'http://localhost');
     }
     req = new Request(url, { method, headers, body, duplex: 'half', signal: ex.abort.signal });
+    pathname = url.pathname;
   } catch (e) {
     release(ex);
     return refuse(id, 400, `bad request: ${errorText(e)}\n`, false);
   }
-  run(ex, req, base, method);
+  run(ex, req, pathname, base, method);
 }
 
-async function run(ex, req, base, method) {
+async function run(ex, req, pathname, base, method) {
   try {
-    const res = await handle(req, new URL(req.url).pathname);
+    const res = await handle(req, pathname);
     if (ex.cancelled) return;
     await sendResponse(ex, res, base, method);
     release(ex);

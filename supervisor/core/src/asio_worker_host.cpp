@@ -66,6 +66,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     w->id = id;
     w->key = app.key;
     w->ephemeral = ephemeral;
+    w->kind = plan.kind;
     w->generation = generation;
     w->spawned = base::Clock::now();
     w->process = std::move(process.value());
@@ -180,7 +181,8 @@ std::optional<AsioWorkerHost::LiveWorker> AsioWorkerHost::live(pool::WorkerId id
                       ch.outboundUsed(),
                       ch.inboundUsed(),
                       shm::snapshot(ch.outboundCounters()),
-                      shm::snapshot(ch.inboundCounters())};
+                      shm::snapshot(ch.inboundCounters()),
+                      w->kind};
 }
 
 std::vector<pool::WorkerId> AsioWorkerHost::livePooledWorkers() const {
