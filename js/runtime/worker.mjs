@@ -8,7 +8,6 @@
 // BUNTIME_AUTO_INSTALL=1 (run `bun install` first), BUNTIME_PUBLIC_ENV (names of the app
 // env variables that go into HTML as window.__env__). The BUNTIME_* ones are removed from
 // process.env before the app loads.
-import { spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve, sep } from 'node:path';
@@ -67,6 +66,7 @@ try {
 
 if (control.autoInstall) {
   const bun = isBun ? process.execPath : 'bun';
+  const { spawnSync } = await import('node:child_process'); // only here: it costs start-up time
   const r = spawnSync(bun, ['install', '--frozen-lockfile', '--ignore-scripts'], { cwd: args.appDir, encoding: 'utf8' });
   if (r.error) initFailed(`autoInstall: cannot run ${bun}: ${r.error.message}`);
   if (r.status !== 0) initFailed(`bun install failed in ${args.appDir}: ${(r.stderr || r.stdout || '').trim()}`);
