@@ -203,10 +203,11 @@ std::string renderWorkers(const std::vector<admin::WorkerRow>& workers, std::str
         });
     }
 
-    // Drop order when narrow: IDLE, AGE, HWM, ERRS, INFL, RING, RSS, AVG, REQS.
+    // Drop order when narrow: KIND, IDLE, AGE, HWM, ERRS, INFL, RING, RSS, AVG, REQS.
     Table table({{"KEY", Align::Left, 0, true, 12},
                  {"PID", Align::Right, 0},
                  {"STATUS", Align::Left, 0},
+                 {"KIND", Align::Left, 11},
                  {"REQS", Align::Right, 2},
                  {"ERRS", Align::Right, 7},
                  {"AVG", Align::Right, 3},
@@ -218,8 +219,8 @@ std::string renderWorkers(const std::vector<admin::WorkerRow>& workers, std::str
                  {"HWM", Align::Right, 8}});
     for (const admin::WorkerRow* worker : rows) {
         table.addRow({worker->key, worker->pid && *worker->pid > 0 ? plain(*worker->pid) : "-", worker->status,
-                      plain(worker->request_count), plain(worker->error_count), duration(worker->avg_response_time_ms),
-                      duration(worker->age_ms), duration(worker->idle_ms),
+                      worker->kind ? *worker->kind : "-", plain(worker->request_count), plain(worker->error_count),
+                      duration(worker->avg_response_time_ms), duration(worker->age_ms), duration(worker->idle_ms),
                       worker->rss_bytes ? bytes(*worker->rss_bytes) : "-", plain(worker->in_flight),
                       ringRatio(worker->ring, &admin::RingView::used),
                       ringRatio(worker->ring, &admin::RingView::high_water)});

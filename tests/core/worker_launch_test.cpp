@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "buntime/proto/launch.h"
 #include "worker_launch.h"
@@ -80,4 +81,45 @@ TEST_CASE("the supervisor's own variables never reach a worker") {
     auto env = withoutSupervisorOnly({"LISTEN_FDS=2", "LISTEN_PID=9", "NOTIFY_SOCKET=/run/s", "WATCHDOG_USEC=5",
                                       "BUNTIME_CHANNEL=1,2,3,4,5", "PATH=/bin"});
     CHECK(env == std::vector<std::string>{"PATH=/bin"});
+}
+
+TEST_CASE("a JavaScript app runs as <runtime> worker.mjs <the launch argv>, with the addon and public names") {
+    Sample s;
+    s.config.entrypoint = "index.ts";
+    s.config.env = {{"PUBLIC_A", "1"}, {"VITE_B", "2"}, {"PRIVATE_C", "3"}};
+    s.config.auto_install = true;
+    LaunchSettings settings{"/opt/buntime/buntime-worker", base::LogLevel::Info};
+    settings.js_dir = "/opt/buntime/js";
+    settings.bun = "/usr/local/bin/bun";
+    auto plan = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
+    CHECK(plan.failure.empty());
+    CHECK(plan.kind == "js");
+    const auto& so = plan.spawn;
+    CHECK(so.executable == "/usr/local/bin/bun");
+    REQUIRE(so.argv.size() > 2);
+    CHECK(so.argv[0] == "/usr/local/bin/bun");
+    CHECK(so.argv[1] == "/opt/buntime/js/worker.mjs");
+    std::vector<const char*> rest{"buntime-worker"};
+    for (std::size_t i = 2; i < so.argv.size(); ++i) rest.push_back(so.argv[i].c_str());
+    auto parsed = proto::parseArgv(static_cast<int>(rest.size()), rest.data());
+    REQUIRE(parsed);
+    CHECK(parsed->entrypoint == "index.ts");
+    CHECK(has(so.envp, "BUNTIME_JS_ADDON=/opt/buntime/js/buntime_js.node"));
+    CHECK(has(so.envp, "BUNTIME_AUTO_INSTALL=1"));
+    CHECK(has(so.envp, "BUNTIME_PUBLIC_ENV=PUBLIC_A,VITE_B"));
+    CHECK(has(so.envp, "PRIVATE_C=3"));
+}
+
+TEST_CASE("a JavaScript app whose runtime cannot be found is a start failure that says which") {
+    Sample s;
+    s.config.entrypoint = "index.mjs";
+    s.config.runtime = "node";
+    LaunchSettings settings{"w", base::LogLevel::Info};
+    settings.js_dir = "/opt/buntime/js";
+    settings.node = "";
+    ::setenv("RUNTIME_NODE", "/nonexistent/node", 1);
+    auto plan = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
+    ::unsetenv("RUNTIME_NODE");
+    CHECK(plan.kind == "js");
+    CHECK(plan.failure.find("Node.js") != std::string::npos);
 }

@@ -26,6 +26,7 @@ ALLOWED = {
     'shm': {'base'},
     'proto': {'base', 'shm'},
     'worker': {'base', 'shm', 'proto'},
+    'js': {'base', 'shm', 'proto'},
     'supervisor/router': {'base'},
     'supervisor/pool': {'base'},
     'supervisor/http': {'base'},

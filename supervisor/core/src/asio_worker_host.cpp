@@ -52,6 +52,10 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     }
     auto plan = planLaunch(launch_, app, manifest->config, environment_, ephemeral, channel->fds());
     warnAboutEnv(app.key, plan);
+    if (!plan.failure.empty()) {
+        base::logError("proc", "cannot start worker for " + app.key + ": " + plan.failure);
+        return false;
+    }
     auto process = proc::Process::spawn(plan.spawn);
     if (!process) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
@@ -63,6 +67,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     w->id = id;
     w->key = app.key;
     w->ephemeral = ephemeral;
+    w->kind = plan.kind;
     w->generation = generation;
     w->spawned = base::Clock::now();
     w->recycle_rss = recycleRssBytes(launch_, manifest->config);
@@ -193,7 +198,8 @@ std::optional<AsioWorkerHost::LiveWorker> AsioWorkerHost::live(pool::WorkerId id
                       ch.outboundUsed(),
                       ch.inboundUsed(),
                       shm::snapshot(ch.outboundCounters()),
-                      shm::snapshot(ch.inboundCounters())};
+                      shm::snapshot(ch.inboundCounters()),
+                      w->kind};
 }
 
 std::vector<pool::WorkerId> AsioWorkerHost::livePooledWorkers() const {

@@ -59,6 +59,7 @@ public:
         std::size_t to_supervisor_used = 0;
         shm::RingStats to_worker;
         shm::RingStats to_supervisor;
+        std::string kind;  // so, exec, static, js, command
     };
     std::optional<LiveWorker> live(pool::WorkerId id) const;
     std::vector<pool::WorkerId> livePooledWorkers() const;
@@ -82,6 +83,7 @@ private:
         bool terminate_sent = false;
         std::uint32_t generation = 0;
         std::string failure;  // InitFailed reason or protocol error
+        std::string kind;     // the launch plan's: so, exec, static, js, command
         base::TimePoint spawned;
         std::uint64_t recycle_rss = 0;  // bytes; 0: never recycled for memory
         base::TimePoint rss_checked{};

@@ -70,6 +70,7 @@ std::vector<admin::WorkerRow> CoreView::workers() {
         if (draining) row.status = "draining";
         if (auto w = host_.live(s.id)) {
             row.pid = w->pid;
+            if (!w->kind.empty()) row.kind = w->kind;
             row.rss_bytes = proc::rssBytes(w->pid).value_or(0);
             row.in_flight = dispatcher_.inFlight(s.id);
             row.ring = admin::WorkerRings{ringView(w->to_worker, w->ring_capacity, w->to_worker_used),

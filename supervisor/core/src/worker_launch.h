@@ -10,9 +10,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "buntime/base/log.h"
@@ -29,6 +32,8 @@ struct LaunchPlan {
     proc::SpawnOptions spawn;
     std::vector<std::string> dropped_env;     // inherited names withheld as sensitive
     std::vector<std::string> sensitive_kept;  // manifest names that look sensitive, passed as asked
+    std::string kind;                         // "so", "exec", "static", "js", "command" (proto::toString)
+    std::string failure;                      // non-empty: nothing can be started, and this says why
 };
 
 inline constexpr std::uint64_t kDefaultWorkerMaxMemory = 512ull << 20;  // RUNTIME_WORKER_MAX_MEMORY
@@ -44,6 +49,12 @@ struct LaunchSettings {
                                                               // sets RUNTIME_WORKER_MAX_MEMORY, 512 MiB)
     std::optional<proc::Credentials> worker_user = {};        // RUNTIME_WORKER_USER, when started as root
     std::shared_ptr<const proc::WorkerCgroups> cgroups = {};  // null: caps fall back to RLIMIT_DATA
+    // JavaScript workers: the directory with worker.mjs and buntime_js.node (empty: found like
+    // the worker binary, defaultJsDir()) and the runtimes (empty: RUNTIME_BUN / RUNTIME_NODE,
+    // then PATH).
+    std::string js_dir = {};
+    std::string bun = {};
+    std::string node = {};
 };
 
 // The worker settings of the supervisor's environment: RUNTIME_WORKER_ENV,
@@ -66,6 +77,17 @@ LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp&
 
 // buntime-worker next to this executable, or in the build tree; else a bare name.
 std::string defaultWorkerBinary();
+
+// The JavaScript worker's directory (worker.mjs, buntime_js.node) next to this executable
+// (<prefix>/libexec/buntime/js) or in the build tree (build/js); "" when none has worker.mjs.
+std::string defaultJsDir();
+// An executable `name` ("bun", "node"): the path in env `override_var` when set, else the first
+// on PATH; "" when there is none.
+std::string findRuntime(std::string_view name, const char* override_var);
+
+// The app directory's `.env` (KEY=VALUE lines, `#` comments, optional quotes around the
+// value), as the Bun runtime reads it; empty when there is none.
+std::map<std::string, std::string> readDotEnv(const std::filesystem::path& app_dir);
 
 // Drops the variables that belong to the supervisor (proto::isSupervisorOnly).
 std::vector<std::string> withoutSupervisorOnly(std::vector<std::string> environment);

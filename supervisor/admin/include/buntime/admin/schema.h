@@ -142,6 +142,9 @@ struct WorkerRow {
     std::optional<std::int64_t> pid;
     std::optional<std::uint64_t> rss_bytes;
     std::optional<WorkerRings> ring;
+    // A live worker's kind: so, exec, static, js or command (proto::toString). Omitted from
+    // the JSON when unknown.
+    std::optional<std::string> kind;
 };
 
 struct WorkersReply {
@@ -332,6 +335,7 @@ inline void to_json(nlohmann::json& j, const WorkerRow& v) {
          {"pid", orNull(v.pid)},
          {"rssBytes", orNull(v.rss_bytes)},
          {"ring", orNull(v.ring)}};
+    if (v.kind) j["kind"] = *v.kind;
 }
 inline void from_json(const nlohmann::json& j, WorkerRow& v) {
     using schema_detail::read;
@@ -350,6 +354,7 @@ inline void from_json(const nlohmann::json& j, WorkerRow& v) {
     read(j, "pid", v.pid);
     read(j, "rssBytes", v.rss_bytes);
     read(j, "ring", v.ring);
+    if (j.contains("kind") && j["kind"].is_string()) v.kind = j["kind"].get<std::string>();
 }
 
 inline void to_json(nlohmann::json& j, const WorkersReply& v) { j = {{"workers", v.workers}}; }
