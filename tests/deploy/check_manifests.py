@@ -227,8 +227,10 @@ check(user is not None and user.group(1).split(":")[0] not in ("0", "root"), "Co
 check(re.search(r'^VOLUME\s+\["?/srv/buntime/apps"?\]', runtime, re.M) is not None, "Containerfile: VOLUME /srv/buntime/apps")
 check(re.search(r"^STOPSIGNAL\s+SIGTERM\s*$", runtime, re.M) is not None, "Containerfile: STOPSIGNAL SIGTERM")
 check(re.search(r"^HEALTHCHECK\s", runtime, re.M) is not None, "Containerfile: HEALTHCHECK")
-check(re.search(r'^ENTRYPOINT\s+\["/usr/local/bin/buntime"\]', runtime, re.M) is not None,
-      "Containerfile: the supervisor is PID 1, exec form")
+entry = re.search(r"^ENTRYPOINT\s+(\[.*\])\s*$", runtime, re.M)
+check(entry is not None and (entry.group(1) == '["/usr/local/bin/buntime"]'
+                             or re.search(r'"exec /usr/local/bin/buntime \\"\$@\\" 2>&1"', entry.group(1)) is not None),
+      "Containerfile: ENTRYPOINT in exec form; the supervisor becomes PID 1 (sh only execs it, stderr to stdout)")
 
 # --- podman kube play --dry-run, when this podman has it -------------------------------------
 podman = shutil.which("podman")
