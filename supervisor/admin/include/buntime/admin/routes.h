@@ -17,6 +17,7 @@ struct Request {
     std::string_view path;                       // the target without its query string
     const std::string* authorization = nullptr;  // the Authorization header; null when absent
     bool from_admin_socket = false;              // accepted on RUNTIME_ADMIN_SOCKET
+    std::string_view query;                      // after '?', "" without one (format=bun)
 };
 
 struct Reply {
@@ -41,19 +42,30 @@ public:
     virtual bool retire(std::string_view key) = 0;
 };
 
+// Where the API lives and which apps shape it answers by default (RUNTIME_API_PREFIX,
+// RUNTIME_API_COMPAT). The routes below are written for the default prefix "/_": with prefix P
+// "/_/api" is P + "/api" (apiPath) and "/_" is reservedRoot(P).
+struct AdminOptions {
+    std::string api_prefix = "/_";  // already parsed by parseApiPrefix (compat_views.h)
+    bool bun_apps = false;          // RUNTIME_API_COMPAT=bun: GET <api>/apps answers the seed's shape
+};
+
 // Routes (GET includes HEAD):
+//   GET  /.well-known/buntime              200 WellKnownView {api, version} (the seed's discovery)
 //   GET  /_/api/health, /_/health          200 HealthView
 //   GET  /_/api/health/live                200 LiveView
 //   GET  /_/api/health/ready               200 / 503 (draining) ReadyView
 //   GET  /_/api/metrics                    200 MetricsView
 //   GET  /_/api/workers                    200 WorkersReply
-//   GET  /_/api/apps                       200 AppsReply
-//   GET  /_/metrics                        200 Prometheus text
+//   GET  /_/api/apps                       200 AppsReply; ?format=bun (or bun_apps) a bare array
+//                                          of BunAppInfo, ?format=native the AppsReply
+//   GET  /_/metrics, /_/api/metrics/prometheus  200 Prometheus text (only the second when the
+//                                          two would clash: prefix "", API at /api)
 //   POST /_/api/reload                     200 ReloadedReply
 //   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
 //                                          (percent-decoded) key
-// Any other path 404 NOT_FOUND; a mutating path with another method 405 METHOD_NOT_ALLOWED.
-// Reads are open. A mutating call needs the admin socket, or "Authorization: Bearer <token>"
+// Any other path (other /.well-known/... too) 404 NOT_FOUND; a mutating path with another method 405
+// METHOD_NOT_ALLOWED. Reads are open. A mutating call needs the admin socket, or "Authorization: Bearer <token>"
 // (compared in constant time): 403 FORBIDDEN when no token is configured, 401 UNAUTHORIZED
 // when it is missing or wrong. Errors are ErrorReply bodies.
 //
@@ -62,11 +74,14 @@ public:
 class AdminApi {
 public:
     // An empty `admin_token` disables mutating calls over TCP.
-    AdminApi(SupervisorView& view, std::string admin_token);
+    AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options = {});
 
-    // True for the targets the admin API answers: "/_" and "/_/..." (give the raw request
-    // target; other reserved paths such as "/.well-known/..." are not admin paths).
+    // True for the targets the admin API answers with the default prefix: "/_" and "/_/..."
+    // (give the raw request target; other reserved paths such as "/.well-known/..." are not
+    // admin paths).
     static bool isAdminPath(std::string_view target) noexcept;
+    // The same for this instance's prefix, plus "/.well-known/buntime" (query ignored).
+    bool answers(std::string_view target) const noexcept;
 
     // The reply for one request. Never throws: a failure inside becomes a 500 reply.
     Reply handle(const Request& request) noexcept;
@@ -74,9 +89,14 @@ public:
 private:
     Reply route(const Request& request);
     Reply retire(std::string_view path);
+    Reply apps(std::string_view query);
 
     SupervisorView& view_;
     std::string admin_token_;
+    AdminOptions options_;
+    std::string api_;             // "/_/api"
+    std::string root_;            // "/_"
+    std::string workers_prefix_;  // "/_/api/workers/"
 };
 
 }  // namespace buntime::admin
