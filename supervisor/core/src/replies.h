@@ -41,7 +41,7 @@ struct ReplySpec {
 const ReplySpec& specOf(Reply reply) noexcept;
 std::span<const ReplySpec> allReplies() noexcept;
 
-// {"error": code, "message": message}
+// {"success": false, "code": code, "error": code, "message": message}
 std::string errorBody(std::string_view code, std::string_view message);
 http::Headers jsonHeaders();
 // content-type, and Retry-After when the reply has one.
