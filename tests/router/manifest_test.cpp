@@ -98,7 +98,9 @@ autoInstall: true
     CHECK(c.env_prefix == std::vector<std::string>{"NEXT_PUBLIC_"});
     CHECK(c.visibility == "internal");
     CHECK(c.auto_install);
-    CHECK(m.warnings.empty());
+    // Only `injectBase: yes`: read as true, with a warning (the Bun-based runtime reads false).
+    REQUIRE(m.warnings.size() == 1);
+    CHECK(m.warnings[0].find("key 'injectBase'") != std::string::npos);
 }
 
 TEST_CASE("publicRoutes as a map of methods") {
