@@ -45,7 +45,7 @@ constexpr const char* kUnauthorized =
 
 Reply call(AdminApi& api, std::string_view method, std::string_view path, const std::string* auth = nullptr,
            bool admin_socket = false) {
-    return api.handle({method, path, auth, admin_socket});
+    return api.handle({method, path, auth, admin_socket, {}});
 }
 
 }  // namespace

@@ -128,7 +128,7 @@ TEST_CASE("an app-level error row has no dir, layout, config or kind") {
 
 TEST_CASE("small replies and the lenient error body") {
     CHECK(dumpJson(LiveView{}) == R"({"live":true,"ok":true,"status":"live","version":""})");
-    CHECK(dumpJson(ReadyView{false}) == R"({"ok":false,"ready":false,"status":"","version":""})");
+    CHECK(dumpJson(ReadyView{false, false, "", ""}) == R"({"ok":false,"ready":false,"status":"","version":""})");
     CHECK(dumpJson(ReloadedReply{}) == R"({"reloaded":true})");
     CHECK(dumpJson(RetiredReply{"a@1"}) == R"({"retired":"a@1"})");
     CHECK(dumpJson(ErrorReply{"NOT_FOUND", "no"}) ==

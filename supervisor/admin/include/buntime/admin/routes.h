@@ -17,7 +17,7 @@ struct Request {
     std::string_view path;                       // the target without its query string
     const std::string* authorization = nullptr;  // the Authorization header; null when absent
     bool from_admin_socket = false;              // accepted on RUNTIME_ADMIN_SOCKET
-    std::string_view query;                      // after '?', "" without one (format=bun)
+    std::string_view query = {};                 // after '?', "" without one (format=bun)
 };
 
 struct Reply {

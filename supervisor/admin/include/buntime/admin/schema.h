@@ -204,9 +204,9 @@ struct LiveView {  // GET /_/api/health/live
 };
 struct ReadyView {  // GET /_/api/health/ready: 200 when ready, 503 when draining
     bool ready = false;
-    bool ok = false;     // = ready
-    std::string status;  // "ready" or "draining"
-    std::string version;
+    bool ok = false;          // = ready
+    std::string status = {};  // "ready" or "draining"
+    std::string version = {};
 };
 struct ReloadedReply {  // POST /_/api/reload
     bool reloaded = true;
