@@ -26,9 +26,9 @@ struct LaunchSettings {
     std::string worker_binary;
     base::LogLevel log_level = base::LogLevel::Info;  // the supervisor's
     // For the seed runtime's worker variables (seedWorkerEnv).
-    std::uint16_t port = 8000;  // RUNTIME_API_URL=http://127.0.0.1:<port>
-    std::string node_env;       // NODE_ENV ("" → development, as the seed)
-    std::string worker_dirs;    // RUNTIME_WORKER_DIRS, ':'-joined
+    std::uint16_t port = 8000;     // RUNTIME_API_URL=http://127.0.0.1:<port>
+    std::string node_env = {};     // NODE_ENV ("" → development, as the seed)
+    std::string worker_dirs = {};  // RUNTIME_WORKER_DIRS, ':'-joined
 };
 
 // The variables the seed runtime gives every worker, as NAME=value entries: APP_DIR,
