@@ -150,7 +150,8 @@ std::string flagsOf(const json& config) {
 
 std::string renderStatus(const admin::HealthView& health, const std::optional<admin::ReadyView>& ready,
                          const admin::MetricsView& metrics, std::size_t width) {
-    std::string state = health.status;
+    // "healthy" is the seed runtime's word for what buntimectl has always shown as "ok".
+    std::string state = health.status == "healthy" ? "ok" : health.status;
     if (ready) {
         state += ready->ready ? ", ready" : ", NOT ready";
     }

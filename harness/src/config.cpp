@@ -137,13 +137,16 @@ ConfigResult parseConfig(const EnvLookup& env) {
                 trim(csv.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
             if (!name.empty()) {
                 if (findScenario(name) == nullptr) {
+                    // As the seed harness: an unknown name is skipped (with a warning here).
                     std::string known;
                     for (const auto& s : allScenarios()) {
                         if (!known.empty()) known += ", ";
                         known += s.name;
                     }
-                    r.error = "unknown scenario \"" + name + "\" in PERF_SCENARIOS (known: " + known + ")";
-                    return r;
+                    w.push_back("unknown scenario \"" + name + "\" in PERF_SCENARIOS skipped (known: " + known + ")");
+                    if (comma == std::string::npos) break;
+                    start = comma + 1;
+                    continue;
                 }
                 bool dup = false;
                 for (const auto& n : c.scenarios) dup = dup || n == name;
@@ -153,7 +156,7 @@ ConfigResult parseConfig(const EnvLookup& env) {
             start = comma + 1;
         }
         if (c.scenarios.empty()) {
-            r.error = "PERF_SCENARIOS=\"" + std::string(list) + "\" names no scenario";
+            r.error = "no scenarios selected: PERF_SCENARIOS=\"" + std::string(list) + "\" names no known scenario";
             return r;
         }
     }
@@ -162,6 +165,7 @@ ConfigResult parseConfig(const EnvLookup& env) {
     if (const char* v = env("PERF_KEEP_FIXTURES")) c.keep_fixtures = truthy(trim(v));
     if (const char* v = env("PERF_OUTPUT_FILE")) c.output_file = trim(v);
     if (const char* v = env("PERF_GATE_FILE")) c.gate_file = trim(v);
+    if (const char* v = env("PERF_FIXTURE_DIR"); v != nullptr && *v != '\0') c.fixture_dir = trim(v);
     c.apps_dir = defaultAppsDir();
     if (const char* v = env("PERF_APPS_DIR"); v != nullptr && *v != '\0') c.apps_dir = trim(v);
 

@@ -64,10 +64,43 @@ nlohmann::json poolSummary(const admin::MetricsView& m) {
     return out;
 }
 
+nlohmann::json poolMetricsJson(const admin::MetricsView& m) {
+    return {
+        {"activeWorkers", m.active_workers},
+        {"avgResponseTimeMs", m.avg_response_time_ms},
+        {"ephemeralConcurrency", m.ephemeral_concurrency},
+        {"ephemeralQueueDepth", m.ephemeral_queue_depth},
+        {"ephemeralQueueLimit", m.ephemeral_queue_limit},
+        {"evictions", m.evictions},
+        {"hitRate", m.hit_rate},
+        {"hits", m.hits},
+        {"memoryUsageMB", m.memory_usage_mb},
+        {"misses", m.misses},
+        {"requestsPerSecond", m.requests_per_second},
+        {"totalRequests", m.total_requests},
+        {"totalWorkersFailed", m.total_workers_failed},
+        {"totalWorkersCreated", m.total_workers_created},
+        {"totalWorkersRetired", m.total_workers_retired},
+        {"uptimeMs", m.uptime_ms},
+    };
+}
+
 nlohmann::json resultJson(const ScenarioResult& r) {
     nlohmann::json status = nlohmann::json::object();
     for (const auto& [code, n] : r.status_counts) status[std::to_string(code)] = n;
+    // The seed counts transport failures (no status at all) under "error".
+    if (const auto transport = r.timeouts + r.connection_errors; transport > 0) status["error"] = transport;
+    const double p50 = round3(ms(r.latency.percentileNs(50))), p95 = round3(ms(r.latency.percentileNs(95))),
+                 p99 = round3(ms(r.latency.percentileNs(99))), avg = round3(r.latency.meanNs() / 1e6),
+                 min = round3(ms(r.latency.minNs())), max = round3(ms(r.latency.maxNs()));
     nlohmann::json j = {
+        {"name", r.scenario},
+        {"p50Ms", p50},
+        {"p95Ms", p95},
+        {"p99Ms", p99},
+        {"avgMs", avg},
+        {"maxMs", max},
+        {"minMs", min},
         {"scenario", r.scenario},
         {"method", r.method},
         {"path", r.target},
@@ -80,13 +113,7 @@ nlohmann::json resultJson(const ScenarioResult& r) {
         {"connectionErrors", r.connection_errors},
         {"httpErrors", r.http_errors},
         {"statusCounts", status},
-        {"latencyMs",
-         {{"p50", round3(ms(r.latency.percentileNs(50)))},
-          {"p95", round3(ms(r.latency.percentileNs(95)))},
-          {"p99", round3(ms(r.latency.percentileNs(99)))},
-          {"avg", round3(r.latency.meanNs() / 1e6)},
-          {"min", round3(ms(r.latency.minNs()))},
-          {"max", round3(ms(r.latency.maxNs()))}}},
+        {"latencyMs", {{"p50", p50}, {"p95", p95}, {"p99", p99}, {"avg", avg}, {"min", min}, {"max", max}}},
     };
     if (r.connectionsOpened > 0) j["connectionsOpened"] = r.connectionsOpened;
     if (r.ipc) {
@@ -126,17 +153,32 @@ nlohmann::json buildReport(const PerfConfig& c, const std::vector<ScenarioResult
         {"gateFile", c.gate_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.gate_file)},
     };
     if (c.target) config["target"] = c.target->text;
+    // The seed's config keys (its serializeConfig), next to the native ones above.
+    const std::string fixture_dir =
+        c.fixture_dir.empty() ? std::string(".perf-fixtures") : c.fixture_dir;  // relative to the run directory
+    config["fixtureDir"] = fixture_dir;
+    config["keepFixtures"] = c.keep_fixtures;
+    if (!c.gate_file.empty()) config["gateFile"] = c.gate_file;
+    if (!c.output_file.empty()) config["outputFile"] = c.output_file;
+    std::vector<std::string> filter = c.scenarios;
+    std::sort(filter.begin(), filter.end());
+    config["scenarioFilter"] = filter;
     nlohmann::json res = nlohmann::json::array();
     for (const auto& r : results) res.push_back(resultJson(r));
-    nlohmann::json viol = nlohmann::json::array();
-    for (const auto& v : violations)
+    nlohmann::json viol = nlohmann::json::array(), gate_violations = nlohmann::json::array();
+    for (const auto& v : violations) {
         viol.push_back({{"scenario", v.scenario},
                         {"metric", v.metric},
                         {"actual", round3(v.actual)},
                         {"expected", v.expected},
                         {"message", v.text()}});
+        gate_violations.push_back(
+            {{"actual", round3(v.actual)}, {"expected", v.expected}, {"metric", v.metric}, {"scenario", v.scenario}});
+    }
     return {
         {"config", config},
+        {"gateViolations", gate_violations},
+        {"poolMetrics", pool ? poolMetricsJson(*pool) : nlohmann::json(nullptr)},
         {"results", res},
         {"pool", pool ? poolSummary(*pool) : nlohmann::json(nullptr)},
         {"gate",

@@ -128,7 +128,9 @@ int runPerf(const PerfConfig& c, std::ostream& out, std::ostream& err, const Sta
         return emitReport(c, results, target.metrics(), gates, out, err);
     }
 
-    const std::string fixtures = (fs::current_path() / ".perf-fixtures").string();
+    // PERF_FIXTURE_DIR, as in the seed harness: created afresh and removed afterwards.
+    const std::string fixtures =
+        c.fixture_dir.empty() ? (fs::current_path() / ".perf-fixtures").string() : fs::absolute(c.fixture_dir).string();
     removeFixtures(fixtures);
     if (const std::string e = generateFixtures(fixtures, c.apps_dir); !e.empty()) {
         err << "buntime-perf: " << e << "\n";

@@ -71,9 +71,10 @@ TEST_CASE("monotonic metrics are counters with _total, the rest gauges; text fie
     CHECK_FALSE(has(page, "listen"));
     CHECK_FALSE(has(page, "buntime_worker_"));  // no workers, no worker series
 
-    // 24 numeric metrics, 3 lines each, in key order.
+    // 25 numeric metrics, 3 lines each, in key order; each of the 7 counters also as the
+    // Bun-based runtime's bare-named gauge (3 more lines).
     const auto all = lines(page);
-    CHECK(all.size() == 24 * 3);
+    CHECK(all.size() == (25 + 7) * 3);
     CHECK(all.at(2) == "buntime_active_workers 0");
     CHECK(all.back() == "buntime_workers_rss_bytes 0");
 }

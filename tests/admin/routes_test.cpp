@@ -38,13 +38,14 @@ public:
 };
 
 constexpr const char* kForbidden =
-    R"({"error":"FORBIDDEN","message":"mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use the admin )"
-    R"j(socket (RUNTIME_ADMIN_SOCKET)"})j";
-constexpr const char* kUnauthorized = R"({"error":"UNAUTHORIZED","message":"missing or wrong bearer token"})";
+    R"({"code":"FORBIDDEN","error":"FORBIDDEN","message":"mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN )"
+    R"j(or use the admin socket (RUNTIME_ADMIN_SOCKET)","success":false})j";
+constexpr const char* kUnauthorized =
+    R"({"code":"UNAUTHORIZED","error":"UNAUTHORIZED","message":"missing or wrong bearer token","success":false})";
 
 Reply call(AdminApi& api, std::string_view method, std::string_view path, const std::string* auth = nullptr,
            bool admin_socket = false) {
-    return api.handle({method, path, auth, admin_socket});
+    return api.handle({method, path, auth, admin_socket, {}});
 }
 
 }  // namespace
@@ -67,14 +68,14 @@ TEST_CASE("reads are open over TCP and answer the views exactly as the golden fi
     }
     const Reply live = call(api, "GET", "/_/api/health/live");
     CHECK(live.status == 200);
-    CHECK(live.body == R"({"live":true})");
+    CHECK(live.body == R"({"live":true,"ok":true,"status":"live","version":"0.1.0"})");
     const Reply ready = call(api, "GET", "/_/api/health/ready");
     CHECK(ready.status == 200);
-    CHECK(ready.body == R"({"ready":true})");
+    CHECK(ready.body == R"({"ok":true,"ready":true,"status":"ready","version":"0.1.0"})");
     view.is_draining = true;
     const Reply draining = call(api, "GET", "/_/api/health/ready");
     CHECK(draining.status == 503);
-    CHECK(draining.body == R"({"ready":false})");
+    CHECK(draining.body == R"({"ok":false,"ready":false,"status":"draining","version":"0.1.0"})");
 
     const Reply prom = call(api, "GET", "/_/metrics");
     CHECK(prom.status == 200);
@@ -126,7 +127,8 @@ TEST_CASE("unknown paths are 404, a read path with POST too; a mutating path wit
     const std::string right = "Bearer s3cret";
     Reply r = call(api, "GET", "/_/api/nothing");
     CHECK(r.status == 404);
-    CHECK(r.body == R"({"error":"NOT_FOUND","message":"no admin route /_/api/nothing"})");
+    CHECK(r.body ==
+          R"({"code":"NOT_FOUND","error":"NOT_FOUND","message":"no admin route /_/api/nothing","success":false})");
     CHECK(call(api, "GET", "/_").status == 404);
     CHECK(call(api, "POST", "/_/api/health", &right).status == 404);
     CHECK(call(api, "DELETE", "/_/api/workers", &right).status == 404);
@@ -135,7 +137,8 @@ TEST_CASE("unknown paths are 404, a read path with POST too; a mutating path wit
         for (const char* method : {"GET", "HEAD", "PUT"}) {
             r = call(api, method, path, &right);
             CHECK(r.status == 405);
-            CHECK(r.body == R"({"error":"METHOD_NOT_ALLOWED","message":"use POST"})");
+            CHECK(r.body ==
+                  R"({"code":"METHOD_NOT_ALLOWED","error":"METHOD_NOT_ALLOWED","message":"use POST","success":false})");
         }
     }
     CHECK(view.reloads == 0);
@@ -148,7 +151,8 @@ TEST_CASE("retire: 404 for a key without a live worker, 200 for a percent-encode
     const std::string right = "Bearer s3cret";
     Reply r = call(api, "POST", "/_/api/workers/nope@1.0.0/retire", &right);
     CHECK(r.status == 404);
-    CHECK(r.body == R"({"error":"NOT_FOUND","message":"no live worker nope@1.0.0"})");
+    CHECK(r.body ==
+          R"({"code":"NOT_FOUND","error":"NOT_FOUND","message":"no live worker nope@1.0.0","success":false})");
 
     r = call(api, "POST", "/_/api/workers/hello%401.0.0/retire", &right);
     CHECK(r.status == 200);

@@ -68,7 +68,7 @@ TEST_CASE("every metric has a key, and the key order is the JSON order") {
     MetricsView m;
     std::vector<std::string> keys;
     forEachMetric(m, [&](const char* key, const auto&, MetricKind) { keys.emplace_back(key); });
-    CHECK(keys.size() == 26);
+    CHECK(keys.size() == 27);  // + requestsPerSecondLifetime
     CHECK(std::is_sorted(keys.begin(), keys.end()));
     std::vector<std::string> golden_keys;
     const auto metrics = golden::json("metrics");
@@ -127,11 +127,14 @@ TEST_CASE("an app-level error row has no dir, layout, config or kind") {
 }
 
 TEST_CASE("small replies and the lenient error body") {
-    CHECK(dumpJson(LiveView{}) == R"({"live":true})");
-    CHECK(dumpJson(ReadyView{false}) == R"({"ready":false})");
+    CHECK(dumpJson(LiveView{}) == R"({"live":true,"ok":true,"status":"live","version":""})");
+    CHECK(dumpJson(ReadyView{false, false, "", ""}) == R"({"ok":false,"ready":false,"status":"","version":""})");
     CHECK(dumpJson(ReloadedReply{}) == R"({"reloaded":true})");
     CHECK(dumpJson(RetiredReply{"a@1"}) == R"({"retired":"a@1"})");
-    CHECK(dumpJson(ErrorReply{"NOT_FOUND", "no"}) == R"({"error":"NOT_FOUND","message":"no"})");
+    CHECK(dumpJson(ErrorReply{"NOT_FOUND", "no"}) ==
+          R"({"code":"NOT_FOUND","error":"NOT_FOUND","message":"no","success":false})");
+    CHECK(json::parse(R"({"success":false,"code":"APP_NOT_FOUND","message":"m"})").get<ErrorReply>().error ==
+          "APP_NOT_FOUND");  // a Bun-based runtime's error body
     CHECK(json::parse(R"({"message":"only"})").get<ErrorReply>().message == "only");
     CHECK(json::parse(R"({"error":5})").get<ErrorReply>().error.empty());
     CHECK(json::parse("[1]").get<ErrorReply>().message.empty());

@@ -35,7 +35,7 @@ TEST_CASE("every variable is read") {
     std::vector<std::string> warnings;
     auto c =
         read({"PORT=9000", "RUNTIME_BIND=127.0.0.1", "RUNTIME_WORKER_DIRS=/a::/b:", "RUNTIME_POOL_SIZE=7",
-              "RUNTIME_EPHEMERAL_CONCURRENCY=4", "RUNTIME_EPHEMERAL_QUEUE_LIMIT=0",
+              "RUNTIME_EPHEMERAL_CONCURRENCY=4", "RUNTIME_EPHEMERAL_QUEUE_LIMIT=7",
               "RUNTIME_WORKER_CONFIG_CACHE_TTL_MS=0", "RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS=250",
               "RUNTIME_LOG_LEVEL=silent", "RUNTIME_ACCESS_LOG=off", "RUNTIME_ADMIN_TOKEN=t", "RUNTIME_EVENT_LOOPS=2",
               "RUNTIME_RING_BYTES=65536", "RUNTIME_TERMINATE_GRACE_MS=100", "RUNTIME_RING_SPIN_US=0"},
@@ -46,7 +46,7 @@ TEST_CASE("every variable is read") {
     CHECK(c.worker_dirs == std::vector<std::string>{"/a", "/b"});
     CHECK(c.pool_size == 7);
     CHECK(c.ephemeral_concurrency == 4);
-    CHECK(c.ephemeral_queue_limit == 0);
+    CHECK(c.ephemeral_queue_limit == 7);
     CHECK(c.config_cache_ttl.count() == 0);
     CHECK(c.resolver_cache_ttl.count() == 250);
     CHECK(c.log_level == buntime::base::LogLevel::Off);
@@ -82,4 +82,34 @@ TEST_CASE("invalid values warn and keep the default") {
     CHECK(c.ring_bytes == 256 * 1024);
     REQUIRE(warnings.size() == 5);
     CHECK(warnings[0] == "PORT=\"abc\" is invalid (expected an integer in [0, 65535]); using 8000");
+}
+
+TEST_CASE("the Bun-based runtime's environment rules: NODE_ENV pool defaults, queue limit 0, API prefix") {
+    std::vector<std::string> warnings;
+    CHECK(read({"NODE_ENV=production"}, warnings).pool_size == 500);
+    CHECK(read({"NODE_ENV=staging"}, warnings).pool_size == 50);
+    CHECK(read({"NODE_ENV=development"}, warnings).pool_size == 10);
+    CHECK(read({"NODE_ENV=test"}, warnings).pool_size == 5);
+    CHECK(warnings.empty());
+    CHECK(read({"NODE_ENV=production", "RUNTIME_POOL_SIZE=7"}, warnings).pool_size == 7);
+    CHECK(read({"NODE_ENV=production"}, warnings).node_env == "production");
+    CHECK(read({"NODE_ENV=qa"}, warnings).pool_size == 100);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("NODE_ENV") != std::string::npos);
+
+    warnings.clear();
+    CHECK(read({"RUNTIME_EPHEMERAL_QUEUE_LIMIT=0"}, warnings).ephemeral_queue_limit == 100);
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("ignored") != std::string::npos);
+
+    warnings.clear();
+    CHECK(read({}, warnings).api_prefix == "/_");
+    CHECK(read({"RUNTIME_API_PREFIX=/ops/"}, warnings).api_prefix == "/ops");
+    CHECK(read({"RUNTIME_API_PREFIX=/"}, warnings).api_prefix.empty());
+    CHECK(read({"RUNTIME_API_COMPAT=bun"}, warnings).api_compat == "bun");
+    CHECK(warnings.empty());
+    CHECK(read({"RUNTIME_API_PREFIX=ops"}, warnings).api_prefix == "/_");
+    CHECK(read({"RUNTIME_API_COMPAT=yes"}, warnings).api_compat.empty());
+    CHECK(warnings.size() == 2);
+    CHECK(toRouterOptions(read({"RUNTIME_API_PREFIX=/"}, warnings)).reserved_root == "/api");
 }

@@ -58,7 +58,8 @@ TEST_CASE("every reply has one row in the table, in enum order") {
 }
 
 TEST_CASE("error bodies are JSON with error and message; Retry-After only where the table says") {
-    CHECK(errorBody("APP_ERROR", "it \"broke\"") == R"({"error":"APP_ERROR","message":"it \"broke\""})");
+    CHECK(errorBody("APP_ERROR", "it \"broke\"") ==
+          R"({"code":"APP_ERROR","error":"APP_ERROR","message":"it \"broke\"","success":false})");
     auto h = errorHeaders(specOf(Reply::ShuttingDown));
     REQUIRE(h.size() == 2);
     CHECK(h[1] == std::pair<std::string, std::string>{"retry-after", "1"});

@@ -68,7 +68,7 @@ void FakeRuntime::route(const TestRequest& req, const std::function<void(TestRes
     if (admin::AdminApi::isAdminPath(req.target)) {
         const auto auth = req.headers.find("authorization");
         const admin::Reply r =
-            admin_api_.handle({req.method, path, auth == req.headers.end() ? nullptr : &auth->second, false});
+            admin_api_.handle({req.method, path, auth == req.headers.end() ? nullptr : &auth->second, false, {}});
         TestResponse out{static_cast<int>(r.status), r.body};
         out.content_type = r.content_type;
         reply(std::move(out));

@@ -89,24 +89,27 @@ TEST_CASE("ranges, latest and prereleases") {
     CHECK(ok(r, "app", "<1.4").version == "1.0.0");
     CHECK(ok(r, "app", "^0.3").version == "0.3.1");
     CHECK(ok(r, "app", ">=2.0.0-beta.0").version == "2.0.0-beta.1");
-    CHECK(ok(r, "app", ">=1.0.0").version == "1.10.0");  // the 2.0.0 prerelease is excluded
+    // Prereleases match ranges like any version (the seed's includePrerelease), but the
+    // upper bound of ^1 is <2.0.0-0, so 2.0.0-beta.1 is still outside it.
+    CHECK(ok(r, "app", ">=1.0.0").version == "2.0.0-beta.1");
+    CHECK(ok(r, "app", "^1").version == "1.10.0");
     CHECK(fail(r, "app", "^3") == ErrorCode::NoMatch);
     CHECK(fail(r, "app", "not-a-range") == ErrorCode::InvalidValue);
 
     CHECK(ok(r, "pre", "latest").version == "1.0.0-beta");  // only prereleases: highest one
-    CHECK(fail(r, "pre", "*") == ErrorCode::NoMatch);
+    CHECK(ok(r, "pre", "*").version == "1.0.0-beta");
     CHECK(ok(r, "pre", "1.0.0-alpha").version == "1.0.0-alpha");
 }
 
-TEST_CASE("not found, invalid names, directories without manifests") {
+TEST_CASE("not found, invalid names; versioned directories without manifests are apps") {
     TempDir t;
     t.write("r/empty@1.0.0/readme.txt", "no manifest");
     t.write("r/hollow/1.0.0/readme.txt", "no manifest");
     t.write("r/file@1.0.0", "a file, not a dir");
     Resolver r({t.root() / "r", t.root() / "missing-root"});
     CHECK(fail(r, "nope", "") == ErrorCode::NotFound);
-    CHECK(fail(r, "empty", "") == ErrorCode::NotFound);
-    CHECK(fail(r, "hollow", "") == ErrorCode::NotFound);
+    CHECK(ok(r, "empty", "").version == "1.0.0");  // served with the defaults, as in the seed
+    CHECK(ok(r, "hollow", "").version == "1.0.0");
     CHECK(fail(r, "file", "") == ErrorCode::NotFound);
     CHECK(fail(r, "../r", "") == ErrorCode::InvalidName);
     CHECK(fail(r, ".hidden", "") == ErrorCode::InvalidName);

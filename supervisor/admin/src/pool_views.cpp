@@ -2,6 +2,8 @@
 // Mapping of the pool's metrics and per-worker stats into the admin views.
 #include "buntime/admin/pool_views.h"
 
+#include <cmath>
+
 namespace buntime::admin {
 
 MetricsView metricsView(const pool::PoolMetrics& m) {
@@ -22,6 +24,11 @@ MetricsView metricsView(const pool::PoolMetrics& m) {
     v.total_workers_failed = m.total_workers_failed;
     v.total_workers_retired = m.total_workers_retired;
     v.uptime_ms = m.uptime_ms;
+    // The seed's requestsPerSecond: every request since start over the uptime, two decimals.
+    if (m.uptime_ms > 0)
+        v.requests_per_second_lifetime =
+            std::round(static_cast<double>(m.total_requests) * 1000.0 / static_cast<double>(m.uptime_ms) * 100.0) /
+            100.0;
     return v;
 }
 

@@ -83,6 +83,15 @@ std::string renderPrometheus(const MetricsView& metrics, const std::vector<Worke
             out += "# HELP " + name + " Buntime supervisor metric " + std::string(key) + ".\n";
             out += "# TYPE " + name + (counter ? " counter\n" : " gauge\n");
             out += name + " " + number(value) + "\n";
+            if (counter) {
+                // The seed runtime exports every pool metric as a gauge under its bare name
+                // (plugin-metrics' formatPrometheus): the same value, for its dashboards.
+                const std::string seed = "buntime_" + snakeCase(key);
+                out += "# HELP " + seed + " Buntime metric " + std::string(key) + " (seed name; same value as " + name +
+                       ").\n";
+                out += "# TYPE " + seed + " gauge\n";
+                out += seed + " " + number(value) + "\n";
+            }
         }
     });
     using Value = std::optional<std::string>;

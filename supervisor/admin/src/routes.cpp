@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "buntime/admin/auth.h"
+#include "buntime/admin/compat_views.h"
 #include "buntime/admin/prometheus.h"
 #include "buntime/base/ascii.h"
 #include "buntime/base/log.h"
@@ -15,8 +16,8 @@ namespace {
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4";
-constexpr std::string_view kWorkersPrefix = "/_/api/workers/";
 constexpr std::string_view kRetireSuffix = "/retire";
+constexpr std::string_view kWellKnown = "/.well-known/buntime";
 
 Reply jsonReply(unsigned status, const nlohmann::json& body) { return {status, std::string(kJson), dumpJson(body)}; }
 
@@ -24,7 +25,22 @@ Reply error(unsigned status, std::string code, std::string message) {
     return jsonReply(status, ErrorReply{std::move(code), std::move(message)});
 }
 
-bool isRetirePath(std::string_view path) { return path.starts_with(kWorkersPrefix) && path.ends_with(kRetireSuffix); }
+// The value of `name` in an application/x-www-form-urlencoded query; "" when absent.
+std::string_view queryValue(std::string_view query, std::string_view name) {
+    while (!query.empty()) {
+        const auto amp = query.find('&');
+        const std::string_view pair = query.substr(0, amp);
+        if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+            return pair.substr(name.size() + 1);
+        if (amp == std::string_view::npos) break;
+        query.remove_prefix(amp + 1);
+    }
+    return {};
+}
+
+bool under(std::string_view path, std::string_view root) {
+    return path == root || (path.size() > root.size() && path.starts_with(root) && path[root.size()] == '/');
+}
 
 // Manifest env values are secrets as often as not: the admin API shows their names only.
 std::vector<AppRow> withoutEnvValues(std::vector<AppRow> rows) {
@@ -39,7 +55,13 @@ std::vector<AppRow> withoutEnvValues(std::vector<AppRow> rows) {
 
 }  // namespace
 
-AdminApi::AdminApi(SupervisorView& view, std::string admin_token) : view_(view), admin_token_(std::move(admin_token)) {}
+AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options)
+    : view_(view),
+      admin_token_(std::move(admin_token)),
+      options_(std::move(options)),
+      api_(apiPath(options_.api_prefix)),
+      root_(reservedRoot(options_.api_prefix)),
+      workers_prefix_(api_ + "/workers/") {}
 
 bool AdminApi::isAdminPath(std::string_view target) noexcept { return target == "/_" || target.starts_with("/_/"); }
 
@@ -60,6 +82,11 @@ std::optional<Reply> AdminApi::refuseRead(const Request& request) const {
                  "(RUNTIME_ADMIN_SOCKET); set a token to use it over the network");
 }
 
+bool AdminApi::answers(std::string_view target) const noexcept {
+    const std::string_view path = target.substr(0, target.find('?'));
+    return path == kWellKnown || under(path, root_);
+}
+
 Reply AdminApi::handle(const Request& request) noexcept {
     try {
         return route(request);
@@ -78,26 +105,34 @@ Reply AdminApi::handle(const Request& request) noexcept {
 Reply AdminApi::route(const Request& request) {
     const std::string_view path = request.path;
     const bool get = request.method == "GET" || request.method == "HEAD";
+    const std::string_view sub = path.starts_with(api_) ? path.substr(api_.size()) : std::string_view("\n");
     if (get) {
-        if (path == "/_/api/health" || path == "/_/health") return jsonReply(200, view_.health());
-        if (path == "/_/api/health/live") return jsonReply(200, LiveView{});
-        if (path == "/_/api/health/ready") {
-            const bool ready = !view_.draining();
-            return jsonReply(ready ? 200 : 503, ReadyView{ready});
+        if (path == kWellKnown) return jsonReply(200, WellKnownView{api_, view_.health().version});
+        if (sub == "/health" || path == root_ + "/health") return jsonReply(200, view_.health());
+        if (sub == "/health/live") {
+            LiveView live;
+            live.version = view_.health().version;
+            return jsonReply(200, live);
         }
-        const bool protected_read =
-            path == "/_/api/metrics" || path == "/_/api/workers" || path == "/_/api/apps" || path == "/_/metrics";
+        const bool protected_read = sub == "/metrics" || sub == "/workers" || sub == "/apps" ||
+                                    sub == "/metrics/prometheus" || path == root_ + "/metrics";
         if (protected_read) {
             if (auto refused = refuseRead(request)) return std::move(*refused);
         }
-        if (path == "/_/api/metrics") return jsonReply(200, view_.metrics());
-        if (path == "/_/api/workers") return jsonReply(200, WorkersReply{view_.workers()});
-        if (path == "/_/api/apps") return jsonReply(200, AppsReply{withoutEnvValues(view_.apps())});
-        if (path == "/_/metrics")
+        if (sub == "/health/ready") {
+            const bool ready = !view_.draining();
+            return jsonReply(ready ? 200 : 503,
+                             ReadyView{ready, ready, ready ? "ready" : "draining", view_.health().version});
+        }
+        if (sub == "/metrics") return jsonReply(200, view_.metrics());
+        if (sub == "/workers") return jsonReply(200, WorkersReply{view_.workers()});
+        if (sub == "/apps") return apps(request.query);
+        if (sub == "/metrics/prometheus" || path == root_ + "/metrics")
             return {200, std::string(kPrometheusText), renderPrometheus(view_.metrics(), view_.workers())};
     }
 
-    const bool mutating = path == "/_/api/reload" || isRetirePath(path);
+    const bool is_retire = path.starts_with(workers_prefix_) && path.ends_with(kRetireSuffix);
+    const bool mutating = sub == "/reload" || is_retire;
     if (!mutating) return error(404, "NOT_FOUND", "no admin route " + std::string(path));
     if (request.method != "POST") return error(405, "METHOD_NOT_ALLOWED", "use POST");
     if (!request.from_admin_socket) {
@@ -108,7 +143,7 @@ Reply AdminApi::route(const Request& request) {
         if (!request.authorization || !tokenMatches(*request.authorization, admin_token_))
             return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
     }
-    if (path == "/_/api/reload") {
+    if (sub == "/reload") {
         view_.reload();
         return jsonReply(200, ReloadedReply{});
     }
@@ -116,13 +151,27 @@ Reply AdminApi::route(const Request& request) {
 }
 
 Reply AdminApi::retire(std::string_view path) {
-    std::string_view raw = path.substr(kWorkersPrefix.size());
+    std::string_view raw = path.substr(workers_prefix_.size());
     // "/_/api/workers/retire": the prefix and the suffix share the '/'; the key is "retire".
     if (raw.size() >= kRetireSuffix.size()) raw.remove_suffix(kRetireSuffix.size());
     std::string key = base::percentDecode(raw).value_or(std::string(raw));
     if (!view_.retire(key)) return error(404, "NOT_FOUND", "no live worker " + key);
     base::logInfo("admin", "retiring worker " + key + " on request");
     return jsonReply(200, RetiredReply{key});
+}
+
+Reply AdminApi::apps(std::string_view query) {
+    const std::string_view format = queryValue(query, "format");
+    bool bun = options_.bun_apps;
+    if (format == "bun") {
+        bun = true;
+    } else if (format == "native") {
+        bun = false;
+    } else if (!format.empty()) {
+        return error(400, "BAD_REQUEST", "unknown format \"" + std::string(format) + "\" (bun or native)");
+    }
+    if (bun) return jsonReply(200, bunApps(view_.apps()));
+    return jsonReply(200, AppsReply{withoutEnvValues(view_.apps())});
 }
 
 }  // namespace buntime::admin

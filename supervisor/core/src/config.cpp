@@ -2,6 +2,8 @@
 // Environment → SupervisorConfig, with the seed's defaults and warnings for bad values.
 #include "buntime/supervisor/config.h"
 
+#include "buntime/admin/compat_views.h"
+
 #include <charconv>
 #include <map>
 #include <string_view>
@@ -67,9 +69,25 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
         if (colon == std::string::npos) break;
         start = colon + 1;
     }
+    c.node_env = get(env, "NODE_ENV");
+    if (!c.node_env.empty()) {
+        // The seed's pool-size defaults by environment (its config.ts poolDefaults).
+        static const std::map<std::string, std::size_t, std::less<>> kPoolDefaults = {
+            {"development", 10}, {"production", 500}, {"staging", 50}, {"test", 5}};
+        if (auto it = kPoolDefaults.find(c.node_env); it != kPoolDefaults.end())
+            c.pool_size = it->second;
+        else
+            warnings.push_back("NODE_ENV=\"" + c.node_env +
+                               "\" is not one of development, production, staging, test; pool size default " +
+                               std::to_string(c.pool_size));
+    }
     readNumber<std::size_t>(env, "RUNTIME_POOL_SIZE", c.pool_size, 1, 100000, warnings);
     readNumber<unsigned>(env, "RUNTIME_EPHEMERAL_CONCURRENCY", c.ephemeral_concurrency, 1, 10000, warnings);
-    readNumber<unsigned>(env, "RUNTIME_EPHEMERAL_QUEUE_LIMIT", c.ephemeral_queue_limit, 0, 1000000, warnings);
+    if (get(env, "RUNTIME_EPHEMERAL_QUEUE_LIMIT") == "0")  // the seed reads only positive values
+        warnings.push_back("RUNTIME_EPHEMERAL_QUEUE_LIMIT=0 is ignored, as in the seed runtime; using " +
+                           std::to_string(c.ephemeral_queue_limit));
+    else
+        readNumber<unsigned>(env, "RUNTIME_EPHEMERAL_QUEUE_LIMIT", c.ephemeral_queue_limit, 1, 1000000, warnings);
     readMs(env, "RUNTIME_WORKER_CONFIG_CACHE_TTL_MS", c.config_cache_ttl, warnings);
     readMs(env, "RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS", c.resolver_cache_ttl, warnings);
     auto level = get(env, "RUNTIME_LOG_LEVEL");
@@ -103,6 +121,15 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     long long spin = c.ring_spin.count();
     readNumber<long long>(env, "RUNTIME_RING_SPIN_US", spin, 0, 100000, warnings);
     c.ring_spin = std::chrono::microseconds(spin);
+    if (auto prefix = admin::parseApiPrefix(get(env, "RUNTIME_API_PREFIX")); prefix)
+        c.api_prefix = std::move(*prefix);
+    else
+        warnings.push_back(prefix.error().message + "; using " + c.api_prefix);
+    c.api_compat = get(env, "RUNTIME_API_COMPAT");
+    if (!c.api_compat.empty() && c.api_compat != "bun" && c.api_compat != "native") {
+        warnings.push_back("RUNTIME_API_COMPAT=\"" + c.api_compat + "\" is invalid (bun or native); using native");
+        c.api_compat.clear();
+    }
     return c;
 }
 

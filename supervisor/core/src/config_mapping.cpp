@@ -2,6 +2,8 @@
 // Pure mappings from the supervisor's configuration to its components' sections.
 #include "config_mapping.h"
 
+#include "buntime/admin/compat_views.h"
+
 namespace buntime::supervisor {
 
 router::RouterOptions toRouterOptions(const SupervisorConfig& c) {
@@ -9,6 +11,7 @@ router::RouterOptions toRouterOptions(const SupervisorConfig& c) {
     for (const auto& d : c.worker_dirs) o.roots.emplace_back(d);
     o.config_cache_ttl = c.config_cache_ttl;
     o.resolver_cache_ttl = c.resolver_cache_ttl;
+    o.reserved_root = admin::reservedRoot(c.api_prefix);
     return o;
 }
 

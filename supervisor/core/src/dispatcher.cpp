@@ -29,14 +29,12 @@ void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
     const auto& head = client->head();
     auto route = router_.route(head.target, now);
     if (route.status == router::RouteStatus::Reserved) {
-        if (admin::AdminApi::isAdminPath(head.target)) {
-            if (options_.admin)
-                options_.admin(client);
-            else
-                reply(client, Reply::ReservedPath, "reserved path");
-        } else {
+        const bool admin_path =
+            options_.admin_path ? options_.admin_path(head.target) : admin::AdminApi::isAdminPath(head.target);
+        if (admin_path && options_.admin)
+            options_.admin(client);
+        else
             reply(client, Reply::ReservedPath, "reserved path");
-        }
         return;
     }
     if (draining_ && route.target.kind == router::TargetKind::App) {

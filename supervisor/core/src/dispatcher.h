@@ -42,6 +42,9 @@ struct DispatcherOptions {
     std::chrono::milliseconds start_backoff_max{30000};
     std::function<base::TimePoint()> clock;                     // for callbacks that carry no `now`
     std::function<void(const std::shared_ptr<Client>&)> admin;  // serves /_/… admin paths
+    // Which reserved targets `admin` answers (RUNTIME_API_PREFIX, /.well-known/buntime); unset:
+    // admin::AdminApi::isAdminPath. The other reserved paths answer 404.
+    std::function<bool(std::string_view target)> admin_path;
 };
 
 class Dispatcher final : public WorkerEvents {

@@ -82,7 +82,8 @@ const ReplySpec& specOf(Reply reply) noexcept { return kReplies[static_cast<std:
 std::span<const ReplySpec> allReplies() noexcept { return kReplies; }
 
 std::string errorBody(std::string_view code, std::string_view message) {
-    return nlohmann::json{{"error", code}, {"message", message}}.dump();
+    // The seed's {success, code, message} and the native error, the same code twice.
+    return nlohmann::json{{"success", false}, {"code", code}, {"error", code}, {"message", message}}.dump();
 }
 
 http::Headers jsonHeaders() { return {{"content-type", "application/json"}}; }

@@ -52,7 +52,7 @@ std::span<const ReplySpec> allReplies() noexcept;
 inline constexpr std::size_t kClientReasonMax = 200;
 std::string clientSafeReason(std::string_view detail);
 
-// {"error": code, "message": message}
+// {"success": false, "code": code, "error": code, "message": message}
 std::string errorBody(std::string_view code, std::string_view message);
 http::Headers jsonHeaders();
 // content-type, and Retry-After when the reply has one.

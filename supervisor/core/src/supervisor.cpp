@@ -29,6 +29,9 @@ struct Supervisor::Impl {
         base::setLogLevel(config.log_level);
         launch.worker_binary = config.worker_binary.empty() ? defaultWorkerBinary() : config.worker_binary;
         launch.log_level = config.log_level;
+        launch.port = config.port;
+        launch.node_env = config.node_env;
+        for (const auto& dir : config.worker_dirs) launch.worker_dirs += (launch.worker_dirs.empty() ? "" : ":") + dir;
         // Workers never see the supervisor's own channel or socket-activation variables.
         worker_environment = withoutSupervisorOnly(std::move(environment));
     }
@@ -68,11 +71,14 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         if (!lock) return lock.error().message;
         state_lock.emplace(std::move(lock.value()));
     }
-    if (config.worker_dirs.empty())
-        base::logWarn("supervisor", "RUNTIME_WORKER_DIRS is empty: every app request will answer 404");
+    // As the seed runtime: no worker directory is a configuration error, not an empty server.
+    if (config.worker_dirs.empty()) return std::string("workerDirs is required: set RUNTIME_WORKER_DIRS");
     // Worker isolation: environment policy, memory cap, worker user, cgroups.
     auto settings = launchSettings(worker_environment, launch.worker_binary, launch.log_level);
     if (!settings) return settings.error();
+    settings->port = launch.port;
+    settings->node_env = launch.node_env;
+    settings->worker_dirs = launch.worker_dirs;
     launch = std::move(settings.value());
 
     auto server_config = toServerConfig(config, proc::listenFds());
@@ -94,17 +100,22 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     options.clock = [] { return base::Clock::now(); };
     options.admin = [this](const std::shared_ptr<Client>& client) {
         const auto& head = client->head();
-        auto reply =
-            admin->handle({head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote});
+        const std::string_view target = head.target;
+        const auto q = target.find('?');
+        const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+        auto reply = admin->handle(
+            {head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote, query});
         client->respond(reply.status, {{"content-type", std::move(reply.content_type)}}, std::move(reply.body));
     };
+    options.admin_path = [this](std::string_view target) { return admin && admin->answers(target); };
     dispatcher = std::make_unique<Dispatcher>(router, pool, *host, stats, std::move(options));
     host->setEvents(*dispatcher);
     lifecycle = std::make_unique<Lifecycle>(config, *server, router, pool, *dispatcher, *host);
     view = std::make_unique<CoreView>(
         config, router, pool, *dispatcher, *host,
         CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
-    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token);
+    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token,
+                                              admin::AdminOptions{config.api_prefix, config.api_compat == "bun"});
 
     auto started = server->start();
     if (!started) return started.error().message;

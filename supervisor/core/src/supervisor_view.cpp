@@ -37,8 +37,12 @@ bool CoreView::retire(std::string_view key) {
 }
 
 admin::HealthView CoreView::health() {
-    return {draining() ? "draining" : "ok", BUNTIME_VERSION, ::getpid(),
-            std::chrono::duration_cast<std::chrono::milliseconds>(base::Clock::now() - started_at_).count(), listen_};
+    return {true,
+            draining() ? "draining" : "healthy",
+            BUNTIME_VERSION,
+            ::getpid(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(base::Clock::now() - started_at_).count(),
+            listen_};
 }
 
 admin::MetricsView CoreView::metrics() {

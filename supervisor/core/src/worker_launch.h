@@ -55,6 +55,10 @@ struct LaunchSettings {
     std::string js_dir = {};
     std::string bun = {};
     std::string node = {};
+    // For the seed runtime's worker variables (seedWorkerEnv).
+    std::uint16_t port = 8000;     // RUNTIME_API_URL=http://127.0.0.1:<port>
+    std::string node_env = {};     // NODE_ENV ("" → development, as the seed)
+    std::string worker_dirs = {};  // RUNTIME_WORKER_DIRS, ':'-joined
 };
 
 // The worker settings of the supervisor's environment: RUNTIME_WORKER_ENV,
@@ -69,6 +73,13 @@ base::Expected<LaunchSettings, std::string> launchSettings(const std::vector<std
 // is recycled between requests (0 = never).
 std::uint64_t workerMemoryCap(const LaunchSettings& settings, const router::WorkerConfig& config);
 std::uint64_t recycleRssBytes(const LaunchSettings& settings, const router::WorkerConfig& config);
+
+// The variables the seed runtime gives every worker, as NAME=value entries: APP_DIR,
+// ENTRYPOINT (absolute), WORKER_CONFIG (the effective manifest as JSON, without env values),
+// WORKER_ID (a random UUID per process), NODE_ENV, RUNTIME_API_URL, RUNTIME_LOG_LEVEL (only when
+// `environment` has none), RUNTIME_PLUGIN_DIRS (inherited or ""), RUNTIME_WORKER_DIRS.
+std::vector<std::string> seedWorkerEnv(const LaunchSettings& settings, const router::ResolvedApp& app,
+                                       const router::WorkerConfig& config, const std::vector<std::string>& environment);
 
 // `environment`: what workers inherit (already without the supervisor's own variables).
 LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp& app,

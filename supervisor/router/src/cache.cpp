@@ -8,7 +8,7 @@ Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::
     std::string key = dir.string();
     if (auto hit = cache_.get(key, now)) return std::move(*hit);
     // Parsed outside the cache lock: two threads missing together both parse, harmlessly.
-    auto m = loadManifest(dir / kManifestFile);
+    auto m = loadAppManifest(dir);
     if (!m) return m.error();
     auto shared = std::make_shared<const Manifest>(std::move(*m));
     cache_.put(std::move(key), shared, now);

@@ -141,7 +141,7 @@ WorkerEnv buildWorkerEnv(const std::vector<std::string>& inherited,
         if (eq == std::string::npos || eq == 0) continue;
         std::string name = kv.substr(0, eq);
         if (manifest_env.contains(name)) continue;  // the manifest's value wins (appended below)
-        if (name == "PORT") continue;  // the supervisor's own port is no app's business
+        if (name == "PORT") continue;               // the supervisor's own port is no app's business
         const std::string_view value = std::string_view(kv).substr(eq + 1);
         const bool sensitive = isSensitiveEnvName(name) || isSensitiveEnvValue(value);
         const bool listed = matches(policy.names, base::toUpper(name));

@@ -33,10 +33,19 @@ std::string stringValue(const YAML::Node& n, const std::string& key) {
     return s;
 }
 
-bool boolValue(const YAML::Node& n, const std::string& key) {
+// true/false and, as the seed's boolean(), "1"/"0". yes/no/on/off (YAML 1.1) read as meant,
+// with a warning: the seed (YAML 1.2) reads them as strings, i.e. false.
+bool boolValue(const YAML::Node& n, const std::string& key, std::vector<std::string>& warnings,
+               std::string_view source) {
     std::string s = base::toLower(scalar(n, key, "a boolean"));
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
+    if (s == "true" || s == "1") return true;
+    if (s == "false" || s == "0") return false;
+    const bool yes = s == "yes" || s == "on";
+    if (yes || s == "no" || s == "off") {
+        warnings.push_back(std::string(source) + ": key '" + key + "': \"" + n.Scalar() + "\" read as " +
+                           (yes ? "true" : "false") + " (the seed runtime reads it as false; write true or false)");
+        return yes;
+    }
     throw KeyError{key, "invalid boolean \"" + n.Scalar() + '"'};
 }
 
@@ -51,9 +60,23 @@ std::uint64_t countValue(const YAML::Node& n, const std::string& key, std::uint6
     return v;
 }
 
-std::chrono::milliseconds durationValue(const YAML::Node& n, const std::string& key) {
-    auto d = parseDuration(scalar(n, key, "a duration"));
+// A plain number is seconds; a quoted bare number ("30") is milliseconds, as the seed's
+// ms("30") reads it (with a warning: it is rarely what was meant).
+std::chrono::milliseconds durationValue(const YAML::Node& n, const std::string& key, std::vector<std::string>& warnings,
+                                        std::string_view source) {
+    const std::string& text = scalar(n, key, "a duration");
+    auto d = parseDuration(text);
     if (!d) throw KeyError{key, d.error().message};
+    const std::string_view t = base::trim(text);
+    const bool bare_number = !t.empty() && t.find_first_not_of("0123456789.") == std::string_view::npos;
+    if (n.Tag() == "!" && bare_number) {
+        auto ms = parseDuration(std::string(t) + "ms");
+        if (!ms) throw KeyError{key, ms.error().message};
+        warnings.push_back(std::string(source) + ": key '" + key + "': quoted \"" + text +
+                           "\" is milliseconds, as in the seed runtime; write " + std::string(t) + " or " +
+                           std::string(t) + "s for seconds");
+        return *ms;
+    }
     return *d;
 }
 
@@ -165,22 +188,27 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
     if (key == "name") {
         cfg.name = stringValue(v, key);
     } else if (key == "version") {
-        cfg.version = stringValue(v, key);
-        if (auto parsed = Version::parse(cfg.version); !parsed) throw KeyError{key, parsed.error().message};
+        // Informational, as in the seed: a version that is not semver is kept out, never fatal.
+        const std::string& text = scalar(v, key, "a string");
+        if (auto parsed = Version::parse(text); parsed)
+            cfg.version = text;
+        else
+            warnings.push_back(std::string(source) + ": key 'version': " + parsed.error().message +
+                               " (informational; ignored)");
     } else if (key == "entrypoint") {
         cfg.entrypoint = stringValue(v, key);
     } else if (key == "env") {
         parseEnv(v, cfg);
     } else if (key == "timeout") {
-        cfg.timeout = durationValue(v, key);
+        cfg.timeout = durationValue(v, key, warnings, source);
         if (cfg.timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "startTimeout") {
         cfg.start_timeout = durationValue(v, key);
         if (cfg.start_timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "ttl") {
-        cfg.ttl = durationValue(v, key);
+        cfg.ttl = durationValue(v, key, warnings, source);
     } else if (key == "idleTimeout") {
-        cfg.idle_timeout = durationValue(v, key);
+        cfg.idle_timeout = durationValue(v, key, warnings, source);
     } else if (key == "maxRequests") {
         cfg.max_requests = countValue(v, key, 1, UINT64_MAX);
     } else if (key == "maxBodySize") {
@@ -198,9 +226,9 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
     } else if (key == "cpuWeight") {
         cfg.cpu_weight = static_cast<std::uint32_t>(countValue(v, key, 1, 10'000));
     } else if (key == "lowMemory") {
-        cfg.low_memory = boolValue(v, key);
+        cfg.low_memory = boolValue(v, key, warnings, source);
     } else if (key == "injectBase") {
-        cfg.inject_base = boolValue(v, key);
+        cfg.inject_base = boolValue(v, key, warnings, source);
     } else if (key == "publicRoutes") {
         parsePublicRoutes(v, cfg);
     } else if (key == "concurrency") {
@@ -221,7 +249,7 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         if (cfg.visibility != "public" && cfg.visibility != "protected" && cfg.visibility != "internal")
             throw KeyError{key, "expected public, protected or internal, got \"" + cfg.visibility + '"'};
     } else if (key == "autoInstall") {
-        cfg.auto_install = boolValue(v, key);
+        cfg.auto_install = boolValue(v, key, warnings, source);
     } else if (key == "command") {
         parseCommand(v, cfg);
     } else if (key == "listen") {
@@ -275,6 +303,21 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
                      key};
     }
     return m;
+}
+
+std::optional<std::filesystem::path> findManifest(const std::filesystem::path& dir) {
+    for (std::string_view name : {kManifestFile, kManifestFileYml}) {
+        std::error_code ec;
+        auto path = dir / name;
+        if (std::filesystem::is_regular_file(path, ec)) return path;
+    }
+    return std::nullopt;
+}
+
+Result<Manifest> loadAppManifest(const std::filesystem::path& dir) {
+    auto path = findManifest(dir);
+    if (!path) return Manifest{};
+    return loadManifest(*path);
 }
 
 Result<Manifest> loadManifest(const std::filesystem::path& path) {

@@ -48,7 +48,7 @@ std::string_view targetKindName(TargetKind kind) noexcept {
     return "unknown";
 }
 
-ParsedTarget parseTarget(std::string_view target) {
+ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root) {
     if (target.empty() || target[0] != '/') return bad("request target must start with '/'");
     if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
     std::string_view path = target, query;
@@ -69,7 +69,9 @@ ParsedTarget parseTarget(std::string_view target) {
     std::string_view rest = seg_end == std::string_view::npos ? std::string_view{} : path.substr(seg_end);
 
     ParsedTarget t;
-    if (first == "_" || first == ".well-known") {
+    const bool under_root = !reserved_root.empty() && path.starts_with(reserved_root) &&
+                            (path.size() == reserved_root.size() || path[reserved_root.size()] == '/');
+    if (under_root || first == ".well-known") {
         t.kind = TargetKind::Reserved;
         return t;
     }
@@ -88,7 +90,6 @@ ParsedTarget parseTarget(std::string_view target) {
         for (char c : *decoded)
             if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '\\')
                 return bad("invalid character in version range");
-        if (!Range::parse(*decoded)) return bad("invalid version range");
         t.range = std::move(*decoded);
     }
     t.kind = TargetKind::App;

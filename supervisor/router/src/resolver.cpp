@@ -17,19 +17,23 @@ namespace {
 
 struct Candidate {
     std::string version_text;
-    Version version;
+    Version version;  // unset for the "latest" tag
     fs::path dir;
     Layout layout = Layout::Flat;
+    bool tag = false;  // app@latest/ or app/latest/: the seed's "latest" tag directory
 };
+
+constexpr std::string_view kLatestTag = "latest";
 
 bool isDir(const fs::path& p) {
     std::error_code ec;
     return fs::is_directory(p, ec);
 }
 
-bool hasManifest(const fs::path& dir) {
+// The simple layout needs a manifest (.yaml or .yml) or a package.json, as in the seed.
+bool looksLikeSimpleApp(const fs::path& dir) {
     std::error_code ec;
-    return fs::is_regular_file(dir / kManifestFile, ec);
+    return findManifest(dir) || fs::is_regular_file(dir / "package.json", ec);
 }
 
 // Names of the entries of a directory; empty on any error (a missing root is not fatal).
@@ -48,7 +52,11 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
     for (const std::string& entry : listDir(root)) {
         if (!entry.starts_with(prefix)) continue;
         fs::path dir = root / entry;
-        if (!isDir(dir) || !hasManifest(dir)) continue;
+        if (!isDir(dir)) continue;  // a versioned directory needs no manifest (defaults apply)
+        if (std::string_view(entry).substr(prefix.size()) == kLatestTag) {
+            out.push_back(Candidate{std::string(kLatestTag), {}, dir, Layout::Flat, true});
+            continue;
+        }
         auto v = Version::parse(std::string_view(entry).substr(prefix.size()));
         if (!v) {
             errors.push_back(Error{v.error().code, dir.string() + ": " + v.error().message, dir.string(), {}});
@@ -58,8 +66,8 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
     }
     fs::path app_dir = root / name;
     if (!isDir(app_dir)) return;
-    if (hasManifest(app_dir)) {
-        auto m = loadManifest(app_dir / kManifestFile);
+    if (looksLikeSimpleApp(app_dir)) {
+        auto m = loadAppManifest(app_dir);
         if (!m) {
             errors.push_back(m.error());
         } else {
@@ -69,9 +77,13 @@ void scanName(const fs::path& root, const std::string& name, std::vector<Candida
         }
     }
     for (const std::string& entry : listDir(app_dir)) {
-        auto v = Version::parse(entry);
         fs::path dir = app_dir / entry;
-        if (v && isDir(dir) && hasManifest(dir)) out.push_back(Candidate{entry, std::move(*v), dir, Layout::Nested});
+        if (!isDir(dir)) continue;
+        if (entry == kLatestTag) {
+            out.push_back(Candidate{entry, {}, dir, Layout::Nested, true});
+            continue;
+        }
+        if (auto v = Version::parse(entry)) out.push_back(Candidate{entry, std::move(*v), dir, Layout::Nested});
     }
 }
 
@@ -120,10 +132,25 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
     std::vector<Error> errors;
     for (const auto& root : roots_) scanName(root, name, candidates, errors);
 
+    // The seed's rule: no range or "latest" takes the "latest" tag directory when there is one.
+    const Candidate* tag = nullptr;
+    if (range.isLatest()) {
+        for (const auto& c : candidates) {
+            if (!c.tag) continue;
+            if (tag)
+                return makeError(ErrorCode::Collision, "app " + keyOf(name, c.version_text) +
+                                                           " found in two directories: " + tag->dir.string() + " and " +
+                                                           c.dir.string());
+            tag = &c;
+        }
+        if (tag) return ResolvedApp{name, tag->version_text, tag->dir, keyOf(name, tag->version_text), tag->layout};
+    }
     std::vector<Version> versions;
     versions.reserve(candidates.size());
-    for (const auto& c : candidates) versions.push_back(c.version);
-    auto best = bestMatch(range, versions);
+    for (const auto& c : candidates)
+        if (!c.tag) versions.push_back(c.version);
+    // Prereleases match ranges like any version, as the seed's includePrerelease.
+    auto best = bestMatch(range, versions, /*include_prerelease=*/true);
     if (!best) {
         if (candidates.empty() && !errors.empty()) {
             Error e = errors.front();
@@ -137,7 +164,7 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
     // highest text for determinism, then look for a second directory with the same key.
     const Candidate* chosen = nullptr;
     for (const auto& c : candidates)
-        if (c.version == *best && (!chosen || c.version_text > chosen->version_text)) chosen = &c;
+        if (!c.tag && c.version == *best && (!chosen || c.version_text > chosen->version_text)) chosen = &c;
     for (const auto& c : candidates) {
         if (&c != chosen && c.version_text == chosen->version_text)
             return makeError(ErrorCode::Collision, "app " + keyOf(name, chosen->version_text) +
@@ -163,6 +190,7 @@ std::vector<AppInfo> Resolver::listApps() const {
         for (const auto& root : roots_) scanName(root, name, candidates, info.errors);
         if (candidates.empty() && info.errors.empty()) continue;
         std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+            if (a.tag != b.tag) return a.tag;  // "latest" first, as the seed lists it
             if (auto c = compare(a.version, b.version); c != 0) return c > 0;
             return a.version_text > b.version_text;
         });
@@ -176,7 +204,7 @@ std::vector<AppInfo> Resolver::listApps() const {
                 for (const auto& d : dirs)
                     if (d != c.dir.string()) v.error.message += ' ' + d;
             } else if (c.layout != Layout::Simple) {  // simple manifests were parsed by the scan
-                if (auto m = loadManifest(c.dir / kManifestFile); !m) v.error = m.error();
+                if (auto m = loadAppManifest(c.dir); !m) v.error = m.error();
             }
             info.versions.push_back(std::move(v));
         }

@@ -25,7 +25,7 @@ void Router::clearCaches() {
 
 Route Router::route(std::string_view target, TimePoint now) {
     Route r;
-    r.target = parseTarget(target);
+    r.target = parseTarget(target, options_.reserved_root);
     switch (r.target.kind) {
     case TargetKind::Reserved:
         r.status = RouteStatus::Reserved;
@@ -63,6 +63,13 @@ Route Router::route(std::string_view target, TimePoint now) {
         }
         return r;
     };
+    // The seed answers a range that does not parse as it answers no match: 404 (APP_NOT_FOUND).
+    if (auto range = Range::parse(r.target.range); !range) {
+        r.status = RouteStatus::NotFound;
+        r.http_status = 404;
+        r.message = "app \"" + r.target.app + "\" not found: " + range.error().message;
+        return r;
+    }
     auto app = resolver_cache_.resolve(r.target.app, r.target.range, now);
     if (!app) return fail(app.error());
     auto manifest = config_cache_.get(app->dir, now);

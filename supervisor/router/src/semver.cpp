@@ -275,10 +275,10 @@ bool testComparator(const Comparator& c, const Version& v) {
     return false;
 }
 
-bool testSet(const std::vector<Comparator>& set, const Version& v) {
+bool testSet(const std::vector<Comparator>& set, const Version& v, bool include_prerelease) {
     for (const auto& c : set)
         if (!testComparator(c, v)) return false;
-    if (!v.isPrerelease()) return true;
+    if (!v.isPrerelease() || include_prerelease) return true;
     for (const auto& c : set) {
         if (c.op == Op::Any || !c.version.isPrerelease()) continue;
         if (c.version.major == v.major && c.version.minor == v.minor && c.version.patch == v.patch) return true;
@@ -378,14 +378,14 @@ Result<Range> Range::parse(std::string_view text) {
     return r;
 }
 
-bool Range::satisfies(const Version& v) const {
+bool Range::satisfies(const Version& v, bool include_prerelease) const {
     if (latest_) return true;
     for (const auto& set : sets_)
-        if (testSet(set, v)) return true;
+        if (testSet(set, v, include_prerelease)) return true;
     return false;
 }
 
-std::optional<Version> bestMatch(const Range& range, std::span<const Version> versions) {
+std::optional<Version> bestMatch(const Range& range, std::span<const Version> versions, bool include_prerelease) {
     const Version* best = nullptr;
     if (range.isLatest()) {
         const Version* best_pre = nullptr;
@@ -396,7 +396,7 @@ std::optional<Version> bestMatch(const Range& range, std::span<const Version> ve
         if (!best) best = best_pre;
     } else {
         for (const auto& v : versions)
-            if (range.satisfies(v) && (!best || compare(v, *best) > 0)) best = &v;
+            if (range.satisfies(v, include_prerelease) && (!best || compare(v, *best) > 0)) best = &v;
     }
     return best ? std::optional<Version>(*best) : std::nullopt;
 }

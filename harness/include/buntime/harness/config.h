@@ -44,11 +44,12 @@ struct PerfConfig {
     std::size_t pool_size = 100;              // PERF_POOL_SIZE
     std::uint64_t client_timeout_ms = 10000;  // PERF_CLIENT_TIMEOUT_MS
     std::uint16_t port = 0;                   // PERF_PORT (0 = random)
-    std::vector<std::string> scenarios;       // PERF_SCENARIOS (CSV; default all, catalogue order)
+    std::vector<std::string> scenarios;       // PERF_SCENARIOS (CSV; default all; unknown names skipped)
     bool json = false;                        // PERF_JSON=1
     std::string output_file;                  // PERF_OUTPUT_FILE
     std::string gate_file;                    // PERF_GATE_FILE
     bool keep_fixtures = false;               // PERF_KEEP_FIXTURES=1
+    std::string fixture_dir;                  // PERF_FIXTURE_DIR (default: ./.perf-fixtures)
     std::string apps_dir;                     // PERF_APPS_DIR (default: build dir's examples/apps)
 };
 

@@ -20,10 +20,17 @@ namespace buntime::harness {
 // workerRssBytes, under their /_/api/metrics keys.
 nlohmann::json poolSummary(const admin::MetricsView& metrics);
 
+// The seed's poolMetrics object: exactly the 16 keys of its pool's getMetrics().
+nlohmann::json poolMetricsJson(const admin::MetricsView& metrics);
+
+// The seed's result keys (name, requests, rps, errors, p50Ms, p95Ms, p99Ms, avgMs, maxMs, minMs,
+// statusCounts with "error" for transport failures, concurrency, durationMs) and the native
+// extras (scenario, method, path, timeouts, connectionErrors, httpErrors, latencyMs, ipc).
 nlohmann::json resultJson(const ScenarioResult& r);
 
-// {"config": {...}, "results": [...], "pool": poolSummary(pool)|null,
-//  "gate": {"file", "violations": [...]}, "passed": bool}
+// The seed's top level {"config", "gateViolations": [{scenario, metric, actual, expected}],
+// "poolMetrics": poolMetricsJson(pool)|null, "results"}, plus the native "pool":
+// poolSummary(pool)|null, "gate": {"file", "violations": [...]} and "passed": bool.
 nlohmann::json buildReport(const PerfConfig& config, const std::vector<ScenarioResult>& results,
                            const std::optional<admin::MetricsView>& pool, const std::vector<Violation>& violations);
 

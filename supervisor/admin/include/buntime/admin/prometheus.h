@@ -12,7 +12,9 @@
 namespace buntime::admin {
 
 // One series per numeric metric (buntime_<snake_case key>, counters get "_total"; workerRssBytes
-// is buntime_workers_rss_bytes), in key order, then per-worker series buntime_worker_*
+// is buntime_workers_rss_bytes), in key order; each counter is also a gauge under its bare
+// buntime_<snake_case key> name, so the seed runtime's 16 series (all gauges, named so) are
+// all there; then per-worker series buntime_worker_*
 // labelled {key, status}: requests_total, errors_total, avg_response_time_ms, rss_bytes (live
 // workers only), in_flight.
 std::string renderPrometheus(const MetricsView& metrics, const std::vector<WorkerRow>& workers);

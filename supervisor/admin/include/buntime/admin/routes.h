@@ -21,6 +21,7 @@ struct Request {
     // The peer: "ip:port" or "[ipv6]:port" over TCP, "unix" on the app socket. Empty: an
     // in-process caller (tests, direct mode), trusted like loopback.
     std::string_view remote = {};
+    std::string_view query = {};  // after '?', "" without one (format=bun)
 };
 
 struct Reply {
@@ -45,37 +46,52 @@ public:
     virtual bool retire(std::string_view key) = 0;
 };
 
+// Where the API lives and which apps shape it answers by default (RUNTIME_API_PREFIX,
+// RUNTIME_API_COMPAT). The routes below are written for the default prefix "/_": with prefix P
+// "/_/api" is P + "/api" (apiPath) and "/_" is reservedRoot(P).
+struct AdminOptions {
+    std::string api_prefix = "/_";  // already parsed by parseApiPrefix (compat_views.h)
+    bool bun_apps = false;          // RUNTIME_API_COMPAT=bun: GET <api>/apps answers the seed's shape
+};
+
 // Routes (GET includes HEAD):
+//   GET  /.well-known/buntime              200 WellKnownView {api, version} (the seed's discovery)
 //   GET  /_/api/health, /_/health          200 HealthView
 //   GET  /_/api/health/live                200 LiveView
 //   GET  /_/api/health/ready               200 / 503 (draining) ReadyView
 //   GET  /_/api/metrics                    200 MetricsView
 //   GET  /_/api/workers                    200 WorkersReply
-//   GET  /_/api/apps                       200 AppsReply
-//   GET  /_/metrics                        200 Prometheus text
+//   GET  /_/api/apps                       200 AppsReply; ?format=bun (or bun_apps) a bare array
+//                                          of BunAppInfo, ?format=native the AppsReply
+//   GET  /_/metrics, /_/api/metrics/prometheus  200 Prometheus text (only the second when the
+//                                          two would clash: prefix "", API at /api)
 //   POST /_/api/reload                     200 ReloadedReply
 //   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
 //                                          (percent-decoded) key
-// Any other path 404 NOT_FOUND; a mutating path with another method 405 METHOD_NOT_ALLOWED.
-// The health probes (health, live, ready) are open to every peer. The other reads need the
-// admin socket, or "Authorization: Bearer <token>" when a token is configured (401
-// otherwise), or, with no token configured, a loopback peer (403 otherwise). A mutating call
-// needs the admin socket, or the bearer token (compared in constant time): 403 FORBIDDEN when
-// no token is configured, 401 UNAUTHORIZED when it is missing or wrong. /_/api/apps never
-// carries env values: each manifest env value reads "(hidden)". Errors are ErrorReply bodies.
+// Any other path (other /.well-known/... too) 404 NOT_FOUND; a mutating path with another
+// method 405 METHOD_NOT_ALLOWED. The health probes (health, live, ready) and /.well-known/buntime
+// are open to every peer. The other reads need the admin socket, or "Authorization: Bearer
+// <token>" when a token is configured (401 otherwise), or, with no token configured, a loopback
+// peer (403 otherwise). A mutating call needs the admin socket, or the bearer token (compared in
+// constant time): 403 FORBIDDEN when no token is configured, 401 UNAUTHORIZED when it is missing
+// or wrong. <api>/apps never carries env values: each manifest env value reads "(hidden)".
+// Errors are ErrorReply bodies.
 //
 // Not thread-safe: one instance, used on the core loop. Holds a reference to `view`, which
 // must outlive it.
 class AdminApi {
 public:
     // An empty `admin_token` disables mutating calls over TCP.
-    AdminApi(SupervisorView& view, std::string admin_token);
+    AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options = {});
 
-    // True for the targets the admin API answers: "/_" and "/_/..." (give the raw request
-    // target; other reserved paths such as "/.well-known/..." are not admin paths).
+    // True for the targets the admin API answers with the default prefix: "/_" and "/_/..."
+    // (give the raw request target; other reserved paths such as "/.well-known/..." are not
+    // admin paths).
     static bool isAdminPath(std::string_view target) noexcept;
     // True for "127.x.y.z:port", "[::1]:port", "[::ffff:127.x.y.z]:port" and "" (in-process).
     static bool isLoopbackRemote(std::string_view remote) noexcept;
+    // The same for this instance's prefix, plus "/.well-known/buntime" (query ignored).
+    bool answers(std::string_view target) const noexcept;
 
     // The reply for one request. Never throws: a failure inside becomes a 500 reply.
     Reply handle(const Request& request) noexcept;
@@ -85,9 +101,14 @@ private:
     // The refusal of a protected read, or nullopt when `request` may read.
     std::optional<Reply> refuseRead(const Request& request) const;
     Reply retire(std::string_view path);
+    Reply apps(std::string_view query);
 
     SupervisorView& view_;
     std::string admin_token_;
+    AdminOptions options_;
+    std::string api_;             // "/_/api"
+    std::string root_;            // "/_"
+    std::string workers_prefix_;  // "/_/api/workers/"
 };
 
 }  // namespace buntime::admin

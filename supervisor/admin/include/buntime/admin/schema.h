@@ -28,7 +28,8 @@ namespace buntime::admin {
 // --- GET /_/api/health (and /_/health) ----------------------------------------------------
 
 struct HealthView {
-    std::string status;  // "ok", or "draining" once shutdown began
+    bool ok = true;      // the seed's key: the process answers
+    std::string status;  // "healthy" (the seed's word), or "draining" once shutdown began
     std::string version;
     std::int64_t pid = 0;
     std::int64_t uptime_ms = 0;
@@ -52,7 +53,9 @@ struct MetricsView {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
     double memory_usage_mb = 0;
-    double requests_per_second = 0;
+    double requests_per_second = 0;  // started requests per second over the last 10 s
+    // The seed's requestsPerSecond: totalRequests / uptime, the lifetime average.
+    double requests_per_second_lifetime = 0;
     std::uint64_t total_requests = 0;
     std::uint64_t total_workers_created = 0;
     std::uint64_t total_workers_failed = 0;
@@ -96,6 +99,7 @@ void forEachMetric(View& m, Visit&& visit) {
     visit("pid", m.pid, K::Gauge);
     visit("poolSize", m.pool_size, K::Gauge);
     visit("requestsPerSecond", m.requests_per_second, K::Gauge);
+    visit("requestsPerSecondLifetime", m.requests_per_second_lifetime, K::Gauge);
     visit("supervisorRssBytes", m.supervisor_rss_bytes, K::Gauge);
     visit("totalRequests", m.total_requests, K::Counter);
     visit("totalWorkersCreated", m.total_workers_created, K::Counter);
@@ -176,13 +180,36 @@ struct AppsReply {
     std::vector<AppRow> apps;
 };
 
+// GET /_/api/apps?format=bun (or RUNTIME_API_COMPAT=bun): the seed's shape, a bare array of
+// these. `path` is the directory holding the versions (the app dir for nested and simple
+// layouts, the worker root for flat ones); versions highest first.
+struct BunAppInfo {
+    std::string name;
+    std::string path;
+    std::vector<std::string> versions;
+};
+
+// --- GET /.well-known/buntime: where the runtime API lives (the seed's discovery) ----------
+
+struct WellKnownView {
+    std::string api;  // "/_/api", or RUNTIME_API_PREFIX + "/api"
+    std::string version;
+};
+
 // --- small replies ------------------------------------------------------------------------
 
+// The seed's health keys ok, status and version sit next to live / ready.
 struct LiveView {  // GET /_/api/health/live
     bool live = true;
+    bool ok = true;
+    std::string status = "live";
+    std::string version;
 };
 struct ReadyView {  // GET /_/api/health/ready: 200 when ready, 503 when draining
     bool ready = false;
+    bool ok = false;          // = ready
+    std::string status = {};  // "ready" or "draining"
+    std::string version = {};
 };
 struct ReloadedReply {  // POST /_/api/reload
     bool reloaded = true;
@@ -190,8 +217,10 @@ struct ReloadedReply {  // POST /_/api/reload
 struct RetiredReply {  // POST /_/api/workers/<key>/retire
     std::string retired;
 };
-// Every error answer: {"error": CODE, "message": TEXT}. Its from_json is lenient (a missing
-// or non-string member reads as ""), because error bodies may come from a proxy.
+// Every error answer: {"success": false, "code": CODE, "error": CODE, "message": TEXT} (the
+// seed's success/code/message and the native error). Its from_json is lenient (a missing or
+// non-string member reads as ""; code stands in for a missing error), because error bodies
+// may come from a proxy or from the seed runtime.
 struct ErrorReply {
     std::string error;
     std::string message;
@@ -270,11 +299,14 @@ inline void requireObject(const nlohmann::json& j, const char* what) {
 // --- to_json / from_json (found by nlohmann through ADL) ----------------------------------
 
 inline void to_json(nlohmann::json& j, const HealthView& v) {
-    j = {{"status", v.status}, {"version", v.version}, {"pid", v.pid}, {"uptimeMs", v.uptime_ms}, {"listen", v.listen}};
+    j = {{"ok", v.ok},   {"status", v.status},      {"version", v.version},
+         {"pid", v.pid}, {"uptimeMs", v.uptime_ms}, {"listen", v.listen}};
 }
 inline void from_json(const nlohmann::json& j, HealthView& v) {
     using schema_detail::read;
     schema_detail::requireObject(j, "health");
+    v.ok = true;
+    if (j.contains("ok")) read(j, "ok", v.ok);
     read(j, "status", v.status);
     read(j, "version", v.version);
     read(j, "pid", v.pid);
@@ -399,16 +431,56 @@ inline void from_json(const nlohmann::json& j, AppRow& v) {
 }
 
 inline void to_json(nlohmann::json& j, const AppsReply& v) { j = {{"apps", v.apps}}; }
+
+inline void to_json(nlohmann::json& j, const BunAppInfo& v) {
+    j = {{"name", v.name}, {"path", v.path}, {"versions", v.versions}};
+}
+inline void from_json(const nlohmann::json& j, BunAppInfo& v) {
+    using schema_detail::read;
+    schema_detail::requireObject(j, "app");
+    read(j, "name", v.name);
+    read(j, "path", v.path);
+    v.versions.clear();
+    const auto& versions = j.at("versions");
+    if (!versions.is_array()) schema_detail::wrongType(versions, "versions", "an array");
+    for (const auto& item : versions) {
+        if (!item.is_string()) schema_detail::wrongType(item, "versions", "an array of strings");
+        v.versions.push_back(item.get<std::string>());
+    }
+}
+
+inline void to_json(nlohmann::json& j, const WellKnownView& v) { j = {{"api", v.api}, {"version", v.version}}; }
+inline void from_json(const nlohmann::json& j, WellKnownView& v) {
+    schema_detail::requireObject(j, "well-known");
+    schema_detail::read(j, "api", v.api);
+    schema_detail::read(j, "version", v.version);
+}
 inline void from_json(const nlohmann::json& j, AppsReply& v) {
     schema_detail::requireObject(j, "apps reply");
     schema_detail::read(j, "apps", v.apps);
 }
 
-inline void to_json(nlohmann::json& j, const LiveView& v) { j = {{"live", v.live}}; }
-inline void from_json(const nlohmann::json& j, LiveView& v) { schema_detail::read(j, "live", v.live); }
+inline void to_json(nlohmann::json& j, const LiveView& v) {
+    j = {{"live", v.live}, {"ok", v.ok}, {"status", v.status}, {"version", v.version}};
+}
+inline void from_json(const nlohmann::json& j, LiveView& v) {
+    schema_detail::read(j, "live", v.live);
+    v.ok = v.live;
+    if (j.contains("ok")) schema_detail::read(j, "ok", v.ok);
+    if (j.contains("status")) schema_detail::read(j, "status", v.status);
+    if (j.contains("version")) schema_detail::read(j, "version", v.version);
+}
 
-inline void to_json(nlohmann::json& j, const ReadyView& v) { j = {{"ready", v.ready}}; }
-inline void from_json(const nlohmann::json& j, ReadyView& v) { schema_detail::read(j, "ready", v.ready); }
+inline void to_json(nlohmann::json& j, const ReadyView& v) {
+    j = {{"ready", v.ready}, {"ok", v.ok}, {"status", v.status}, {"version", v.version}};
+}
+inline void from_json(const nlohmann::json& j, ReadyView& v) {
+    schema_detail::read(j, "ready", v.ready);
+    v.ok = v.ready;
+    if (j.contains("ok")) schema_detail::read(j, "ok", v.ok);
+    if (j.contains("status")) schema_detail::read(j, "status", v.status);
+    if (j.contains("version")) schema_detail::read(j, "version", v.version);
+}
 
 inline void to_json(nlohmann::json& j, const ReloadedReply& v) { j = {{"reloaded", v.reloaded}}; }
 inline void from_json(const nlohmann::json& j, ReloadedReply& v) { schema_detail::read(j, "reloaded", v.reloaded); }
@@ -416,13 +488,16 @@ inline void from_json(const nlohmann::json& j, ReloadedReply& v) { schema_detail
 inline void to_json(nlohmann::json& j, const RetiredReply& v) { j = {{"retired", v.retired}}; }
 inline void from_json(const nlohmann::json& j, RetiredReply& v) { schema_detail::read(j, "retired", v.retired); }
 
-inline void to_json(nlohmann::json& j, const ErrorReply& v) { j = {{"error", v.error}, {"message", v.message}}; }
+inline void to_json(nlohmann::json& j, const ErrorReply& v) {
+    j = {{"success", false}, {"code", v.error}, {"error", v.error}, {"message", v.message}};
+}
 inline void from_json(const nlohmann::json& j, ErrorReply& v) {
     auto text = [&](const char* key) {
         const auto it = j.is_object() ? j.find(key) : j.end();
         return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     v.error = text("error");
+    if (v.error.empty()) v.error = text("code");
     v.message = text("message");
 }
 

@@ -40,10 +40,15 @@ struct SupervisorConfig {
     std::chrono::milliseconds shutdown_timeout{10000};   // RUNTIME_SHUTDOWN_TIMEOUT_MS
     std::chrono::milliseconds terminate_grace{5000};     // RUNTIME_TERMINATE_GRACE_MS
     std::chrono::microseconds ring_spin{30};             // RUNTIME_RING_SPIN_US
+    std::string api_prefix = "/_";                       // RUNTIME_API_PREFIX (API at prefix + /api)
+    std::string api_compat;                              // RUNTIME_API_COMPAT: "" | bun
+    std::string node_env;                                // NODE_ENV: pool-size default; passed to workers
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by
-// the default, as the seed runtime does.
+// the default, as the seed runtime does. Without RUNTIME_POOL_SIZE, NODE_ENV picks the seed's
+// pool size (production 500, staging 50, development 10, test 5; unset 100).
+// RUNTIME_EPHEMERAL_QUEUE_LIMIT=0 is ignored (the default applies), as in the seed.
 SupervisorConfig configFromEnv(const std::vector<std::string>& environ_entries, std::vector<std::string>& warnings);
 std::vector<std::string> currentEnvironment();
 

@@ -32,7 +32,7 @@ struct PublicRoute {
 // The validated configuration of one app version. Plain value type; copy freely.
 struct WorkerConfig {
     std::string name;                       // `name` key (informational; routing uses the dir)
-    std::string version;                    // `version` key, valid semver or empty
+    std::string version;                    // `version` key when valid semver, else empty (a warning)
     std::optional<std::string> entrypoint;  // relative to the app dir; worker picks a default
     std::map<std::string, std::string> env;
     std::chrono::milliseconds timeout{30'000};          // per request, > 0
@@ -74,7 +74,15 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source);
 // Reads and parses a file; Io error when it cannot be read. `path` is used as the source.
 Result<Manifest> loadManifest(const std::filesystem::path& path);
 
-// Manifest file name inside an app directory.
+// Manifest file names inside an app directory, in the order the seed tries them.
 inline constexpr std::string_view kManifestFile = "manifest.yaml";
+inline constexpr std::string_view kManifestFileYml = "manifest.yml";
+
+// dir/manifest.yaml if it is a file, else dir/manifest.yml if it is, else std::nullopt.
+std::optional<std::filesystem::path> findManifest(const std::filesystem::path& dir);
+
+// The manifest of an app directory: findManifest(dir) loaded, or the defaults when the
+// directory has none (as the seed serves a versioned directory without a manifest).
+Result<Manifest> loadAppManifest(const std::filesystem::path& dir);
 
 }  // namespace buntime::router

@@ -11,7 +11,7 @@ namespace buntime::router {
 
 enum class TargetKind : std::uint8_t {
     App,         // app/range/base/rest/query are set
-    Reserved,    // "/_" or "/_/..." (admin) or "/.well-known/...": never reaches an app
+    Reserved,    // the reserved root ("/_") or under it (admin), or "/.well-known/...": never reaches an app
     BadRequest,  // dot segment, '%' in the app segment, %00, bad name/range, not origin-form
     NotFound,    // "/" (or an empty first segment): no app named
 };
@@ -34,14 +34,15 @@ struct ParsedTarget {
 //  - any path segment equal to "." or "..", or whose percent-decoded form split on '/'
 //    and '\\' has such a piece ("%2e%2E", "..%2f", "x%5c..%5cy"), or any "%00" in the
 //    path → BadRequest. The rest is otherwise passed raw: apps decode it.
-//  - first segment "_" or ".well-known" → Reserved.
+//  - the path equal to `reserved_root` or under it ("/_", "/_/..." by default; the seed's
+//    RUNTIME_API_PREFIX rule), or first segment ".well-known" → Reserved.
 //  - "/" or an empty first segment ("//x") → NotFound.
 //  - first segment = name[@range]: '%' in the name → BadRequest (no encoded traversal
 //    such as %2e%2e, %2f, %5c); invalid name → BadRequest; the range is percent-decoded
 //    ("%5E1.0.0" = "^1.0.0", "%3E%3D1%20%3C2" = ">=1 <2"); empty range after '@',
-//    malformed escapes, '/', '\\' or control characters in it, or a range that does not
-//    parse → BadRequest.
+//    malformed escapes, '/', '\\' or control characters in it → BadRequest. A range that does
+//    not parse is kept: Router::route answers it 404 with the reason, as the seed does.
 //  - "/app" (no trailing slash) is the app with rest "/".
-ParsedTarget parseTarget(std::string_view target);
+ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root = "/_");
 
 }  // namespace buntime::router

@@ -22,11 +22,12 @@ struct RouterOptions {
     std::vector<std::filesystem::path> roots;            // RUNTIME_WORKER_DIRS
     std::chrono::milliseconds config_cache_ttl{1000};    // RUNTIME_WORKER_CONFIG_CACHE_TTL_MS
     std::chrono::milliseconds resolver_cache_ttl{1000};  // RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS
+    std::string reserved_root = "/_";                    // RUNTIME_API_PREFIX's reserved path (admin::reservedRoot)
 };
 
 enum class RouteStatus : std::uint8_t {
     Ok,           // 200-path: app, manifest set
-    Reserved,     // /_/… or /.well-known/…: the caller serves it (admin) or answers 404
+    Reserved,     // reserved_root (/_), under it, or /.well-known/…: the caller serves it (admin)
     BadRequest,   // 400
     NotFound,     // 404: no app / no matching version
     ServerError,  // 500: collision, broken manifest, unreadable file

@@ -46,13 +46,15 @@ inline std::strong_ordering operator<=>(const Version& a, const Version& b) noex
 // highest release, falling back to the highest prerelease when there is no release.
 // A prerelease version matches a set only if some comparator of that set carries a
 // prerelease on the same major.minor.patch (npm rule), e.g. ">=1.2.3-beta.1" admits
-// 1.2.3-beta.2 but not 1.2.4-beta.
+// 1.2.3-beta.2 but not 1.2.4-beta. With include_prerelease (the seed runtime's
+// maxSatisfying(..., {includePrerelease: true}), which app routing uses) a prerelease matches
+// like any version: ^1.0.0 admits 1.5.0-beta but not 2.0.0-beta (the upper bound is <2.0.0-0).
 // Immutable after parse; safe to share between threads.
 class Range {
 public:
     static Result<Range> parse(std::string_view text);
 
-    bool satisfies(const Version& v) const;
+    bool satisfies(const Version& v, bool include_prerelease = false) const;
     bool isLatest() const noexcept { return latest_; }
     const std::string& text() const noexcept { return text_; }
 
@@ -69,7 +71,8 @@ private:
 };
 
 // The highest version that satisfies the range; std::nullopt when none does.
-std::optional<Version> bestMatch(const Range& range, std::span<const Version> versions);
+std::optional<Version> bestMatch(const Range& range, std::span<const Version> versions,
+                                 bool include_prerelease = false);
 
 // Text convenience: unparsable versions are skipped; an unparsable range yields nullopt.
 // Returns the matching element of `versions` as written.
