@@ -41,7 +41,8 @@ struct ReplySpec {
 const ReplySpec& specOf(Reply reply) noexcept;
 std::span<const ReplySpec> allReplies() noexcept;
 
-// {"error": code, "message": message}
+// {"error": code, "message": message}; bytes that are not UTF-8 become U+FFFD (never throws
+// on the content).
 std::string errorBody(std::string_view code, std::string_view message);
 http::Headers jsonHeaders();
 // content-type, and Retry-After when the reply has one.
