@@ -137,7 +137,9 @@ int status(const Client& client, const Options& options, std::size_t width, std:
         return metrics.exitCode;
     }
     if (options.json) {
-        out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump() << '\n';
+        out << json{{"health", *health.value}, {"ready", ready}, {"metrics", *metrics.value}}.dump(
+                   -1, ' ', false, json::error_handler_t::replace)
+            << '\n';
         return exitOk;
     }
     const auto healthView = typed<admin::HealthView>(client, "/_/api/health", *health.value, err);
@@ -173,7 +175,7 @@ int fetchAndPrint(const Client& client, bool post, std::string_view path, const 
         for (const auto& worker : reply->workers)
             if (worker.name == options.app) kept.workers.push_back(worker);
         const json filtered = kept;
-        out << filtered.dump(2) << '\n';
+        out << filtered.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
         return exitOk;
     }
     if (options.json) {
@@ -223,7 +225,7 @@ int watch(const Client& client, const Options& options, std::size_t width, std::
         }
         if (isJson && (options.json || view)) {
             if (options.json) {
-                out << metrics.dump() << '\n';
+                out << metrics.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
             } else {
                 if (done % 20 == 0) {
                     out << watchHeader(width);

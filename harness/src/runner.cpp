@@ -93,10 +93,10 @@ int emitReport(const PerfConfig& c, const std::vector<ScenarioResult>& results,
     human << formatViolations(violations);
 
     const nlohmann::json report = buildReport(c, results, pool, violations);
-    if (c.json) out << report.dump(2) << "\n";
+    if (c.json) out << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     if (!c.output_file.empty()) {
         std::ofstream f(c.output_file, std::ios::trunc);
-        f << report.dump(2) << "\n";
+        f << report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
         if (!f) {
             err << "buntime-perf: cannot write " << c.output_file << "\n";
             return 1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// TTL caches with a hand-driven clock: expiry, ttl 0 disables, errors are not cached.
+// TTL caches with a hand-driven clock: expiry, ttl 0 disables, manifest errors are cached
+// for the TTL, negative resolutions are not.
 #include <doctest/doctest.h>
 
 #include "buntime/router/cache.h"
@@ -84,7 +85,7 @@ TEST_CASE("ConfigCache with ttl 0 reads the file every time") {
     CHECK(cache.size() == 0);
 }
 
-TEST_CASE("ConfigCache does not cache errors") {
+TEST_CASE("ConfigCache caches errors for the TTL, like successes") {
     TempDir t;
     t.write("app/manifest.yaml", "timeout: nonsense\n");
     ConfigCache cache(milliseconds(1000));
@@ -92,12 +93,36 @@ TEST_CASE("ConfigCache does not cache errors") {
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == ErrorCode::BadManifest);
     t.write("app/manifest.yaml", "timeout: 2s\n");
-    auto good = cache.get(t.root() / "app", t0 + milliseconds(1));
+    // Within the TTL the failure is answered from the cache: the file is not parsed again.
+    auto again = cache.get(t.root() / "app", t0 + milliseconds(999));
+    REQUIRE_FALSE(again);
+    CHECK(again.error().message == bad.error().message);
+    auto good = cache.get(t.root() / "app", t0 + milliseconds(1000));
     REQUIRE(good);
     CHECK((*good)->config.timeout == milliseconds(2000));
     auto missing = cache.get(t.root() / "none", t0);
     CHECK_FALSE(missing);
-    CHECK(cache.size() == 1);
+    CHECK(cache.size() == 2);
+
+    // SIGHUP (clear) forgets a cached failure at once.
+    t.write("app2/manifest.yaml", "timeout: nonsense\n");
+    CHECK_FALSE(cache.get(t.root() / "app2", t0));
+    t.write("app2/manifest.yaml", "timeout: 3s\n");
+    cache.clear();
+    CHECK(cache.get(t.root() / "app2", t0 + milliseconds(1)));
+}
+
+TEST_CASE("ResolverCache caches a broken simple-layout manifest for the TTL") {
+    TempDir t;
+    t.write("r/app/manifest.yaml", "timeout: nonsense\n");
+    Resolver resolver({t.root() / "r"});
+    ResolverCache cache(resolver, milliseconds(1000));
+    auto bad = cache.resolve("app", "", t0);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::BadManifest);
+    t.write("r/app/manifest.yaml", "timeout: 2s\n");
+    CHECK_FALSE(cache.resolve("app", "", t0 + milliseconds(999)));
+    CHECK(cache.resolve("app", "", t0 + milliseconds(1000)));
 }
 
 TEST_CASE("ResolverCache keeps a resolution until the TTL passes") {

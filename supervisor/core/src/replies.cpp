@@ -82,8 +82,11 @@ const ReplySpec& specOf(Reply reply) noexcept { return kReplies[static_cast<std:
 std::span<const ReplySpec> allReplies() noexcept { return kReplies; }
 
 std::string errorBody(std::string_view code, std::string_view message) {
-    // The seed's {success, code, message} and the native error, the same code twice.
-    return nlohmann::json{{"success", false}, {"code", code}, {"error", code}, {"message", message}}.dump();
+    // The seed's {success, code, message} and the native error, the same code twice. Messages
+    // may carry bytes from apps and clients: invalid UTF-8 becomes U+FFFD instead of a
+    // type_error thrown on the event loop.
+    return nlohmann::json{{"success", false}, {"code", code}, {"error", code}, {"message", message}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 http::Headers jsonHeaders() { return {{"content-type", "application/json"}}; }

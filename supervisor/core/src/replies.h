@@ -52,7 +52,8 @@ std::span<const ReplySpec> allReplies() noexcept;
 inline constexpr std::size_t kClientReasonMax = 200;
 std::string clientSafeReason(std::string_view detail);
 
-// {"success": false, "code": code, "error": code, "message": message}
+// {"success": false, "code": code, "error": code, "message": message}; bytes that are not
+// UTF-8 become U+FFFD (never throws on the content).
 std::string errorBody(std::string_view code, std::string_view message);
 http::Headers jsonHeaders();
 // content-type, and Retry-After when the reply has one.

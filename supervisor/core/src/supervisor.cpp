@@ -17,6 +17,7 @@
 #include "http_client.h"
 #include "ipc_stats.h"
 #include "lifecycle.h"
+#include "replies.h"
 #include "supervisor_view.h"
 #include "worker_launch.h"
 
@@ -39,14 +40,47 @@ struct Supervisor::Impl {
     base::Expected<void, std::string> start(bool handle_signals);
 
     // Runs `f` on the core loop and waits for its result (the caller is another thread).
+    // Always completes: an exception in `f`, or a loop that stops before running it (the
+    // task is then destroyed: broken promise), comes back as an error, never a wait forever.
     template <typename F>
-    auto onCore(F&& f) -> decltype(f()) {
+    auto onCore(F&& f) -> base::Expected<decltype(f()), std::string> {
+        using T = decltype(f());
+        auto run = [&]() -> base::Expected<T, std::string> {
+            try {
+                return f();
+            } catch (const std::exception& e) {
+                return std::string(e.what());
+            }
+        };
         auto& io = server->ioContext(0);
-        if (io.get_executor().running_in_this_thread() || !lifecycle || !lifecycle->running()) return f();
-        std::packaged_task<decltype(f())()> task(std::forward<F>(f));
-        auto future = task.get_future();
-        asio::post(io, [&task] { task(); });
-        return future.get();
+        if (io.get_executor().running_in_this_thread() || !lifecycle || !lifecycle->running()) return run();
+        auto task = std::make_shared<std::packaged_task<T()>>(std::forward<F>(f));
+        auto future = task->get_future();
+        asio::post(io, [task] { (*task)(); });
+        task.reset();  // the posted handler owns it now
+        try {
+            return future.get();
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+    }
+
+    // Hands a request to the dispatcher on the core loop. An exception is logged and fails
+    // that one request with 500; the loop keeps serving.
+    void accept(const std::shared_ptr<Client>& client) noexcept {
+        try {
+            dispatcher->accept(client, base::Clock::now());
+            return;
+        } catch (const std::exception& e) {
+            base::logFormat(base::LogLevel::Error, "supervisor", "request %s failed: %s",
+                            client->head().request_id.c_str(), e.what());
+        } catch (...) {
+            base::logFormat(base::LogLevel::Error, "supervisor", "request %s failed",
+                            client->head().request_id.c_str());
+        }
+        try {
+            client->respond(500, jsonHeaders(), errorBody("INTERNAL_ERROR", "the request failed"));
+        } catch (...) {}
     }
 
     SupervisorConfig config;
@@ -88,9 +122,9 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         auto& core = server->ioContext(0);
         auto client = std::make_shared<HttpClient>(std::move(ex), core);
         if (core.get_executor().running_in_this_thread())
-            dispatcher->accept(std::move(client), base::Clock::now());
+            accept(client);
         else
-            asio::post(core, [this, client] { dispatcher->accept(client, base::Clock::now()); });
+            asio::post(core, [this, client] { accept(client); });
     });
     auto& core = server->ioContext(0);
     host = std::make_unique<AsioWorkerHost>(core, config, launch, worker_environment, stats);
@@ -153,19 +187,21 @@ void Supervisor::reload() {
 }
 std::uint16_t Supervisor::port() const { return impl_->server ? impl_->server->port() : 0; }
 void Supervisor::submit(std::shared_ptr<Client> client) {
-    asio::post(impl_->server->ioContext(0), [impl = impl_.get(), client = std::move(client)] {
-        impl->dispatcher->accept(client, base::Clock::now());
-    });
+    asio::post(impl_->server->ioContext(0), [impl = impl_.get(), client = std::move(client)] { impl->accept(client); });
 }
 admin::MetricsView Supervisor::metrics() {
-    return impl_->onCore([this] { return impl_->view->metrics(); });
+    auto m = impl_->onCore([this] { return impl_->view->metrics(); });
+    if (!m) base::logError("supervisor", "metrics: " + m.error());
+    return m ? std::move(m).value() : admin::MetricsView{};
 }
 IpcCounters Supervisor::ipcCounters() {
-    return impl_->onCore([this] {
+    auto c = impl_->onCore([this] {
         shm::RingStats to_worker, to_supervisor;
         impl_->host->liveRingTotals(to_worker, to_supervisor);
         return impl_->stats.totals(to_worker, to_supervisor);
     });
+    if (!c) base::logError("supervisor", "ipc counters: " + c.error());
+    return c ? std::move(c).value() : IpcCounters{};
 }
 
 }  // namespace buntime::supervisor

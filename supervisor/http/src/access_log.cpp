@@ -26,20 +26,54 @@ base::Expected<void, base::SysError> AccessLog::open(const std::string& spec) {
     return {};
 }
 
+namespace {
+
+// Length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF), or 0 when the byte there starts none.
+std::size_t utf8Length(std::string_view s, std::size_t i) {
+    auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+    auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) {
+        unsigned c = at(k);
+        return c >= lo && c <= hi;
+    };
+    unsigned c = at(0);
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+    if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
+    if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
+    if (c >= 0xe1 && c <= 0xef) return cont(1) && cont(2) ? 3 : 0;
+    if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+    if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+    if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
+    return 0;
+}
+
+}  // namespace
+
 void appendJsonString(std::string& out, std::string_view s) {
     static constexpr char hex[] = "0123456789abcdef";
+    auto escapeByte = [&](unsigned char c) {
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    };
     out += '"';
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
+    for (std::size_t i = 0; i < s.size();) {
+        auto c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') {
             out += '\\';
-            out += ch;
+            out += s[i++];
         } else if (c < 0x20 || c == 0x7f) {
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
+            escapeByte(c);
+            ++i;
+        } else if (std::size_t n = utf8Length(s, i); n > 0) {
+            out.append(s.substr(i, n));
+            i += n;
         } else {
-            out += ch;
+            // Not UTF-8 (a raw byte in a path): written as the code point of the same value,
+            // so the line stays valid JSON and the byte stays visible.
+            escapeByte(c);
+            ++i;
         }
     }
     out += '"';

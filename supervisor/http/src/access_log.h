@@ -42,6 +42,8 @@ private:
     base::UniqueFd file_;  // the file this log opened, if any
 };
 
+// Appends `s` as a JSON string: control characters and bytes that are not well-formed UTF-8
+// are written as \u00XX, so every line is valid JSON whatever the client sent.
 void appendJsonString(std::string& out, std::string_view s);
 
 }  // namespace buntime::http::detail

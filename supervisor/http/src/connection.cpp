@@ -294,7 +294,8 @@ void Connection::onHeadComplete() {
     else
         assignNewRequestId(h.request_id);
     body_done_ = p.is_done();
-    if (p.te_seen && !p.chunked()) return sendError(501);  // no transfer-coding but chunked
+    if (p.te_seen && !p.chunked()) return sendError(501);   // no transfer-coding but chunked
+    if (!normalizeTargetAndHost(h)) return sendError(400);  // no Host (HTTP/1.1), bad absolute-form
 
     auto ex = exchange_;
     try {

@@ -2,6 +2,7 @@
 // RequestHead helpers and request-id generation.
 #include "buntime/http/request_head.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 
@@ -57,6 +58,37 @@ void RequestHead::clear() noexcept {
     request_id.clear();
     remote.clear();
     from_admin_socket = false;
+}
+
+bool normalizeTargetAndHost(RequestHead& head) {
+    std::string_view t = head.target;
+    std::size_t scheme = 0;
+    if (t.size() >= 7 && base::iequals(t.substr(0, 7), "http://"))
+        scheme = 7;
+    else if (t.size() >= 8 && base::iequals(t.substr(0, 8), "https://"))
+        scheme = 8;
+    if (scheme) {
+        std::string_view rest = t.substr(scheme);
+        const std::size_t end = std::min(rest.find('/'), rest.find('?'));
+        const std::string_view authority = rest.substr(0, end);
+        // No empty host, no userinfo (RFC 9110 §4.2.4), nothing a Host field may not hold.
+        if (authority.empty() || authority.find('@') != std::string_view::npos) return false;
+        for (char c : authority)
+            if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
+        std::string origin = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+        if (origin.front() == '?') origin.insert(0, 1, '/');
+        // RFC 9112 §3.2.2: the authority replaces any Host field the client sent.
+        std::erase_if(head.headers, [](const auto& kv) { return base::iequals(kv.first, "host"); });
+        head.headers.emplace_back("Host", std::string(authority));
+        head.target = std::move(origin);
+        return true;
+    }
+    if (head.version < 11) return true;
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host, or with more than one, is a 400.
+    int hosts = 0;
+    for (const auto& kv : head.headers)
+        if (base::iequals(kv.first, "host")) ++hosts;
+    return hosts == 1;
 }
 
 bool isValidRequestId(std::string_view id) noexcept {

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "buntime/base/error.h"
+#include "buntime/base/log.h"
 #include "buntime/base/unique_fd.h"
 
 namespace buntime::http {
@@ -61,6 +62,23 @@ bool evictOldestIdle(Loop& loop, const std::string& ip) {
     auto keep = oldest->shared_from_this();
     oldest->closeNow(false);
     return true;
+}
+
+// Runs a loop until it stops. A handler that throws is logged and the loop goes on
+// serving (Asio lets run() be called again after an exception): one bad request never
+// ends a loop, and so never leaves the other loops waiting on it.
+void runLoop(asio::io_context& ioc) noexcept {
+    for (;;) {
+        try {
+            ioc.run();
+            return;
+        } catch (const std::exception& e) {
+            base::logFormat(base::LogLevel::Error, "http", "an event-loop handler threw: %s (loop keeps serving)",
+                            e.what());
+        } catch (...) {
+            base::logError("http", "an event-loop handler threw a non-exception (loop keeps serving)");
+        }
+    }
 }
 
 void onAccepted(const std::shared_ptr<ServerState>& st, Listener& l, const error_code& ec, detail::Socket sock,
@@ -202,6 +220,15 @@ Started listenUnix(ServerState& st, const std::string& path, bool admin) {
     struct stat sb {};
     if (::lstat(path.c_str(), &sb) == 0) {
         if (!S_ISSOCK(sb.st_mode)) return failure(ServerErrc::UnixSocketFailed, path + " exists and is not a socket");
+        // A socket someone still accepts on belongs to a live process (another supervisor):
+        // never take it over. Only a stale one (connection refused) is removed.
+        // (Non-blocking: a live listener with a full backlog answers EAGAIN instead of waiting.)
+        base::UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+        const bool live =
+            probe && (::connect(probe.get(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0 || errno == EAGAIN);
+        if (live)
+            return failure(ServerErrc::UnixSocketFailed,
+                           path + " is in use: another live process (a running supervisor?) accepts on it");
         ::unlink(path.c_str());  // stale socket from a previous run
     }
     base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
@@ -279,14 +306,14 @@ base::Expected<void, StartError> Server::start() {
 void Server::run() {
     auto& st = *state_;
     for (std::size_t i = 1; i < st.loops.size(); ++i)
-        st.threads.emplace_back([l = st.loops[i].get()] { l->ioc.run(); });
-    st.loops[0]->ioc.run();
+        st.threads.emplace_back([l = st.loops[i].get()] { runLoop(l->ioc); });
+    runLoop(st.loops[0]->ioc);
     join();
 }
 
 void Server::runInThreads() {
     auto& st = *state_;
-    for (auto& l : st.loops) st.threads.emplace_back([lp = l.get()] { lp->ioc.run(); });
+    for (auto& l : st.loops) st.threads.emplace_back([lp = l.get()] { runLoop(lp->ioc); });
 }
 
 void Server::join() {

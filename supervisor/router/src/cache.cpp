@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Config and resolver caches: look up, load on a miss, store only successes.
+// Config and resolver caches: look up, load on a miss, store the result (error or not).
 #include "buntime/router/cache.h"
 
 namespace buntime::router {
@@ -8,11 +8,13 @@ Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::
     std::string key = dir.string();
     if (auto hit = cache_.get(key, now)) return std::move(*hit);
     // Parsed outside the cache lock: two threads missing together both parse, harmlessly.
+    // A failure is kept for the TTL too, so a broken manifest is not re-read per request.
     auto m = loadAppManifest(dir);
-    if (!m) return m.error();
-    auto shared = std::make_shared<const Manifest>(std::move(*m));
-    cache_.put(std::move(key), shared, now);
-    return shared;
+    Result<std::shared_ptr<const Manifest>> result =
+        m ? Result<std::shared_ptr<const Manifest>>(std::make_shared<const Manifest>(std::move(*m)))
+          : Result<std::shared_ptr<const Manifest>>(std::move(m).error());
+    cache_.put(std::move(key), result, now);
+    return result;
 }
 
 Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_view range, TimePoint now) {
@@ -22,7 +24,11 @@ Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_vi
     key.append(range);
     if (auto hit = cache_.get(key, now)) return std::move(*hit);
     auto r = resolver_.resolve(name, range);
-    if (r) cache_.put(std::move(key), r.value(), now);
+    // Manifest failures cost a parse: kept for the TTL. "Not found" and "no match" are
+    // not, so an app deployed a moment ago is seen on the next request.
+    const bool manifest_failure = !r && (r.error().code == ErrorCode::BadManifest ||
+                                         r.error().code == ErrorCode::Syntax || r.error().code == ErrorCode::Io);
+    if (r || manifest_failure) cache_.put(std::move(key), r, now);
     return r;
 }
 

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 #include <yaml-cpp/yaml.h>
 
 #include "buntime/base/ascii.h"
@@ -265,17 +267,123 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
     }
 }
 
+// Walks the YAML events of the first document (no tree is built) and stops with a
+// LimitError as soon as the document holds more than kMaxManifestNodes nodes once every
+// alias is expanded, or more than kMaxManifestAliases aliases: what the key handlers and
+// the admin API's JSON would otherwise copy out ("billion laughs").
+struct LimitError {
+    std::string key;
+    std::string what;
+    YAML::Mark mark;
+};
+
+class NodeCounter final : public YAML::EventHandler {
+public:
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor, nullptr); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+        if (++aliases_ > kMaxManifestAliases)
+            throw LimitError{key_, "more than " + std::to_string(kMaxManifestAliases) + " aliases", mark};
+        add(mark, anchor < sizes_.size() ? sizes_[anchor] : 1);
+        afterValue();
+    }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string& v) override {
+        leaf(mark, anchor, &v);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                         YAML::EmitterStyle::value) override {
+        open(mark, anchor, false);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                    YAML::EmitterStyle::value) override {
+        open(mark, anchor, true);
+    }
+    void OnMapEnd() override { close(); }
+
+private:
+    struct Open {
+        YAML::anchor_t anchor;
+        std::uint64_t size;  // this collection and everything in it, aliases expanded
+        bool map;
+        std::uint64_t items = 0;
+    };
+    // Adds n expanded nodes to the innermost open collection (and so to the total).
+    void add(const YAML::Mark& mark, std::uint64_t n) {
+        total_ += n;
+        if (total_ > kMaxManifestNodes)
+            throw LimitError{key_, "more than " + std::to_string(kMaxManifestNodes) + " YAML nodes (aliases expanded)",
+                             mark};
+        if (!open_.empty()) open_.back().size += n;
+    }
+    void remember(YAML::anchor_t anchor, std::uint64_t size) {
+        if (anchor == YAML::NullAnchor) return;
+        if (sizes_.size() <= anchor) sizes_.resize(anchor + 1, 1);
+        sizes_[anchor] = size;
+    }
+    // Tracks the top-level key being read, to name it in a limit error.
+    void afterValue() {
+        if (open_.size() != 1 || !open_.back().map) return;
+        ++open_.back().items;
+    }
+    void leaf(const YAML::Mark& mark, YAML::anchor_t anchor, const std::string* value) {
+        if (open_.size() == 1 && open_.back().map && open_.back().items % 2 == 0) key_ = value ? *value : "";
+        remember(anchor, 1);
+        add(mark, 1);
+        afterValue();
+    }
+    void open(const YAML::Mark& mark, YAML::anchor_t anchor, bool map) {
+        add(mark, 1);
+        open_.push_back(Open{anchor, 1, map});
+    }
+    void close() {
+        if (open_.empty()) return;
+        Open done = open_.back();
+        open_.pop_back();
+        remember(done.anchor, done.size);
+        if (!open_.empty()) open_.back().size += done.size - 1;  // the 1 was added at open()
+        afterValue();
+    }
+
+    std::vector<Open> open_;
+    std::vector<std::uint64_t> sizes_;  // expanded size per anchor id
+    std::uint64_t total_ = 0;
+    std::uint64_t aliases_ = 0;
+    std::string key_;
+};
+
 }  // namespace
 
 Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
     Manifest m;
+    if (yaml.size() > kMaxManifestBytes)
+        return Error{ErrorCode::BadManifest,
+                     std::string(source) + ": manifest is " + std::to_string(yaml.size()) + " bytes; the limit is " +
+                         std::to_string(kMaxManifestBytes) + " (1 MiB)",
+                     std::string(source),
+                     {}};
     YAML::Node root;
     try {
+        std::istringstream in{std::string(yaml)};
+        YAML::Parser parser(in);
+        NodeCounter counter;
+        parser.HandleNextDocument(counter);
         root = YAML::Load(std::string(yaml));
+    } catch (const LimitError& e) {
+        std::ostringstream msg;
+        msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": ";
+        if (!e.key.empty()) msg << "key '" << e.key << "': ";
+        msg << e.what << "; a manifest may hold at most " << kMaxManifestNodes << " nodes and " << kMaxManifestAliases
+            << " aliases";
+        return Error{ErrorCode::BadManifest, msg.str(), std::string(source), e.key};
     } catch (const YAML::Exception& e) {
         std::ostringstream msg;
         msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": YAML syntax error: " << e.msg;
         return Error{ErrorCode::Syntax, msg.str(), std::string(source), {}};
+    } catch (const std::exception& e) {  // bad_alloc, length_error: a manifest never takes the process down
+        return Error{
+            ErrorCode::BadManifest, std::string(source) + ": cannot parse: " + e.what(), std::string(source), {}};
     }
     if (!root || root.IsNull()) return m;
     if (!root.IsMap())
@@ -301,6 +409,9 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
     } catch (const YAML::Exception& e) {
         return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg, std::string(source),
                      key};
+    } catch (const std::exception& e) {
+        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.what(),
+                     std::string(source), key};
     }
     return m;
 }
@@ -323,10 +434,22 @@ Result<Manifest> loadAppManifest(const std::filesystem::path& dir) {
 Result<Manifest> loadManifest(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{ErrorCode::Io, path.string() + ": cannot read manifest", path.string(), {}};
-    std::ostringstream buf;
-    buf << in.rdbuf();
+    // At most one byte past the limit is read: a huge file (or a FIFO) costs nothing more.
+    std::string text(kMaxManifestBytes + 1, '\0');
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
     if (in.bad()) return Error{ErrorCode::Io, path.string() + ": read error", path.string(), {}};
-    return parseManifest(buf.str(), path.string());
+    text.resize(static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxManifestBytes) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(path, ec);
+        return Error{ErrorCode::BadManifest,
+                     path.string() + ": manifest is " +
+                         (ec ? "over " + std::to_string(kMaxManifestBytes) : std::to_string(size)) +
+                         " bytes; the limit is " + std::to_string(kMaxManifestBytes) + " (1 MiB)",
+                     path.string(),
+                     {}};
+    }
+    return parseManifest(text, path.string());
 }
 
 }  // namespace buntime::router

@@ -37,6 +37,11 @@ struct RequestHead {
     void clear() noexcept;
 };
 
+// RFC 9112 §3.2: rewrites an absolute-form target ("http://host:port/p?q") to origin-form
+// ("/p?q") with a Host field from its authority, replacing any Host the client sent. Then
+// an HTTP/1.1 request must carry exactly one Host. False: the request is answered 400.
+bool normalizeTargetAndHost(RequestHead& head);
+
 // True when `id` is 1..200 visible ASCII characters (0x21..0x7e).
 bool isValidRequestId(std::string_view id) noexcept;
 // A random UUID v4 ("xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx"); thread-safe (thread-local PRNG).

@@ -75,8 +75,9 @@ private:
     std::map<K, Entry> entries_;
 };
 
-// Parsed manifests keyed by app directory (RUNTIME_WORKER_CONFIG_CACHE_TTL_MS). Errors
-// are returned, never cached: a fixed manifest is seen on the next call. Thread-safe.
+// Parsed manifests keyed by app directory (RUNTIME_WORKER_CONFIG_CACHE_TTL_MS). Errors are
+// cached for the TTL like successes: a broken manifest costs one parse per TTL, and a
+// fixed one is seen after the TTL (or at once after clear(), SIGHUP). Thread-safe.
 class ConfigCache {
 public:
     explicit ConfigCache(std::chrono::milliseconds ttl) : cache_(ttl, 1024) {}
@@ -87,11 +88,13 @@ public:
     std::size_t size() const { return cache_.size(); }
 
 private:
-    TtlCache<std::string, std::shared_ptr<const Manifest>> cache_;
+    TtlCache<std::string, Result<std::shared_ptr<const Manifest>>> cache_;
 };
 
 // Resolutions keyed by (name, range text as given) (RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS).
-// Errors (not found, collision…) are never cached. `resolver` must outlive the cache.
+// A manifest that fails to parse (BadManifest, Syntax, Io) is cached for the TTL like a
+// success; other errors (not found, no match, collision…) are not. `resolver` must outlive
+// the cache.
 // Thread-safe.
 class ResolverCache {
 public:
@@ -103,7 +106,7 @@ public:
 
 private:
     const Resolver& resolver_;
-    TtlCache<std::string, ResolvedApp> cache_;
+    TtlCache<std::string, Result<ResolvedApp>> cache_;
 };
 
 }  // namespace buntime::router

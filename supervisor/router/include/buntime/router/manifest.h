@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -19,6 +20,12 @@ inline constexpr std::uint64_t kDefaultMaxBodySize = 10ull * 1024 * 1024;
 inline constexpr std::uint64_t kMaxBodySizeCeiling = 100ull * 1024 * 1024;
 inline constexpr std::uint64_t kMinMaxMemory = 16ull * 1024 * 1024;  // smaller caps cannot start a worker
 inline constexpr std::uint32_t kDefaultCpuWeight = 100;              // cgroup v2 cpu.weight: 1..10000
+
+// Limits on one manifest.yaml (errors name the file, the line and the top-level key):
+// its size, its nodes with every alias expanded, and its aliases.
+inline constexpr std::size_t kMaxManifestBytes = 1024 * 1024;
+inline constexpr std::uint64_t kMaxManifestNodes = 20'000;
+inline constexpr std::uint64_t kMaxManifestAliases = 100;
 
 // One public route: method "" means every method. From a list form (`- /health`) the
 // method is empty; from a map form (`GET: [/a, /b]` or `GET: /a`) it is the key, uppercased
@@ -68,10 +75,12 @@ struct Manifest {
 
 // Parses YAML text. `source` names the file in messages ("<source>: key 'timeout': invalid
 // duration \"abc\"", "<source>:3:5: YAML syntax error: ..."). An empty document gives the
-// defaults. Error codes: Syntax (YAML), BadManifest (a key's value). Never throws.
+// defaults. Error codes: Syntax (YAML), BadManifest (a key's value, or a limit above).
+// Never throws.
 Result<Manifest> parseManifest(std::string_view yaml, std::string_view source);
 
-// Reads and parses a file; Io error when it cannot be read. `path` is used as the source.
+// Reads and parses a file; Io error when it cannot be read, BadManifest when it is larger
+// than kMaxManifestBytes (no more than that is read). `path` is used as the source.
 Result<Manifest> loadManifest(const std::filesystem::path& path);
 
 // Manifest file names inside an app directory, in the order the seed tries them.
