@@ -205,7 +205,7 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         cfg.timeout = durationValue(v, key, warnings, source);
         if (cfg.timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "startTimeout") {
-        cfg.start_timeout = durationValue(v, key);
+        cfg.start_timeout = durationValue(v, key, warnings, source);
         if (cfg.start_timeout.count() == 0) throw KeyError{key, "must be greater than 0"};
     } else if (key == "ttl") {
         cfg.ttl = durationValue(v, key, warnings, source);
