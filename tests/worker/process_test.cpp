@@ -5,6 +5,7 @@
 // and exit when the supervisor dies.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -481,6 +482,41 @@ TEST_CASE("over the concurrency limit a request gets 503; cancel frees its slot 
     CHECK(w.get("/inline").body == "inline");  // the cancelled request's slot is free again
     CHECK(w.wait(second).body == "slept");     // the cancelled one (150 ms) would have answered first
     CHECK_FALSE(w.hasReply(first));
+}
+
+TEST_CASE("a slot is free as soon as the last frame of its response arrives") {
+    // A supervisor may send the next request the moment a response ends; at --concurrency 1
+    // none of these back-to-back requests may be refused. All on one CPU, so the wakeup of
+    // the worker's reader can preempt the handler thread right after its last frame.
+    cpu_set_t saved;
+    REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+        if (CPU_ISSET(c, &saved)) {
+            CPU_SET(c, &one);
+            break;
+        }
+    }
+    REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
+    TempDir dir;
+    WorkerClient w(soApp(dir, FIXTURE_BLOCKING, {"--threads", "2", "--concurrency", "1"}));
+    REQUIRE(w.startup().ready);
+    REQUIRE(w.get("/echo").head.status == 200);  // the handler threads exist now
+    // They (all but the reader, whose tid is the pid) yield to any wakeup.
+    int lowered = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(w.pid()) + "/task")) {
+        const pid_t tid = std::stoi(task.path().filename().string());
+        sched_param param{};
+        if (tid != w.pid() && ::sched_setscheduler(tid, SCHED_IDLE, &param) == 0) ++lowered;
+    }
+    REQUIRE(lowered >= 2);
+    int refused = 0;
+    for (int i = 0; i < 500; ++i) {
+        if (w.get("/echo").head.status == 503) ++refused;
+    }
+    ::sched_setaffinity(0, sizeof saved, &saved);
+    CHECK(refused == 0);
 }
 
 TEST_CASE("the worker exits when its supervisor dies") {

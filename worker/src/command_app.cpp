@@ -69,29 +69,29 @@ public:
         bool flushed = !flush_when_idle_;
         for (;;) {
             if (ex_->cancelled.load(std::memory_order_relaxed)) return Io::Cancelled;
-            pollfd p{fd_, POLLIN, 0};
-            int r = ::poll(&p, 1, flushed ? 500 : 0);
-            if (r == 0 && !flushed) {  // nothing more yet: what is gathered goes to the client now
-                flushed = true;
-                ex_->server->flush(ex_);
-                r = ::poll(&p, 1, 500);
-            }
-            if (r < 0 && errno != EINTR) {
-                error_ = std::strerror(errno);
-                return Io::Failed;
-            }
-            if (r <= 0) continue;
+            // Read first, poll only when nothing is there: one syscall when the bytes are waiting.
             thread_local char chunk[kReadChunk];  // not buf_.resize(): that would zero 64 KiB a read
-            const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+            const ssize_t n = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
             if (n > 0) {
                 buf_.append(chunk, static_cast<std::size_t>(n));
                 received_ += static_cast<std::size_t>(n);
                 return Io::Ok;
             }
             if (n == 0) return Io::Closed;
-            if (errno == EINTR || errno == EAGAIN) continue;
-            error_ = std::strerror(errno);
-            return errno == ECONNRESET ? Io::Closed : Io::Failed;
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                error_ = std::strerror(errno);
+                return errno == ECONNRESET ? Io::Closed : Io::Failed;
+            }
+            if (!flushed) {  // nothing more yet: what is gathered goes to the client now
+                flushed = true;
+                ex_->server->flush(ex_);
+            }
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 500) < 0 && errno != EINTR) {
+                error_ = std::strerror(errno);
+                return Io::Failed;
+            }
         }
     }
 

@@ -154,7 +154,7 @@ void Server::onRequest(const shm::FrameView& frame) {
         if (more) dispose(assembling_.open(id, nullptr, 0));
     };
     if (terminating_.load(std::memory_order_relaxed)) return refuse(503, "worker is terminating\n");
-    if (in_flight_.load(std::memory_order_relaxed) >= options_.concurrency) {
+    if (admitted_.load(std::memory_order_relaxed) >= options_.concurrency) {
         BUNTIME_LOG(Warn, "request %llu over the concurrency limit %u", ull(id), options_.concurrency);
         return refuse(503, "worker is at its concurrency limit\n");
     }
@@ -163,6 +163,7 @@ void Server::onRequest(const shm::FrameView& frame) {
         frame.body.size() > options_.max_body)
         return refuse(413, "request body too large\n");
 
+    admitted_.fetch_add(1, std::memory_order_relaxed);
     in_flight_.fetch_add(1, std::memory_order_relaxed);
     if (more && declared > 0) ex->body.reserve(static_cast<std::size_t>(declared));
     ex->body.assign(reinterpret_cast<const char*>(frame.body.data()), frame.body.size());
@@ -400,6 +401,7 @@ int Server::flush(Exchange* ex) noexcept {
 int Server::end(Exchange* ex) noexcept {
     if (ex->ended) return BUNTIME_E_STATE;
     ex->ended = true;
+    releaseAdmission(ex);
     int rc = BUNTIME_OK;
     if (ex->cancelled.load(std::memory_order_relaxed)) {
         rc = BUNTIME_E_CANCELLED;
@@ -419,6 +421,7 @@ int Server::end(Exchange* ex) noexcept {
 int Server::fail(Exchange* ex, std::string_view reason) noexcept {
     if (ex->ended) return BUNTIME_E_STATE;
     ex->ended = true;
+    releaseAdmission(ex);
     BUNTIME_LOG(Warn, "request %llu failed: %.*s", ull(ex->id), int(reason.size()), reason.data());
     if (!ex->cancelled.load(std::memory_order_relaxed)) sendError(ex->id, reason.empty() ? "request failed" : reason);
     complete(ex);
@@ -501,7 +504,12 @@ void Server::sendError(std::uint64_t id, std::string_view reason) noexcept {
     sendFrame(proto::frame(proto::Kind::Error, id, bytesOf(proto::encodeReason(reason))), nullptr);
 }
 
+void Server::releaseAdmission(Exchange* ex) noexcept {
+    if (!ex->admission_released.exchange(true)) admitted_.fetch_sub(1, std::memory_order_relaxed);
+}
+
 void Server::releaseSlot(Exchange* ex) noexcept {
+    releaseAdmission(ex);
     if (ex->slot_released.exchange(true)) return;
     if (in_flight_.fetch_sub(1) == 1 && terminating_.load()) {
         std::lock_guard lock(drain_mutex_);
@@ -523,6 +531,7 @@ void Exchange::reset() noexcept {
     refs.store(2, std::memory_order_relaxed);
     cancelled.store(false, std::memory_order_relaxed);
     slot_released.store(false, std::memory_order_relaxed);
+    admission_released.store(false, std::memory_order_relaxed);
     status = 200;
     response_head.reset();
     header_bytes = 0;

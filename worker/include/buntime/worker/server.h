@@ -58,7 +58,8 @@ struct Exchange {
 
     std::atomic<int> refs{2};  // handler call + open response
     std::atomic<bool> cancelled{false};
-    std::atomic<bool> slot_released{false};
+    std::atomic<bool> slot_released{false};       // in_flight_ (the drain) counts it no more
+    std::atomic<bool> admission_released{false};  // admitted_ counts it no more
 
     // Response state: touched by one thread at a time (the one holding the handle).
     std::uint16_t status = 200;
@@ -121,10 +122,11 @@ private:
     void sendError(std::uint64_t id, std::string_view reason) noexcept;
     void answerPing(std::uint64_t token) noexcept;
     void complete(Exchange* ex) noexcept;
-    void releaseSlot(Exchange* ex) noexcept;
-    Exchange* acquire();                  // reader thread
-    void unref(Exchange* ex) noexcept;    // any thread; recycles at zero
-    void recycle(Exchange* ex) noexcept;  // any thread; `ex` is no longer referenced
+    void releaseSlot(Exchange* ex) noexcept;       // both counts
+    void releaseAdmission(Exchange* ex) noexcept;  // before the final frame goes out
+    Exchange* acquire();                           // reader thread
+    void unref(Exchange* ex) noexcept;             // any thread; recycles at zero
+    void recycle(Exchange* ex) noexcept;           // any thread; `ex` is no longer referenced
 
     shm::Channel& channel_;
     const ServerOptions options_;
@@ -142,6 +144,10 @@ private:
     InFlightMap in_flight_map_;  // guarded by map_mutex_
     std::mutex free_mutex_;
     std::vector<Exchange*> free_;  // recycled exchanges; guarded by free_mutex_
+    // admitted_ bounds admission (--concurrency); it drops before a response's final frame
+    // is sent, so the supervisor's next request never finds the slot still taken.
+    // in_flight_ drops after it, so the drain at terminate waits for the frame.
+    std::atomic<std::uint32_t> admitted_{0};
     std::atomic<std::uint32_t> in_flight_{0};
     std::atomic<bool> terminating_{false};
     std::atomic<bool> closed_{false};  // the channel reported PeerDead
