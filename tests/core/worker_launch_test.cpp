@@ -124,45 +124,47 @@ TEST_CASE("a JavaScript app whose runtime cannot be found is a start failure tha
     ::unsetenv("RUNTIME_NODE");
     CHECK(plan.kind == "js");
     CHECK(plan.failure.find("Node.js") != std::string::npos);
-    TEST_CASE("workers get the Bun-based runtime's variables, which win over inherited and manifest ones") {
-        Sample s;
-        s.config.entrypoint = "dist/app.so";
-        s.config.env = {{"APP_DIR", "/elsewhere"}, {"SECRET_VALUE", "x"}};
-        s.environment.push_back("NODE_ENV=staging-old");
-        s.environment.push_back("RUNTIME_PLUGIN_DIRS=/plugins");
-        LaunchSettings settings{"w", base::LogLevel::Info};
-        settings.port = 9123;
-        settings.node_env = "production";
-        settings.worker_dirs = "/srv/apps:/srv/more";
-        auto plan = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
-        const auto& env = plan.spawn.envp;
-        CHECK(has(env, "APP_DIR=/srv/apps/hello/1.2.3"));
-        CHECK_FALSE(has(env, "APP_DIR=/elsewhere"));
-        CHECK(has(env, "ENTRYPOINT=/srv/apps/hello/1.2.3/dist/app.so"));
-        CHECK(has(env, "NODE_ENV=production"));
-        CHECK_FALSE(has(env, "NODE_ENV=staging-old"));
-        CHECK(has(env, "RUNTIME_API_URL=http://127.0.0.1:9123"));
-        CHECK(has(env, "RUNTIME_WORKER_DIRS=/srv/apps:/srv/more"));
-        CHECK(has(env, "RUNTIME_PLUGIN_DIRS=/plugins"));
-        CHECK(has(env, "RUNTIME_LOG_LEVEL=debug"));  // inherited, not replaced
-        std::string id, config;
-        for (const auto& e : env) {
-            if (e.starts_with("WORKER_ID=")) id = e.substr(10);
-            if (e.starts_with("WORKER_CONFIG=")) config = e.substr(14);
-        }
-        REQUIRE(id.size() == 36);
-        CHECK(id[14] == '4');
-        CHECK(std::count(id.begin(), id.end(), '-') == 4);
-        const auto json = nlohmann::json::parse(config);
-        CHECK(json["entrypoint"] == "dist/app.so");
-        CHECK_FALSE(json.contains("env"));  // values travel as variables only
-        // One entry per name: the later duplicate would be invisible to getenv.
-        std::set<std::string> names;
-        for (const auto& e : env) CHECK(names.insert(e.substr(0, e.find('='))).second);
-        // Each process has its own id.
-        auto again = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
-        CHECK_FALSE(has(again.spawn.envp, "WORKER_ID=" + id));
-        // Unset NODE_ENV: development, as the seed.
-        CHECK(has(planLaunch({"w", base::LogLevel::Info}, s.app, s.config, {}, false, s.fds).spawn.envp,
-                  "NODE_ENV=development"));
+}
+
+TEST_CASE("workers get the Bun-based runtime's variables, which win over inherited and manifest ones") {
+    Sample s;
+    s.config.entrypoint = "dist/app.so";
+    s.config.env = {{"APP_DIR", "/elsewhere"}, {"SECRET_VALUE", "x"}};
+    s.environment.push_back("NODE_ENV=staging-old");
+    s.environment.push_back("RUNTIME_PLUGIN_DIRS=/plugins");
+    LaunchSettings settings{"w", base::LogLevel::Info};
+    settings.port = 9123;
+    settings.node_env = "production";
+    settings.worker_dirs = "/srv/apps:/srv/more";
+    auto plan = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
+    const auto& env = plan.spawn.envp;
+    CHECK(has(env, "APP_DIR=/srv/apps/hello/1.2.3"));
+    CHECK_FALSE(has(env, "APP_DIR=/elsewhere"));
+    CHECK(has(env, "ENTRYPOINT=/srv/apps/hello/1.2.3/dist/app.so"));
+    CHECK(has(env, "NODE_ENV=production"));
+    CHECK_FALSE(has(env, "NODE_ENV=staging-old"));
+    CHECK(has(env, "RUNTIME_API_URL=http://127.0.0.1:9123"));
+    CHECK(has(env, "RUNTIME_WORKER_DIRS=/srv/apps:/srv/more"));
+    CHECK(has(env, "RUNTIME_PLUGIN_DIRS=/plugins"));
+    CHECK(has(env, "RUNTIME_LOG_LEVEL=debug"));  // inherited, not replaced
+    std::string id, config;
+    for (const auto& e : env) {
+        if (e.starts_with("WORKER_ID=")) id = e.substr(10);
+        if (e.starts_with("WORKER_CONFIG=")) config = e.substr(14);
     }
+    REQUIRE(id.size() == 36);
+    CHECK(id[14] == '4');
+    CHECK(std::count(id.begin(), id.end(), '-') == 4);
+    const auto json = nlohmann::json::parse(config);
+    CHECK(json["entrypoint"] == "dist/app.so");
+    CHECK_FALSE(json.contains("env"));  // values travel as variables only
+    // One entry per name: the later duplicate would be invisible to getenv.
+    std::set<std::string> names;
+    for (const auto& e : env) CHECK(names.insert(e.substr(0, e.find('='))).second);
+    // Each process has its own id.
+    auto again = planLaunch(settings, s.app, s.config, s.environment, false, s.fds);
+    CHECK_FALSE(has(again.spawn.envp, "WORKER_ID=" + id));
+    // Unset NODE_ENV: development, as the seed.
+    CHECK(has(planLaunch({"w", base::LogLevel::Info}, s.app, s.config, {}, false, s.fds).spawn.envp,
+              "NODE_ENV=development"));
+}
