@@ -27,7 +27,7 @@ public:
 };
 
 Reply get(AdminApi& api, std::string_view path, std::string_view query = {}) {
-    return api.handle({"GET", path, nullptr, false, query});
+    return api.handle({"GET", path, nullptr, false, {}, query});
 }
 
 // Every key of the golden file in `live`, with the same JSON type.

@@ -152,7 +152,11 @@ TEST_CASE("an unreachable default address exits 3 naming it") {
 TEST_CASE("--json output and the token from the environment") {
     buntime::ctl::test::FakeSupervisor fake;
     fake.requireToken("t0k");
-    Child workers({"workers", "--json", "--url", fake.url()});
+    // With a token configured every read over TCP needs it too (issue 11).
+    Child anonymous({"workers", "--json", "--url", fake.url()});
+    CHECK(anonymous.wait() == 1);
+    CHECK(anonymous.err().find("UNAUTHORIZED") != std::string::npos);
+    Child workers({"workers", "--json", "--url", fake.url()}, {"RUNTIME_ADMIN_TOKEN=t0k"});
     CHECK(workers.wait() == 0);
     CHECK(nlohmann::json::parse(workers.out()) == nlohmann::json::parse(buntime::ctl::test::workersBody));
 

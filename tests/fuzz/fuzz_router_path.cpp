@@ -56,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(std::string_view(t.base).substr(1, t.app.size()) == t.app);
         FUZZ_CHECK(!t.rest.empty() && t.rest[0] == '/');
         FUZZ_CHECK(t.rest.find('?') == std::string::npos && t.query.find('#') == std::string::npos);
-        if (!t.range.empty()) FUZZ_CHECK(Range::parse(t.range).has_value());
+        // A range that does not parse is the resolver's 404 (as the Bun-based runtime), not a 400 here.
+        FUZZ_CHECK(t.range.find('/') == std::string::npos);
         break;
     }
     case TargetKind::BadRequest:

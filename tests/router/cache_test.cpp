@@ -100,8 +100,10 @@ TEST_CASE("ConfigCache caches errors for the TTL, like successes") {
     auto good = cache.get(t.root() / "app", t0 + milliseconds(1000));
     REQUIRE(good);
     CHECK((*good)->config.timeout == milliseconds(2000));
+    // A directory without a manifest runs with the defaults, as in the Bun-based runtime.
     auto missing = cache.get(t.root() / "none", t0);
-    CHECK_FALSE(missing);
+    REQUIRE(missing);
+    CHECK((*missing)->config.timeout == WorkerConfig{}.timeout);
     CHECK(cache.size() == 2);
 
     // SIGHUP (clear) forgets a cached failure at once.

@@ -208,5 +208,5 @@ TEST_CASE("per-address cap: one client's idle sockets make room for its own new 
     REQUIRE(r);
     CHECK(r->status == 200);
     auto h = json::parse(s.client().Get("/_/api/health")->body);
-    CHECK(h["status"] == "ok");
+    CHECK(h["status"] == "healthy");
 }
