@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <random>
 
+#include "buntime/base/ascii.h"
 #include "buntime/proto/launch.h"
 #include "buntime/router/env_filter.h"
 #include "buntime/router/json.h"
@@ -31,10 +32,11 @@ bool executable(const std::filesystem::path& p) {
     return std::filesystem::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-    return s;
+// The entry "NAME=..." of `env`, or null.
+const std::string* findEntry(const std::vector<std::string>& env, std::string_view name) {
+    for (const auto& e : env)
+        if (e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=') return &e;
+    return nullptr;
 }
 
 // The JavaScript worker's extra argv and environment; false (plan.failure set) when it cannot run.
@@ -83,12 +85,12 @@ std::map<std::string, std::string> readDotEnv(const std::filesystem::path& app_d
     if (!in) return out;
     std::string line;
     while (std::getline(in, line)) {
-        std::string_view t = trim(line);
+        std::string_view t = base::trim(line);
         if (t.empty() || t.front() == '#') continue;
         const auto eq = t.find('=');
         if (eq == std::string_view::npos) continue;
-        std::string_view key = trim(t.substr(0, eq));
-        std::string_view value = trim(t.substr(eq + 1));
+        std::string_view key = base::trim(t.substr(0, eq));
+        std::string_view value = base::trim(t.substr(eq + 1));
         if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front())
             value = value.substr(1, value.size() - 2);
         if (key.empty() || key.find('\0') != std::string_view::npos || value.find('\0') != std::string_view::npos)
@@ -144,10 +146,7 @@ LaunchPlan planLaunch(const LaunchSettings& settings, const router::ResolvedApp&
     // The seed's worker variables win over inherited and manifest ones, as in the seed.
     auto seed = seedWorkerEnv(settings, app, config, env.env);
     std::erase_if(env.env, [&](const std::string& e) {
-        const auto name = std::string_view(e).substr(0, e.find('='));
-        return std::any_of(seed.begin(), seed.end(), [&](const std::string& s) {
-            return s.size() > name.size() && s.starts_with(name) && s[name.size()] == '=';
-        });
+        return findEntry(seed, std::string_view(e).substr(0, e.find('='))) != nullptr;
     });
     env.env.insert(env.env.end(), std::make_move_iterator(seed.begin()), std::make_move_iterator(seed.end()));
     env.env.push_back(proto::channelEnvEntry(channel));
@@ -219,9 +218,8 @@ std::uint64_t recycleRssBytes(const LaunchSettings& settings, const router::Work
 namespace {
 
 std::string envValue(const std::vector<std::string>& environment, std::string_view name) {
-    for (const auto& e : environment)
-        if (e.size() > name.size() && e[name.size()] == '=' && e.starts_with(name)) return e.substr(name.size() + 1);
-    return {};
+    const std::string* entry = findEntry(environment, name);
+    return entry ? entry->substr(name.size() + 1) : std::string();
 }
 
 // RUNTIME_WORKER_USER (default buntime-worker) when the supervisor runs as root.
@@ -275,12 +273,6 @@ std::string randomUuid() {
                   static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
                   static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
     return buf;
-}
-
-const std::string* findEntry(const std::vector<std::string>& env, std::string_view name) {
-    for (const auto& e : env)
-        if (e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=') return &e;
-    return nullptr;
 }
 
 }  // namespace
