@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -70,10 +71,13 @@ public:
         for (;;) {
             if (ex_->cancelled.load(std::memory_order_relaxed)) return Io::Cancelled;
             // Read first, poll only when nothing is there: one syscall when the bytes are waiting.
-            thread_local char chunk[kReadChunk];  // not buf_.resize(): that would zero 64 KiB a read
-            const ssize_t n = ::recv(fd_, chunk, sizeof chunk, MSG_DONTWAIT);
+            // Not buf_.resize(): that would zero 64 KiB a read. Not a thread_local array either:
+            // 64 KiB of static TLS is zeroed for every thread of every worker, command or not.
+            thread_local std::unique_ptr<char[]> chunk;
+            if (!chunk) chunk = std::make_unique_for_overwrite<char[]>(kReadChunk);
+            const ssize_t n = ::recv(fd_, chunk.get(), kReadChunk, MSG_DONTWAIT);
             if (n > 0) {
-                buf_.append(chunk, static_cast<std::size_t>(n));
+                buf_.append(chunk.get(), static_cast<std::size_t>(n));
                 received_ += static_cast<std::size_t>(n);
                 return Io::Ok;
             }
