@@ -116,6 +116,12 @@ nlohmann::json resultJson(const ScenarioResult& r) {
         {"latencyMs", {{"p50", p50}, {"p95", p95}, {"p99", p99}, {"avg", avg}, {"min", min}, {"max", max}}},
     };
     if (r.connectionsOpened > 0) j["connectionsOpened"] = r.connectionsOpened;
+    if (!r.spawn.empty()) {
+        nlohmann::json spawn = nlohmann::json::object();
+        for (const auto& s : r.spawn)
+            spawn[s.path] = {{"spawns", s.spawns}, {"p50Ms", round3(s.p50_ms)}, {"p99Ms", round3(s.p99_ms)}};
+        j["spawnToReady"] = spawn;
+    }
     if (r.ipc) {
         const auto& x = *r.ipc;
         j["ipc"] = {
@@ -206,6 +212,9 @@ std::string formatScenario(const ScenarioResult& r) {
     row("avg", fmt("%.3f ms", r.latency.meanNs() / 1e6));
     row("max", fmt("%.3f ms", ms(r.latency.maxNs())));
     row("status", statusText(r));
+    for (const auto& s : r.spawn)  // e.g. "spawn exec  p50 12.300 ms  p99 20.100 ms  (1500 spawns)"
+        row(("spawn " + s.path).c_str(), fmt("p50 %.3f ms", s.p50_ms) + fmt("  p99 %.3f ms", s.p99_ms) + "  (" +
+                                             std::to_string(s.spawns) + " spawns, spawn-to-ready)");
     if (r.ipc) {
         const auto& x = *r.ipc;
         row("ring in", fmt("%.0f ns/req", x.ring_ns_in_per_request));

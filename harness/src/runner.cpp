@@ -5,6 +5,7 @@
 #include "buntime/harness/fixtures.h"
 #include "buntime/harness/gates.h"
 #include "buntime/harness/report.h"
+#include "buntime/harness/spawn_summary.h"
 
 #include <filesystem>
 #include <fstream>
@@ -69,12 +70,21 @@ std::vector<ScenarioResult> runScenarios(const PerfConfig& c, Target& target, st
         const Scenario& s = *findScenario(name);
         LoadParams p = paramsFor(c, s);
         std::optional<supervisor::IpcCounters> before, after;
-        p.onMeasuredStart = [&] { before = target.ipcCounters(); };
-        p.onMeasuredEnd = [&] { after = target.ipcCounters(); };
+        std::optional<admin::MetricsView> metrics_before, metrics_after;  // for the spawn histogram
+        p.onMeasuredStart = [&] {
+            before = target.ipcCounters();
+            metrics_before = target.metrics();
+        };
+        p.onMeasuredEnd = [&] {
+            after = target.ipcCounters();
+            metrics_after = target.metrics();
+        };
         err << "buntime-perf: " << s.name << " (" << s.method << " " << s.target << ", concurrency " << p.concurrency
             << ", warm-up " << p.warmup_ms << " ms, measured " << p.duration_ms << " ms)\n";
         ScenarioResult r = target.run(s, p);
         if (before && after) r.ipc = ipcDelta(*before, *after);
+        if (metrics_before && metrics_after)
+            r.spawn = spawnToReady(metrics_before->worker_spawn_seconds, metrics_after->worker_spawn_seconds);
         results.push_back(std::move(r));
     }
     return results;

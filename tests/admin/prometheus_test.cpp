@@ -124,15 +124,57 @@ TEST_CASE("every metric family has exactly one TYPE line, and its samples follow
                                               golden::json("workers").get<WorkersReply>().workers);
     std::set<std::string> typed;
     std::string family;
+    bool histogram = false;
     for (const auto& line : lines(page)) {
         if (line.starts_with("# TYPE ")) {
             family = line.substr(7, line.find(' ', 7) - 7);
+            histogram = line.ends_with(" histogram");
             CHECK_MESSAGE(typed.insert(family).second, "second TYPE line for ", family);
         } else if (!line.starts_with("#")) {
             const std::string name = line.substr(0, line.find_first_of("{ "));
-            CHECK_MESSAGE(name == family, line);
+            // A histogram's samples are <family>_bucket, _sum and _count.
+            const bool ok = histogram
+                                ? name == family + "_bucket" || name == family + "_sum" || name == family + "_count"
+                                : name == family;
+            CHECK_MESSAGE(ok, line);
         }
     }
     CHECK(typed.count("buntime_workers_rss_bytes") == 1);  // the total, apart from the per-worker series
     CHECK(typed.count("buntime_worker_rss_bytes") == 1);
+    CHECK(typed.count("buntime_worker_spawn_seconds") == 1);  // the golden metrics carry one spawn series
+}
+
+TEST_CASE("buntime_worker_spawn_seconds is a histogram: cumulative buckets, +Inf, _sum and _count per series") {
+    MetricsView m;
+    CHECK_FALSE(has(renderPrometheus(m, {}), "spawn_seconds"));  // no worker ready yet: no family
+    SpawnSeriesView exec;
+    exec.path = "exec";
+    exec.kind = "so";
+    exec.count = 3;
+    exec.sum = 0.0215;
+    exec.buckets = {{0.0005, 0}, {0.001, 1}, {0.01, 2}, {10.0, 2}};  // one of the three took over 10 s
+    SpawnSeriesView fork;
+    fork.path = "fork";
+    fork.kind = "we\"ird";
+    fork.count = 1;
+    fork.sum = 0.0007;
+    fork.buckets = {{0.0005, 0}, {0.001, 1}};
+    m.worker_spawn_seconds = {exec, fork};
+    const std::string page = renderPrometheus(m, {});
+    CHECK(has(page,
+              "# HELP buntime_worker_spawn_seconds Seconds from the decision to spawn a worker to its ready message.\n"
+              "# TYPE buntime_worker_spawn_seconds histogram\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"exec\",kind=\"so\",le=\"0.0005\"} 0\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"exec\",kind=\"so\",le=\"0.001\"} 1\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"exec\",kind=\"so\",le=\"0.01\"} 2\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"exec\",kind=\"so\",le=\"10\"} 2\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"exec\",kind=\"so\",le=\"+Inf\"} 3\n"
+              "buntime_worker_spawn_seconds_sum{path=\"exec\",kind=\"so\"} 0.0215\n"
+              "buntime_worker_spawn_seconds_count{path=\"exec\",kind=\"so\"} 3\n"
+              "buntime_worker_spawn_seconds_bucket{path=\"fork\",kind=\"we\\\"ird\",le=\"0.0005\"} 0\n"));
+    CHECK(has(page, "buntime_worker_spawn_seconds_count{path=\"fork\",kind=\"we\\\"ird\"} 1\n"));
+    // One TYPE line for the family, whatever the number of series.
+    std::size_t types = 0;
+    for (const auto& line : lines(page)) types += line == "# TYPE buntime_worker_spawn_seconds histogram";
+    CHECK(types == 1);
 }

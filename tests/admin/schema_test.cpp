@@ -73,7 +73,35 @@ TEST_CASE("every metric has a key, and the key order is the JSON order") {
     std::vector<std::string> golden_keys;
     const auto metrics = golden::json("metrics");
     for (const auto& [key, value] : metrics.items()) golden_keys.push_back(key);
+    // The spawn histogram is the one key outside the table of numbers and texts.
+    REQUIRE_FALSE(golden_keys.empty());
+    CHECK(golden_keys.back() == "workerSpawnSeconds");
+    golden_keys.pop_back();
     CHECK(keys == golden_keys);
+}
+
+TEST_CASE("the spawn histogram reads back series, buckets and their types") {
+    const auto m = golden::json("metrics").get<MetricsView>();
+    REQUIRE(m.worker_spawn_seconds.size() == 1);
+    const auto& s = m.worker_spawn_seconds[0];
+    CHECK(s.path == "exec");
+    CHECK(s.kind == "so");
+    CHECK(s.count == 2);
+    CHECK(s.sum == doctest::Approx(0.0159));
+    REQUIRE(s.buckets.size() == 22);
+    CHECK(s.buckets.front().le == doctest::Approx(0.0005));
+    CHECK(s.buckets.back().le == doctest::Approx(10.0));
+    CHECK(s.buckets.back().count == 2);
+
+    json metrics = golden::json("metrics");
+    metrics["workerSpawnSeconds"] = json::object();
+    CHECK(misfit<MetricsView>(metrics).find("'workerSpawnSeconds'") != std::string::npos);
+    metrics = golden::json("metrics");
+    metrics["workerSpawnSeconds"][0]["buckets"][0]["count"] = -1;
+    CHECK(misfit<MetricsView>(metrics).find("non-negative") != std::string::npos);
+    metrics = golden::json("metrics");
+    metrics["workerSpawnSeconds"][0].erase("kind");
+    CHECK(misfit<MetricsView>(metrics).find("'kind'") != std::string::npos);
 }
 
 TEST_CASE("from_json names the key that is missing or of the wrong type") {

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "buntime/harness/report.h"
+#include "buntime/harness/spawn_summary.h"
 
 using namespace buntime::harness;
 using nlohmann::json;
@@ -141,4 +142,64 @@ TEST_CASE("human tables name every column and the pool lines") {
     CHECK(formatViolations({}).find("passed") != std::string::npos);
     CHECK(formatViolations({{"echo-1kb", "minRps", 1, 2}}).find("echo-1kb minRps: actual=1 expected=2") !=
           std::string::npos);
+}
+
+namespace {
+
+buntime::admin::SpawnSeriesView series(std::string path, std::string kind,
+                                       std::vector<std::pair<double, std::uint64_t>> cumulative, std::uint64_t count) {
+    buntime::admin::SpawnSeriesView s;
+    s.path = std::move(path);
+    s.kind = std::move(kind);
+    s.count = count;
+    for (const auto& [le, n] : cumulative) s.buckets.push_back({le, n});
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("bucketQuantile interpolates within the bucket that holds the rank, as histogram_quantile does") {
+    const std::map<double, std::uint64_t> b = {{0.001, 0}, {0.002, 50}, {0.004, 90}, {0.01, 100}};
+    CHECK(bucketQuantile(b, 100, 0.5) == doctest::Approx(0.002));    // the 50th falls at the bound
+    CHECK(bucketQuantile(b, 100, 0.25) == doctest::Approx(0.0015));  // halfway through 1..2 ms
+    CHECK(bucketQuantile(b, 100, 0.99) == doctest::Approx(0.0094));  // 9 of 10 through 4..10 ms
+    CHECK(bucketQuantile(b, 110, 0.99) == doctest::Approx(0.01));    // rank in +Inf: the last bound
+    CHECK(bucketQuantile(b, 0, 0.5) == 0);
+    CHECK(bucketQuantile({{0.001, 4}}, 4, 0.5) == doctest::Approx(0.0005));  // the first bucket starts at 0
+}
+
+TEST_CASE("spawnToReady: the phase's new spawns per path, kinds summed; paths without new spawns left out") {
+    const std::vector<buntime::admin::SpawnSeriesView> before = {
+        series("exec", "so", {{0.005, 10}, {0.01, 10}, {0.02, 10}}, 10),
+        series("fork", "so", {{0.005, 3}, {0.01, 3}, {0.02, 3}}, 3),
+    };
+    const std::vector<buntime::admin::SpawnSeriesView> after = {
+        series("exec", "js", {{0.005, 0}, {0.01, 0}, {0.02, 20}}, 20),    // new kind: 20 in 10..20 ms
+        series("exec", "so", {{0.005, 10}, {0.01, 90}, {0.02, 90}}, 90),  // 80 new in 5..10 ms
+        series("fork", "so", {{0.005, 3}, {0.01, 3}, {0.02, 3}}, 3),      // nothing new
+    };
+    const auto s = spawnToReady(before, after);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0].path == "exec");
+    CHECK(s[0].spawns == 100);
+    CHECK(s[0].p50_ms == doctest::Approx(5.0 + 5.0 * 50.0 / 80.0));  // rank 50 of the 80 in 5..10 ms
+    CHECK(s[0].p99_ms == doctest::Approx(10.0 + 10.0 * 19.0 / 20.0));
+    CHECK(spawnToReady(after, after).empty());
+    CHECK(spawnToReady(after, before).empty());  // counts went down (a restarted supervisor): no delta
+}
+
+TEST_CASE("spawn-to-ready appears in the scenario table and the result JSON only when workers spawned") {
+    ScenarioResult r = sample();
+    CHECK_FALSE(resultJson(r).contains("spawnToReady"));
+    CHECK(formatScenario(r).find("spawn") == std::string::npos);
+    r.spawn = {{"exec", 1500, 12.3, 20.25}, {"fork", 40, 1.5, 2.0}};
+    const json j = resultJson(r);
+    REQUIRE(j.contains("spawnToReady"));
+    CHECK(j["spawnToReady"]["exec"]["spawns"] == 1500);
+    CHECK(j["spawnToReady"]["exec"]["p50Ms"].get<double>() == doctest::Approx(12.3));
+    CHECK(j["spawnToReady"]["exec"]["p99Ms"].get<double>() == doctest::Approx(20.25));
+    CHECK(j["spawnToReady"]["fork"]["spawns"] == 40);
+    const std::string table = formatScenario(r);
+    CHECK(table.find("spawn exec p50 12.300 ms  p99 20.250 ms  (1500 spawns, spawn-to-ready)") != std::string::npos);
+    CHECK(table.find("spawn fork p50 1.500 ms  p99 2.000 ms  (40 spawns") != std::string::npos);
 }

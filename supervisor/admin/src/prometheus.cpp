@@ -40,6 +40,25 @@ void workerSeries(std::string& out, const std::vector<WorkerRow>& workers, std::
     }
 }
 
+// buntime_worker_spawn_seconds, a histogram: cumulative buckets (then +Inf), _sum, _count per
+// series; nothing when no worker has become ready yet.
+void spawnHistogram(std::string& out, const std::vector<SpawnSeriesView>& series) {
+    if (series.empty()) return;
+    out += "# HELP buntime_worker_spawn_seconds Seconds from the decision to spawn a worker to its ready message.\n";
+    out += "# TYPE buntime_worker_spawn_seconds histogram\n";
+    for (const auto& s : series) {
+        const std::string labels = "path=\"" + escapeLabel(s.path) + "\",kind=\"" + escapeLabel(s.kind) + "\"";
+        for (const auto& b : s.buckets)
+            out += "buntime_worker_spawn_seconds_bucket{" + labels + ",le=\"" + number(b.le) + "\"} " +
+                   number(b.count) + "\n";
+        out += "buntime_worker_spawn_seconds_bucket{" + labels + ",le=\"+Inf\"} " + number(s.count) + "\n";
+        char sum[64];
+        std::snprintf(sum, sizeof sum, "%.9g", s.sum);
+        out += "buntime_worker_spawn_seconds_sum{" + labels + "} " + sum + "\n";
+        out += "buntime_worker_spawn_seconds_count{" + labels + "} " + number(s.count) + "\n";
+    }
+}
+
 }  // namespace
 
 std::string escapeLabel(std::string_view v) {
@@ -94,6 +113,7 @@ std::string renderPrometheus(const MetricsView& metrics, const std::vector<Worke
             }
         }
     });
+    spawnHistogram(out, metrics.worker_spawn_seconds);
     using Value = std::optional<std::string>;
     workerSeries(out, workers, "requests_total", "counter", "Requests served by the worker.",
                  [](const WorkerRow& w) -> Value { return number(w.request_count); });

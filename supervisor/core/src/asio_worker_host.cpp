@@ -43,6 +43,7 @@ void AsioWorkerHost::warnAboutEnv(const std::string& key, const LaunchPlan& plan
 
 bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
                            const std::shared_ptr<const router::Manifest>& manifest, bool ephemeral) {
+    const auto decided = base::Clock::now();
     const auto generation = next_generation_++;
     auto channel = shm::Channel::create(toChannelConfig(config_, generation));
     if (!channel) {
@@ -70,6 +71,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     w->kind = plan.kind;
     w->generation = generation;
     w->spawned = base::Clock::now();
+    w->spawn_decided = decided;
     w->recycle_rss = recycleRssBytes(launch_, manifest->config);
     w->process = std::move(process.value());
     w->link = std::make_unique<ipc::WorkerLink>(io_, std::move(channel.value()));
@@ -153,6 +155,8 @@ void AsioWorkerHost::onFrame(pool::WorkerId id, const shm::FrameView& frame) {
         w->ready = true;
         base::logDebug("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ready in " +
                                    std::to_string(static_cast<long>(base::msBetween(w->spawned, now))) + " ms");
+        spawn_metrics_.observeSpawn(w->kind, SpawnPath::Exec,
+                                    std::chrono::duration<double>(now - w->spawn_decided).count());
         events_->onWorkerReady(id, now);
         return;
     }

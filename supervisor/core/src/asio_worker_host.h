@@ -21,6 +21,7 @@
 #include "buntime/proc/process.h"
 #include "buntime/supervisor/config.h"
 #include "ipc_stats.h"
+#include "spawn_metrics.h"
 #include "worker_host.h"
 #include "worker_launch.h"
 
@@ -67,6 +68,8 @@ public:
     // Ring counters of every worker not yet exited.
     void liveRingTotals(shm::RingStats& to_worker, shm::RingStats& to_supervisor) const;
     std::vector<int> livePids() const;
+    // Spawn-to-ready of every worker so far (a fork path records into it too).
+    const SpawnMetrics& spawnMetrics() const noexcept { return spawn_metrics_; }
 
     // Shutdown: Terminate to every worker; then, after the grace, kill and reap the rest.
     void terminateAll(std::chrono::milliseconds grace);
@@ -85,6 +88,7 @@ private:
         std::string failure;  // InitFailed reason or protocol error
         std::string kind;     // the launch plan's: so, exec, static, js, command
         base::TimePoint spawned;
+        base::TimePoint spawn_decided;  // entry of spawn(): spawn-to-ready counts from here
         std::uint64_t recycle_rss = 0;  // bytes; 0: never recycled for memory
         base::TimePoint rss_checked{};
         proc::Process process;
@@ -108,6 +112,7 @@ private:
     std::unordered_map<pool::WorkerId, std::unique_ptr<Worker>> workers_;
     std::unordered_set<std::string> warned_env_keys_;
     std::uint32_t next_generation_ = 1;
+    SpawnMetrics spawn_metrics_;
 };
 
 }  // namespace buntime::supervisor

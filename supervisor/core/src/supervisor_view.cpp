@@ -62,6 +62,7 @@ admin::MetricsView CoreView::metrics() {
     m.listen = listen_;
     m.supervisor_rss_bytes = rss;
     m.worker_rss_bytes = worker_rss;
+    m.worker_spawn_seconds = host_.spawnMetrics().view();
     return m;
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace buntime::harness {
 
@@ -18,6 +19,15 @@ struct IpcBreakdown {
     std::uint64_t bytes_to_worker = 0, bytes_to_supervisor = 0;
     std::uint64_t wakeups = 0, spin_hits = 0, sleeps = 0, full_stalls = 0;
     double ring_ns_in_per_request = 0, ring_ns_out_per_request = 0, app_ns_per_request = 0;
+};
+
+// Spawn-to-ready of the workers that became ready during the measured phase, for one spawn
+// path (exec, fork), all app kinds together: the change of the supervisor's
+// buntime_worker_spawn_seconds histogram over the phase (see spawn_summary.h).
+struct SpawnToReady {
+    std::string path;
+    std::uint64_t spawns = 0;
+    double p50_ms = 0, p99_ms = 0;  // interpolated within the histogram's buckets
 };
 
 struct ScenarioResult {
@@ -34,6 +44,7 @@ struct ScenarioResult {
     LatencyHistogram latency;             // every completed measured request (errors included)
     std::uint64_t connectionsOpened = 0;  // whole run (warm-up too); http drivers only
     std::optional<IpcBreakdown> ipc;
+    std::vector<SpawnToReady> spawn;  // paths that spawned in the measured phase; empty: none, or no metrics
 
     double rps() const { return duration_sec > 0 ? static_cast<double>(requests) / duration_sec : 0.0; }
 };

@@ -16,7 +16,8 @@ namespace buntime::admin {
 // buntime_<snake_case key> name, so the seed runtime's 16 series (all gauges, named so) are
 // all there; then per-worker series buntime_worker_*
 // labelled {key, status}: requests_total, errors_total, avg_response_time_ms, rss_bytes (live
-// workers only), in_flight.
+// workers only), in_flight. Between the two, the histogram buntime_worker_spawn_seconds
+// {path, kind} (from MetricsView::worker_spawn_seconds) when some worker became ready.
 std::string renderPrometheus(const MetricsView& metrics, const std::vector<WorkerRow>& workers);
 
 // camelCase → snake_case ("totalWorkersCreated" → "total_workers_created").

@@ -41,6 +41,22 @@ struct HealthView {
 // How renderPrometheus exports a field: a counter (only grows), a gauge, or not at all.
 enum class MetricKind { Counter, Gauge, Text };
 
+// One bucket of a histogram: how many observations were <= le (cumulative, as in Prometheus).
+struct BucketView {
+    double le = 0;  // upper bound, seconds
+    std::uint64_t count = 0;
+};
+
+// One series of the histogram buntime_worker_spawn_seconds: the time from the supervisor's
+// decision to spawn a worker to the worker's ready message, for one spawn path and app kind.
+struct SpawnSeriesView {
+    std::string path;  // "exec" (a new process runs buntime-worker) or "fork" (from an app's zygote)
+    std::string kind;  // the worker kind: so, exec, static, js, command
+    std::uint64_t count = 0;
+    double sum = 0;                   // seconds, all observations together
+    std::vector<BucketView> buckets;  // ascending le; the +Inf bucket is `count`
+};
+
 struct MetricsView {
     // The seed's pool metrics (metricsView(pool::PoolMetrics) in pool_views.h fills these).
     std::uint64_t active_workers = 0;
@@ -72,6 +88,9 @@ struct MetricsView {
     std::string listen;
     std::uint64_t supervisor_rss_bytes = 0;
     std::uint64_t worker_rss_bytes = 0;
+    // JSON "workerSpawnSeconds" (a histogram, so not in forEachMetric's table of numbers):
+    // one series per (path, kind) that has spawned a worker, sorted by path then kind.
+    std::vector<SpawnSeriesView> worker_spawn_seconds;
 };
 
 // Calls visit(key, field, kind) for every field of a (const) MetricsView, in key order (the
@@ -314,13 +333,38 @@ inline void from_json(const nlohmann::json& j, HealthView& v) {
     read(j, "listen", v.listen);
 }
 
+inline void to_json(nlohmann::json& j, const BucketView& v) { j = {{"le", v.le}, {"count", v.count}}; }
+inline void from_json(const nlohmann::json& j, BucketView& v) {
+    schema_detail::requireObject(j, "bucket");
+    schema_detail::read(j, "le", v.le);
+    schema_detail::read(j, "count", v.count);
+}
+
+inline void to_json(nlohmann::json& j, const SpawnSeriesView& v) {
+    j = {{"path", v.path}, {"kind", v.kind}, {"count", v.count}, {"sum", v.sum}, {"buckets", v.buckets}};
+}
+inline void from_json(const nlohmann::json& j, SpawnSeriesView& v) {
+    using schema_detail::read;
+    schema_detail::requireObject(j, "spawn series");
+    read(j, "path", v.path);
+    read(j, "kind", v.kind);
+    read(j, "count", v.count);
+    read(j, "sum", v.sum);
+    if (!j.at("buckets").is_array()) schema_detail::wrongType(j.at("buckets"), "buckets", "an array");
+    read(j, "buckets", v.buckets);
+}
+
 inline void to_json(nlohmann::json& j, const MetricsView& v) {
     j = nlohmann::json::object();
     forEachMetric(v, [&](const char* key, const auto& field, MetricKind) { j[key] = field; });
+    j["workerSpawnSeconds"] = v.worker_spawn_seconds;
 }
 inline void from_json(const nlohmann::json& j, MetricsView& v) {
     schema_detail::requireObject(j, "metrics");
     forEachMetric(v, [&](const char* key, auto& field, MetricKind) { schema_detail::read(j, key, field); });
+    if (!j.at("workerSpawnSeconds").is_array())
+        schema_detail::wrongType(j.at("workerSpawnSeconds"), "workerSpawnSeconds", "an array");
+    schema_detail::read(j, "workerSpawnSeconds", v.worker_spawn_seconds);
 }
 
 inline void to_json(nlohmann::json& j, const RingView& v) {
