@@ -155,7 +155,7 @@ void AsioWorkerHost::onFrame(pool::WorkerId id, const shm::FrameView& frame) {
         w->ready = true;
         base::logDebug("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ready in " +
                                    std::to_string(static_cast<long>(base::msBetween(w->spawned, now))) + " ms");
-        spawn_metrics_.observeSpawn(w->kind, SpawnPath::Exec,
+        spawn_metrics_.observeSpawn(w->kind, w->spawn_path,
                                     std::chrono::duration<double>(now - w->spawn_decided).count());
         events_->onWorkerReady(id, now);
         return;

@@ -88,8 +88,9 @@ private:
         std::string failure;  // InitFailed reason or protocol error
         std::string kind;     // the launch plan's: so, exec, static, js, command
         base::TimePoint spawned;
-        base::TimePoint spawn_decided;  // entry of spawn(): spawn-to-ready counts from here
-        std::uint64_t recycle_rss = 0;  // bytes; 0: never recycled for memory
+        base::TimePoint spawn_decided;           // entry of spawn(): spawn-to-ready counts from here
+        SpawnPath spawn_path = SpawnPath::Exec;  // the label its Ready is observed under
+        std::uint64_t recycle_rss = 0;           // bytes; 0: never recycled for memory
         base::TimePoint rss_checked{};
         proc::Process process;
         proc::ExitWatcher watcher;
