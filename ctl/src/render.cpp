@@ -300,6 +300,14 @@ std::string renderMetrics(const admin::MetricsView& metrics, std::size_t width) 
             rows.emplace_back(key, shown);
         }
     });
+    // The spawn histogram: per path/kind, how many workers became ready and their mean time.
+    std::string spawns;
+    for (const auto& s : metrics.worker_spawn_seconds) {
+        const double mean_ms = s.count == 0 ? 0.0 : 1000.0 * s.sum / static_cast<double>(s.count);
+        spawns += (spawns.empty() ? "" : ", ") + s.path + "/" + s.kind + " " + plain(s.count) + " (mean " +
+                  formatDuration(mean_ms) + ")";
+    }
+    rows.emplace_back("workerSpawnSeconds", spawns.empty() ? "none yet" : spawns);
     return keyValues(rows, width);
 }
 
