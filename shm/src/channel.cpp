@@ -37,6 +37,10 @@ constexpr std::uint64_t kHeaderBytes = sizeof(FrameHeader);
 constexpr std::uint64_t kMinRing = 4096;
 constexpr std::uint64_t kMaxRing = std::uint64_t(1) << 30;
 constexpr std::uint64_t kPageBytes = 4096;
+// A producer that finds its ring empty past this offset starts again at offset 0 (a pad
+// frame covers the rest): a channel that is mostly idle keeps using its first pages, so
+// the memory it touches (in both processes) stays a few pages however long it lives.
+constexpr std::uint64_t kRewindAfter = 4096;
 
 constexpr std::uint64_t alignUp(std::uint64_t v, std::uint64_t a) noexcept { return (v + a - 1) & ~(a - 1); }
 
@@ -228,7 +232,14 @@ struct Channel::State {
         std::uint64_t pos = out->write_pos.load(std::memory_order_relaxed);
         std::uint64_t off = pos & mask;
         const std::uint64_t tail = cap - off;
-        if (total > tail) {
+        // Rewind when the consumer holds nothing: total <= off makes pad + frame fit in the
+        // empty ring (cap - off + total <= cap).
+        bool rewind = total > tail;
+        if (!rewind && off >= kRewindAfter && total <= off) {
+            if (cached_read != pos) cached_read = out->read_pos.load(std::memory_order_acquire);
+            rewind = cached_read == pos;
+        }
+        if (rewind) {
             if (tail >= kHeaderBytes) {
                 const FrameHeader pad{
                     kFrameMagic, kPadKind, 0, generation, 0, 0, std::uint32_t(tail - kHeaderBytes), 0};
