@@ -351,6 +351,24 @@ TEST_CASE("a ring drained after each frame keeps reusing its first pages; a back
     }
     p.wrk.release();
     CHECK(p.wrk.tryReceive(v) == Error::WouldBlock);
+
+    // A rewind leaves the whole ring to the producer: a backlog fills it, not just the
+    // bytes before the old offset.
+    REQUIRE((r.write_pos.load() & (256 * 1024 - 1)) > 4096);  // drained past the threshold
+    fill(buf, 200, 1);
+    const std::uint64_t stalls = p.sup.outboundCounters().full_stalls.load();
+    std::uint64_t queued = 0;
+    while (p.sup.trySend(frameOf(buf, 2)) == Error::Ok) queued += 232;
+    CHECK(queued > 256 * 1024 - 232);
+    CHECK(p.sup.outboundCounters().full_stalls.load() == stalls + 1);
+    CHECK(p.wrk.inboundUsed() == queued);
+    for (std::uint64_t n = 0; n < queued / 232; ++n) {
+        REQUIRE(p.wrk.tryReceive(v) == Error::Ok);
+        CHECK(v.header.request_id == 2);
+        CHECK(fnv1a(v.body) == fnv1a(buf));
+    }
+    p.wrk.release();
+    CHECK(p.wrk.tryReceive(v) == Error::WouldBlock);
 }
 
 TEST_CASE("a short tail (< header size) is skipped without a pad header") {
