@@ -37,6 +37,11 @@ constexpr std::uint64_t kHeaderBytes = sizeof(FrameHeader);
 constexpr std::uint64_t kMinRing = 4096;
 constexpr std::uint64_t kMaxRing = std::uint64_t(1) << 30;
 constexpr std::uint64_t kPageBytes = 4096;
+// A producer that finds its ring empty past this offset starts again at offset 0 (a pad
+// frame covers the rest, and read_pos moves past it): a channel that is mostly idle keeps
+// using its first pages, so the memory it touches (in both processes) stays a few pages
+// however long it lives, and the hot frames stay in cache.
+constexpr std::uint64_t kRewindAfter = 4096;
 
 constexpr std::uint64_t alignUp(std::uint64_t v, std::uint64_t a) noexcept { return (v + a - 1) & ~(a - 1); }
 
@@ -228,7 +233,21 @@ struct Channel::State {
         std::uint64_t pos = out->write_pos.load(std::memory_order_relaxed);
         std::uint64_t off = pos & mask;
         const std::uint64_t tail = cap - off;
-        if (total > tail) {
+        bool rewind = total > tail;
+        if (!rewind && off >= kRewindAfter) {
+            // The ring is empty: the consumer holds no frame and will not move read_pos
+            // before we publish one, so we move it past the pad ourselves and the whole ring
+            // stays free. A consumer that loaded read_pos before this sees the change once it
+            // acquires the new write_pos (tryReceive re-reads it), or skips the pad.
+            if (cached_read != pos) cached_read = out->read_pos.load(std::memory_order_acquire);
+            std::uint64_t expected = pos;
+            if (cached_read == pos &&
+                out->read_pos.compare_exchange_strong(expected, pos + tail, std::memory_order_relaxed)) {
+                cached_read = pos + tail;
+                rewind = true;
+            }
+        }
+        if (rewind) {
             if (tail >= kHeaderBytes) {
                 const FrameHeader pad{
                     kFrameMagic, kPadKind, 0, generation, 0, 0, std::uint32_t(tail - kHeaderBytes), 0};
@@ -274,6 +293,12 @@ struct Channel::State {
             const std::uint64_t w = in->write_pos.load(std::memory_order_acquire);
             const std::uint64_t avail = w - r;
             if (avail == 0) return Error::WouldBlock;
+            // The producer rewinds an empty ring by moving read_pos before it publishes w.
+            if (const std::uint64_t now_r = in->read_pos.load(std::memory_order_relaxed); now_r != r) {
+                r = now_r;
+                continue;
+            }
+            if (r - w <= cap) return Error::WouldBlock;  // read_pos ahead: a rewind not yet published
             if (avail > cap) return fail(Error::BadLength);
             const std::uint64_t off = r & mask;
             const std::uint64_t tail = cap - off;
@@ -308,8 +333,9 @@ struct Channel::State {
     }
 
     bool inboundNonEmpty() const noexcept {
-        return in->write_pos.load(std::memory_order_acquire) !=
-               in->read_pos.load(std::memory_order_relaxed) + pending_release;
+        const std::uint64_t w = in->write_pos.load(std::memory_order_acquire);
+        const std::uint64_t r = in->read_pos.load(std::memory_order_relaxed) + pending_release;
+        return w != r && r - w > cap;  // r ahead of w: the producer is rewinding, nothing to read yet
     }
 };
 
@@ -571,14 +597,18 @@ SegmentHeader& Channel::header() noexcept { return *state_->hdr; }
 const RingCounters& Channel::outboundCounters() const noexcept { return state_->out->counters; }
 const RingCounters& Channel::inboundCounters() const noexcept { return state_->in->counters; }
 
-std::size_t Channel::inboundUsed() const noexcept {
-    return state_->in->write_pos.load(std::memory_order_acquire) - state_->in->read_pos.load(std::memory_order_acquire);
+namespace {
+// Bytes between the positions; 0 while a rewind moved read_pos ahead of write_pos.
+std::size_t usedBetween(const RingControl& r, std::uint64_t cap) noexcept {
+    const std::uint64_t rd = r.read_pos.load(std::memory_order_acquire);
+    const std::uint64_t w = r.write_pos.load(std::memory_order_acquire);
+    return w - rd <= cap ? w - rd : 0;
 }
+}  // namespace
 
-std::size_t Channel::outboundUsed() const noexcept {
-    return state_->out->write_pos.load(std::memory_order_acquire) -
-           state_->out->read_pos.load(std::memory_order_acquire);
-}
+std::size_t Channel::inboundUsed() const noexcept { return usedBetween(*state_->in, state_->cap); }
+
+std::size_t Channel::outboundUsed() const noexcept { return usedBetween(*state_->out, state_->cap); }
 
 std::size_t Channel::ringCapacity() const noexcept { return state_->cap; }
 

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -312,6 +313,62 @@ TEST_CASE("wrap-around writes pad frames and keeps order and content") {
     // Positions advanced by more than the frames themselves: pads were written.
     CHECK(p.sup.header().to_worker.write_pos.load() > frames_bytes);
     CHECK(p.sup.header().to_worker.read_pos.load() == p.sup.header().to_worker.write_pos.load());
+}
+
+TEST_CASE("a ring drained after each frame keeps reusing its first pages; a backlog does not rewind") {
+    ChannelPair p = makeChannelPair(256 * 1024);
+    RingControl& r = p.sup.header().to_worker;
+    const std::byte* data = ringData(p.wrk, p.wrk.header().to_worker);  // the consumer's mapping
+    std::vector<std::byte> buf;
+    FrameView v;
+    std::size_t max_end = 0;
+    // 5000 frames of ~250 B would cover the 256 KiB ring almost five times without a rewind.
+    for (std::uint64_t i = 0; i < 5000; ++i) {
+        fill(buf, 200 + i % 64, i);
+        REQUIRE(p.sup.trySend(frameOf(buf, i)) == Error::Ok);
+        REQUIRE(p.wrk.tryReceive(v) == Error::Ok);
+        CHECK(v.header.request_id == i);
+        CHECK(fnv1a(v.body) == fnv1a(buf));
+        max_end = std::max<std::size_t>(max_end, std::size_t(v.body.data() + v.body.size() - data));
+        p.wrk.release();
+    }
+    CHECK(max_end <= 4096 + 512);            // the rewind threshold plus one frame
+    CHECK(r.write_pos.load() > 256 * 1024);  // positions kept growing (pads) while offsets stayed low
+
+    // With frames waiting, the producer keeps going forward past the threshold.
+    fill(buf, 200, 0);
+    REQUIRE(p.sup.trySend(frameOf(buf, 0)) == Error::Ok);  // into an empty ring: may rewind
+    const std::uint64_t start = r.write_pos.load();
+    for (std::uint64_t i = 1; i < 40; ++i) {
+        fill(buf, 200, i);
+        REQUIRE(p.sup.trySend(frameOf(buf, i)) == Error::Ok);
+    }
+    CHECK(r.write_pos.load() - start == 39 * 232);                // 32 B header + 200 B each, no pad
+    CHECK((r.write_pos.load() & (256 * 1024 - 1)) > 4096 + 232);  // it went past the threshold
+    for (std::uint64_t i = 0; i < 40; ++i) {
+        REQUIRE(p.wrk.tryReceive(v) == Error::Ok);
+        CHECK(v.header.request_id == i);
+    }
+    p.wrk.release();
+    CHECK(p.wrk.tryReceive(v) == Error::WouldBlock);
+
+    // A rewind leaves the whole ring to the producer: a backlog fills it, not just the
+    // bytes before the old offset.
+    REQUIRE((r.write_pos.load() & (256 * 1024 - 1)) > 4096);  // drained past the threshold
+    fill(buf, 200, 1);
+    const std::uint64_t stalls = p.sup.outboundCounters().full_stalls.load();
+    std::uint64_t queued = 0;
+    while (p.sup.trySend(frameOf(buf, 2)) == Error::Ok) queued += 232;
+    CHECK(queued > 256 * 1024 - 232);
+    CHECK(p.sup.outboundCounters().full_stalls.load() == stalls + 1);
+    CHECK(p.wrk.inboundUsed() == queued);
+    for (std::uint64_t n = 0; n < queued / 232; ++n) {
+        REQUIRE(p.wrk.tryReceive(v) == Error::Ok);
+        CHECK(v.header.request_id == 2);
+        CHECK(fnv1a(v.body) == fnv1a(buf));
+    }
+    p.wrk.release();
+    CHECK(p.wrk.tryReceive(v) == Error::WouldBlock);
 }
 
 TEST_CASE("a short tail (< header size) is skipped without a pad header") {

@@ -19,6 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
+constexpr auto kIdleWake = 5s;  // heartbeat of an idle worker
+
 // Small writes are gathered up to this size before a frame is sent; a response that
 // ends below it goes out as one frame with its head and content_length.
 constexpr std::size_t kFlushBytes = 64 * 1024;
@@ -79,7 +81,9 @@ int Server::run() {
     unsigned since_beat = 0;
     channel_.heartbeat();
     for (;;) {
-        shm::Error e = channel_.receive(frame, 200ms);
+        // The wait also ends when the supervisor dies (its pidfd is polled too): the timeout
+        // only paces the heartbeat, and an idle worker should not wake often (500 per host).
+        shm::Error e = channel_.receive(frame, kIdleWake);
         if (e == shm::Error::Ok) {
             handleFrame(frame);  // releases the frame
             if (++since_beat >= 1024) {

@@ -2,6 +2,8 @@
 // The timer thread.
 #include "buntime/worker/timer.h"
 
+#include <sys/prctl.h>
+
 namespace buntime::worker {
 
 TimerService& TimerService::instance() {
@@ -25,6 +27,9 @@ void TimerService::after(std::chrono::milliseconds delay, Callback fn, void* ctx
 }
 
 void TimerService::loop() {
+    // Sleeps of this thread end when asked: without this the kernel may add its default
+    // 50 us of slack to every deadline (an `after(50ms)` answers late by up to that).
+    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     std::unique_lock lock(mutex_);
     for (;;) {
         if (queue_.empty()) {

@@ -70,6 +70,36 @@ void WorkerPool::lruErase(Worker& w) {
     w.in_lru = false;
 }
 
+std::optional<TimePoint> WorkerPool::dueTime(const Worker& w) const {
+    switch (w.state) {
+    case WorkerState::Starting: return w.next_check;  // the start deadline tick() enforces
+    case WorkerState::Ready: return w.next_check;
+    case WorkerState::Draining:
+        if (w.terminate_sent_at && !w.kill_sent) return *w.terminate_sent_at + config_.terminate_grace;
+        return std::nullopt;
+    case WorkerState::Dead: return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+void WorkerPool::unschedule(Worker& w) {
+    if (w.due) due_.erase({*w.due, w.id});
+    w.due.reset();
+}
+
+void WorkerPool::reschedule(Worker& w) {
+    const auto due = dueTime(w);
+    if (due == w.due) return;
+    unschedule(w);
+    if (due) due_.emplace(*due, w.id);
+    w.due = due;
+}
+
+void WorkerPool::eraseWorker(Worker& w) {
+    unschedule(w);
+    workers_.erase(w.id);
+}
+
 Millis WorkerPool::checkInterval(const WorkerPolicy& policy) noexcept {
     Millis base{0};
     if (policy.ttl > Millis{0}) base = policy.ttl;
@@ -168,6 +198,7 @@ WorkerId WorkerPool::spawnFor(const std::string& key, KeyState& ks, TimePoint no
     w.lru_pos = lru_.begin();
     w.in_lru = true;
     ks.live = id;
+    reschedule(w);
     ++workers_created_;
     fx.actions.push_back(Action{ActionKind::Spawn, id, key, RetireReason::Shutdown});
     return id;
@@ -215,12 +246,14 @@ void WorkerPool::retire(Worker& w, RetireReason reason, TimePoint now, Effects& 
     KeyState& ks = keyState(w.key);
     if (ks.live == w.id) ks.live = 0;
     if (w.in_flight == 0) sendTerminate(w, now, fx);
+    reschedule(w);
     if (!ks.waiters.empty() && reason != RetireReason::Shutdown) spawnFor(w.key, ks, now, fx);
 }
 
 void WorkerPool::sendTerminate(Worker& w, TimePoint now, Effects& fx) {
     if (w.terminate_sent_at) return;
     w.terminate_sent_at = now;
+    reschedule(w);
     fx.actions.push_back(Action{ActionKind::Terminate, w.id, w.key, w.reason});
 }
 
@@ -241,7 +274,7 @@ void WorkerPool::failStart(Worker& w, bool kill, Effects& fx) {
     }
     lruErase(w);
     if (kill) fx.actions.push_back(Action{ActionKind::Kill, w.id, w.key, RetireReason::Unhealthy});
-    workers_.erase(w.id);  // w is gone from here on
+    eraseWorker(w);  // w is gone from here on
 }
 
 Effects WorkerPool::onReady(WorkerId id, TimePoint now) {
@@ -251,6 +284,7 @@ Effects WorkerPool::onReady(WorkerId id, TimePoint now) {
     w->state = WorkerState::Ready;
     w->last_used = now;
     w->next_check = now + checkInterval(w->policy);
+    reschedule(*w);
     grantWaiters(*w, now, fx);
     return fx;
 }
@@ -339,7 +373,7 @@ WorkerPool::ExitResult WorkerPool::onWorkerExited(WorkerId id, TimePoint now, bo
         KeyState& ks = keyState(w->key);
         if (ks.live == w->id) ks.live = 0;
         const std::string key = w->key;
-        workers_.erase(id);
+        eraseWorker(*w);
         if (!ks.waiters.empty()) spawnFor(key, ks, now, r.effects);
         return r;
     }
@@ -348,7 +382,7 @@ WorkerPool::ExitResult WorkerPool::onWorkerExited(WorkerId id, TimePoint now, bo
         if (crashed && !w->kill_sent && w->in_flight > 0) {
             ++history_.at(w->key, config_.history_limit).error_count;
         }
-        workers_.erase(id);
+        eraseWorker(*w);
         return r;
     }
     return r;
@@ -371,6 +405,7 @@ Effects WorkerPool::tick(TimePoint now) {
             break;
         case WorkerState::Ready: {
             w->next_check = now + checkInterval(w->policy);
+            reschedule(*w);
             if (w->in_flight != 0) break;
             const auto idle = now - w->last_used;
             if (idle >= w->policy.ttl) {
@@ -384,6 +419,7 @@ Effects WorkerPool::tick(TimePoint now) {
         case WorkerState::Draining:
             if (w->terminate_sent_at && !w->kill_sent && now - *w->terminate_sent_at >= config_.terminate_grace) {
                 w->kill_sent = true;
+                reschedule(*w);
                 fx.actions.push_back(Action{ActionKind::Kill, w->id, w->key, w->reason});
             }
             break;
@@ -398,21 +434,8 @@ Effects WorkerPool::tick(TimePoint now) {
 }
 
 std::optional<TimePoint> WorkerPool::nextCheckAt() const {
-    std::optional<TimePoint> next;
-    auto consider = [&next](TimePoint t) {
-        if (!next || t < *next) next = t;
-    };
-    for (const auto& [id, w] : workers_) {
-        switch (w.state) {
-        case WorkerState::Starting: consider(w.created_at + config_.start_timeout); break;
-        case WorkerState::Ready: consider(w.next_check); break;
-        case WorkerState::Draining:
-            if (w.terminate_sent_at && !w.kill_sent) consider(*w.terminate_sent_at + config_.terminate_grace);
-            break;
-        case WorkerState::Dead: break;
-        }
-    }
-    return next;
+    if (due_.empty()) return std::nullopt;
+    return due_.begin()->first;
 }
 
 Effects WorkerPool::shutdown(TimePoint now) {

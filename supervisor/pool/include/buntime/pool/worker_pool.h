@@ -7,6 +7,7 @@
 #include <list>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -68,7 +69,8 @@ public:
     // Health check of every worker: TTL expiry, idle notification, kill after grace,
     // start timeout, capacity trim. Call at nextCheckAt() (calling earlier is harmless).
     Effects tick(TimePoint now);
-    // When tick() next has work; nullopt when no worker exists (no timer needed).
+    // When tick() next has work; nullopt when no worker exists (no timer needed). O(1): the
+    // due times are kept in an ordered index, not found by a scan of the workers.
     std::optional<TimePoint> nextCheckAt() const;
     // The seed's cadence: min(idle_timeout, ttl) / 2 (zero values ignored; 1 s if both
     // are zero), at least 1 ms.
@@ -117,6 +119,7 @@ private:
         double total_response_ms = 0;
         std::list<WorkerId>::iterator lru_pos;
         bool in_lru = false;
+        std::optional<TimePoint> due;  // its entry in due_, if it has one
     };
     struct KeyState {
         WorkerId live = 0;  // the Starting/Ready worker of this key, 0 if none
@@ -159,6 +162,12 @@ private:
     void failStart(Worker& w, bool kill, Effects& fx);
     void failWaiters(KeyState& ks, Effects& fx);
     void recordDuration(double durationMs);
+    // due_ upkeep: after a change of state, next_check, terminate_sent_at or kill_sent, and
+    // before a worker is erased.
+    std::optional<TimePoint> dueTime(const Worker& w) const;
+    void reschedule(Worker& w);
+    void unschedule(Worker& w);
+    void eraseWorker(Worker& w);
     WorkerStats liveStats(const Worker& w, TimePoint now) const;
 
     PoolConfig config_;
@@ -172,6 +181,7 @@ private:
     std::map<std::string, KeyState, std::less<>> keys_;
     std::unordered_map<Ticket, std::string> ticket_keys_;  // parked ticket -> key
     std::list<WorkerId> lru_;                              // front = most recently used
+    std::set<std::pair<TimePoint, WorkerId>> due_;         // when each worker next needs tick()
     Bounded<History> history_;
     Bounded<EphemeralHistory> ephemeral_;
     std::unordered_map<WorkerId, std::string> ephemeral_running_;
