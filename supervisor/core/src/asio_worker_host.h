@@ -23,6 +23,7 @@
 #include "ipc_stats.h"
 #include "worker_host.h"
 #include "worker_launch.h"
+#include "zygotes.h"
 
 namespace buntime::supervisor {
 
@@ -59,7 +60,8 @@ public:
         std::size_t to_supervisor_used = 0;
         shm::RingStats to_worker;
         shm::RingStats to_supervisor;
-        std::string kind;  // so, exec, static, js, command
+        std::string kind;        // so, exec, static, js, command
+        std::string spawn_path;  // fork or exec
     };
     std::optional<LiveWorker> live(pool::WorkerId id) const;
     std::vector<pool::WorkerId> livePooledWorkers() const;
@@ -82,9 +84,10 @@ private:
         bool exited = false;
         bool terminate_sent = false;
         std::uint32_t generation = 0;
-        std::string failure;  // InitFailed reason or protocol error
-        std::string kind;     // the launch plan's: so, exec, static, js, command
-        base::TimePoint spawned;
+        std::string failure;            // InitFailed reason or protocol error
+        std::string kind;               // the launch plan's: so, exec, static, js, command
+        std::string spawn_path;         // "fork" (from the app's template) or "exec"
+        base::TimePoint spawned;        // spawn-to-ready starts here (before the channel is created)
         std::uint64_t recycle_rss = 0;  // bytes; 0: never recycled for memory
         base::TimePoint rss_checked{};
         proc::Process process;
@@ -108,6 +111,7 @@ private:
     std::unordered_map<pool::WorkerId, std::unique_ptr<Worker>> workers_;
     std::unordered_set<std::string> warned_env_keys_;
     std::uint32_t next_generation_ = 1;
+    Zygotes zygotes_;  // after workers_: templates go first on destruction
 };
 
 }  // namespace buntime::supervisor
