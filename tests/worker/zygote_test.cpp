@@ -158,8 +158,8 @@ TEST_CASE("a template forks workers that serve as children of the supervisor, ea
     REQUIRE(ra.head.status == 200);
     REQUIRE(rb.head.status == 200);
     const auto wa = words(ra.body), wb = words(rb.body);
-    REQUIRE(wa.size() == 3);
-    REQUIRE(wb.size() == 3);
+    REQUIRE(wa.size() == 4);
+    REQUIRE(wb.size() == 4);
     // CLONE_PARENT: the worker's parent is this process (the supervisor), not the template.
     CHECK(wa[2] == std::to_string(::getpid()));
     CHECK(wb[2] == std::to_string(::getpid()));
