@@ -117,6 +117,8 @@ void resetChild(pid_t supervisor, const ForkedChild& child, int control) {
     ::setenv("WORKER_ID", randomUuid().c_str(), 1);
     ::setenv(proto::kChannelEnv, child.channel.toString().c_str(), 1);
     ::unsetenv(proto::kZygoteEnv);
+    if (const char* bind = std::getenv("LD_BIND_NOW"); bind && std::strcmp(bind, proto::kZygoteBindNow) == 0)
+        ::unsetenv("LD_BIND_NOW");
     if (child.log_level >= 0) base::setLogLevel(static_cast<base::LogLevel>(child.log_level));
 }
 

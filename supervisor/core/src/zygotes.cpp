@@ -103,6 +103,11 @@ void Zygotes::start(App& app, const std::string& key, const LaunchPlan& plan, st
         return e.starts_with(std::string(proto::kChannelEnv) + "=") || e.starts_with("WORKER_ID=");
     });
     so.envp.push_back(std::string(proto::kZygoteEnv) + "=" + std::to_string(pair->child.get()));
+    // Every symbol bound once in the template, not lazily in each forked child (the child
+    // drops this value again, see proto::kZygoteBindNow).
+    if (std::none_of(so.envp.begin(), so.envp.end(),
+                     [](const std::string& e) { return e.starts_with("LD_BIND_NOW="); }))
+        so.envp.push_back(std::string("LD_BIND_NOW=") + proto::kZygoteBindNow);
     so.pass_fds = {pair->child.get()};
     auto process = proc::Process::spawn(so);
     pair->child.reset();

@@ -49,6 +49,9 @@
 namespace buntime::proto {
 
 inline constexpr const char* kZygoteEnv = "BUNTIME_ZYGOTE";
+// The supervisor starts a template with LD_BIND_NOW=<this> (unless the environment has its
+// own LD_BIND_NOW) so symbols are bound once there; a forked child unsets exactly this value.
+inline constexpr const char* kZygoteBindNow = "buntime-template";
 inline constexpr std::uint32_t kZygoteMagic = 0x31595A42;  // "BZY1" little-endian
 inline constexpr std::size_t kZygoteHeaderBytes = 16;
 inline constexpr std::size_t kMaxZygoteText = 1024;
