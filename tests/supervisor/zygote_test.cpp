@@ -24,6 +24,8 @@ void writeApp(const fs::path& root, const std::string& name, const std::string& 
               const char* so = FIXTURE_ZYGOTE_SO) {
     fs::create_directories(root / name);
     fs::copy_file(so, root / name / "app.so", fs::copy_options::overwrite_existing);
+    // Deployed a while ago: a template waits for a .so to settle (kZygoteSoSettle) before loading it.
+    fs::last_write_time(root / name / "app.so", fs::file_time_type::clock::now() - 1h);
     writeFile(root / name / "manifest.yaml",
               "name: " + name + "\nversion: 1.0.0\nentrypoint: app.so\nthreads: 1\n" + extra);
 }
@@ -216,4 +218,33 @@ TEST_CASE("overwriting a live .so under load fails no request") {
     CHECK(bad == 0);
     CHECK(s.log().find("SIGSEGV") == std::string::npos);
     CHECK(s.log().find("SIGBUS") == std::string::npos);
+}
+
+TEST_CASE("a replaced .so reaches forked workers through a new template once the file settles") {
+    TempDir dir;
+    writeApp(dir.root(), "eph", "ttl: 0\n");
+    SupervisorProcess s({{"RUNTIME_WORKER_DIRS", dir.path()}});
+    REQUIRE(s.waitReady());
+    const int first = waitTemplate(s, "eph@1.0.0");
+    REQUIRE(first > 0);
+    auto c = s.client();
+    auto before = c.Get("/eph/pid");
+    REQUIRE(before);
+    CHECK(words(before->body).size() == 4);  // fixture_zygote answers every path alike
+    {
+        std::ofstream out(dir.root() / "eph" / "app.so", std::ios::binary | std::ios::trunc);
+        out << slurp(FIXTURE_APP_SO);  // answers /pid with its pid alone
+    }
+    std::size_t answer_words = 4;
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (answer_words != 1 && std::chrono::steady_clock::now() < deadline) {
+        auto r = c.Get("/eph/pid");
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        answer_words = words(r->body).size();
+        std::this_thread::sleep_for(100ms);
+    }
+    CHECK(answer_words == 1);
+    CHECK(s.log().find("template eph@1.0.0 pid=" + std::to_string(first) + " retired: its .so changed") !=
+          std::string::npos);
 }

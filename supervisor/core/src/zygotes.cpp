@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -30,6 +32,26 @@ std::uint8_t logLevelOf(const LaunchPlan& plan) {
         if (auto level = base::parseLogLevel(std::string_view(e).substr(18))) return static_cast<std::uint8_t>(*level);
     }
     return proto::kZygoteKeepLogLevel;
+}
+
+// "<size>:<mtime ns>" of the plan's ENTRYPOINT, and whether it last changed long enough ago.
+struct SoStamp {
+    std::string text;
+    bool settled = true;
+};
+
+SoStamp soStamp(const LaunchPlan& plan) {
+    for (const auto& e : plan.spawn.envp) {
+        if (!e.starts_with("ENTRYPOINT=")) continue;
+        struct stat st {};
+        if (::stat(e.c_str() + 11, &st) != 0) return {};
+        const auto mtime = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+        timespec now{};
+        ::clock_gettime(CLOCK_REALTIME, &now);
+        const auto age = std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec) - mtime;
+        return {std::to_string(st.st_size) + ":" + std::to_string(mtime.count()), age >= kZygoteSoSettle};
+    }
+    return {};
 }
 
 std::string describeBackoff(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
@@ -92,7 +114,8 @@ void Zygotes::retire(App& app, const std::string& why) {
     retired_.push_back(std::move(app.current));
 }
 
-void Zygotes::start(App& app, const std::string& key, const LaunchPlan& plan, std::vector<std::string> identity) {
+void Zygotes::start(App& app, const std::string& key, const LaunchPlan& plan, std::vector<std::string> identity,
+                    std::string so_stamp) {
     auto pair = proc::controlPair();
     if (!pair) {
         base::logWarn("proc", "template for " + key + ": " + pair.error().message + "; using exec");
@@ -120,6 +143,7 @@ void Zygotes::start(App& app, const std::string& key, const LaunchPlan& plan, st
     auto t = std::make_unique<Template>();
     t->key = key;
     t->identity = std::move(identity);
+    t->so_stamp = std::move(so_stamp);
     t->started = base::Clock::now();
     t->process = std::move(process.value());
     t->control = std::move(pair->supervisor);
@@ -166,6 +190,7 @@ void Zygotes::onReadable(const std::string& key, Template* t) {
         base::logWarn("proc", "app " + key + " cannot be forked from a template (" + m->text +
                                   "); its workers are exec'd (set `spawn: exec` to skip the template)");
         app.refused_identity = t->identity;
+        app.refused_stamp = t->so_stamp;
         retire(app, "refused");
         return;
     }
@@ -206,14 +231,17 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
                                            const shm::ChannelFds& channel, int stdout_fd, int stderr_fd) {
     App& app = apps_[key];
     auto identity = templateIdentity(plan);
+    const auto so = soStamp(plan);
     if (!app.refused_identity.empty()) {
-        if (app.refused_identity == identity) return std::nullopt;
+        if (app.refused_identity == identity && (app.refused_stamp == so.text || !so.settled)) return std::nullopt;
         app.refused_identity.clear();  // the app changed: try again
     }
     if (app.current && app.current->identity != identity) retire(app, "the app's launch settings changed");
+    // A replaced .so: a new template once the file is complete (until then the old one serves).
+    if (app.current && app.current->so_stamp != so.text && so.settled) retire(app, "its .so changed");
     if (!app.current) {
-        if (base::Clock::now() < app.retry_at) return std::nullopt;
-        start(app, key, plan, std::move(identity));
+        if (base::Clock::now() < app.retry_at || !so.settled) return std::nullopt;
+        start(app, key, plan, std::move(identity), so.text);
         return std::nullopt;  // this worker is exec'd; later ones fork once Hello arrives
     }
     Template& t = *app.current;

@@ -33,6 +33,9 @@ inline constexpr std::chrono::milliseconds kZygoteMaxBackoff{30'000};
 inline constexpr std::chrono::milliseconds kZygoteStableAfter{10'000};
 // How long the loop waits for a template to answer Fork (it answers in about a millisecond).
 inline constexpr std::chrono::milliseconds kZygoteForkTimeout{2'000};
+// A replaced .so is picked up by a new template once the file has not changed for this long
+// (a `cp` in progress keeps the current template serving).
+inline constexpr std::chrono::milliseconds kZygoteSoSettle{1'000};
 
 class Zygotes {
 public:
@@ -60,6 +63,7 @@ private:
     struct Template {
         std::string key;
         std::vector<std::string> identity;  // what the plan must still match
+        std::string so_stamp;               // size and mtime of the .so it loaded
         State state = State::Starting;
         base::TimePoint started{};
         std::uint32_t seq = 0;
@@ -71,11 +75,13 @@ private:
     struct App {
         std::unique_ptr<Template> current;
         std::vector<std::string> refused_identity;  // the plan a template refused (exec until it changes)
+        std::string refused_stamp;                  // ... or until the .so changes
         unsigned failures = 0;
         base::TimePoint retry_at{};
     };
 
-    void start(App& app, const std::string& key, const LaunchPlan& plan, std::vector<std::string> identity);
+    void start(App& app, const std::string& key, const LaunchPlan& plan, std::vector<std::string> identity,
+               std::string so_stamp);
     void onReadable(const std::string& key, Template* t);
     void onExit(const std::string& key, Template* t, proc::ExitStatus status);
     void retire(App& app, const std::string& why);
