@@ -124,7 +124,8 @@ std::string channelEnvEntry(const shm::ChannelFds& fds) { return std::string(kCh
 bool isSupervisorOnly(std::string_view e) noexcept {
     return e.starts_with("LISTEN_") || e.starts_with("NOTIFY_SOCKET=") || e.starts_with("WATCHDOG_") ||
            (e.starts_with(kChannelEnv) && e.size() > std::string_view(kChannelEnv).size() &&
-            e[std::string_view(kChannelEnv).size()] == '=');
+            e[std::string_view(kChannelEnv).size()] == '=') ||
+           e.starts_with("BUNTIME_ZYGOTE=");
 }
 
 }  // namespace buntime::proto

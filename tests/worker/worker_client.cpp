@@ -44,6 +44,14 @@ std::optional<std::string> Reply::header(std::string_view name) const {
 
 WorkerClient::WorkerClient(WorkerOptions options) : channel_(makeChannel(options.ring_bytes)) {
     const shm::ChannelFds fds = channel_.fds();
+    if (options.start) {
+        pid_ = options.start(fds);
+        if (pid_ <= 0) throw std::runtime_error("the worker did not start");
+        pidfd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0)));
+        if (pidfd_) channel_.setPeerPidfd(pidfd_.get());
+        reader_ = std::thread([this] { readLoop(); });
+        return;
+    }
     std::vector<std::string> args{BUNTIME_WORKER_PATH, "--app-dir", options.app_dir, "--name",
                                   options.name,        "--version", options.version};
     args.insert(args.end(), options.args.begin(), options.args.end());

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -54,6 +55,9 @@ struct WorkerOptions {
     std::vector<std::string> args;                         // extra argv
     std::vector<std::pair<std::string, std::string>> env;  // extra env
     std::size_t ring_bytes = 256 * 1024;
+    // Set: starts the worker instead of fork+exec (e.g. asks a template to fork one) and
+    // returns its pid, a child of this process; the channel's fds are given.
+    std::function<pid_t(const shm::ChannelFds&)> start;
 };
 
 class WorkerClient {

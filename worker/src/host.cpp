@@ -3,9 +3,13 @@
 #include "buntime/worker/host.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,12 +27,14 @@
 #include "buntime/proto/launch.h"
 #include "buntime/proto/messages.h"
 #include "buntime/proto/stream.h"
+#include "buntime/proto/zygote.h"
 #include "buntime/shm/channel.h"
 #include "buntime/worker/entrypoint.h"
 #include "buntime/worker/server.h"
 #include "buntime/worker/static_site.h"
 #include "command_app.h"
 #include "log.h"
+#include "zygote.h"
 
 extern char** environ;
 
@@ -113,8 +119,53 @@ std::string startCommand(LoadedApp& app) {
     return {};
 }
 
+// A private copy of the .so in a memfd, so that overwriting the file in the app directory
+// (`cp new.so app.so` rewrites the same inode) never changes pages this process runs.
+// -1 (errno set) when the copy cannot be made.
+int privateCopy(const std::string& path) {
+    const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    struct stat st {};
+    const int out = ::fstat(in, &st) == 0 ? ::memfd_create("buntime-app.so", MFD_CLOEXEC) : -1;
+    if (out < 0) {
+        const int err = errno;
+        ::close(in);
+        errno = err;
+        return -1;
+    }
+    off_t offset = 0;
+    while (offset < st.st_size) {
+        const ssize_t n = ::sendfile(out, in, &offset, static_cast<std::size_t>(st.st_size - offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int err = n < 0 ? errno : EIO;
+            ::close(in);
+            ::close(out);
+            errno = err;
+            return -1;
+        }
+    }
+    ::close(in);
+    return out;
+}
+
 std::string loadSharedObject(const Entrypoint& entry, LoadedApp& out) {
-    void* handle = ::dlopen(entry.path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    void* handle = nullptr;
+    if (const int copy = privateCopy(entry.path); copy >= 0) {
+        const std::string via = "/proc/self/fd/" + std::to_string(copy);
+        handle = ::dlopen(via.c_str(), RTLD_NOW | RTLD_LOCAL);
+        ::close(copy);  // the mappings keep the memfd alive
+        if (!handle) {
+            // E.g. a dependency found through $ORIGIN, which now names /proc/self/fd.
+            const char* err = ::dlerror();
+            BUNTIME_LOG(Warn, "dlopen of a private copy of %s failed (%s); loading the file itself", entry.path.c_str(),
+                        err ? err : "unknown error");
+        }
+    } else {
+        BUNTIME_LOG(Warn, "cannot copy %s into a memfd (%s); loading the file itself", entry.path.c_str(),
+                    std::strerror(errno));
+    }
+    if (!handle) handle = ::dlopen(entry.path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char* err = ::dlerror();
         return "dlopen " + entry.path + " failed: " + (err ? err : "unknown error");
@@ -170,6 +221,35 @@ std::string runInit(const buntime_app_v1* table, const proto::WorkerLaunch& cfg,
     return {};
 }
 
+// Ready, then requests until Terminate or the supervisor's exit; the exit status.
+int serveLoaded(shm::Channel& channel, const proto::WorkerLaunch& cfg, LoadedApp& app, proto::EntrypointKind kind) {
+    const std::string kind_name(proto::toString(kind));
+    const auto ready = proto::encode(proto::ReadyInfo{kind_name, cfg.threads, cfg.concurrency});
+    if (auto e = proto::sendMessage(channel, proto::Kind::Ready, 0, ready, {}, 10s); e != shm::Error::Ok) {
+        auto text = shm::toString(e);
+        BUNTIME_LOG(Error, "cannot send Ready: %.*s", int(text.size()), text.data());
+        leave(kExitChannel);
+    }
+    BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind_name.c_str(),
+                app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
+
+    ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
+    // A command app's handler blocks on the app's socket: a thread per request in flight.
+    if (app.command) {
+        options.threads = std::max(cfg.threads, std::min<std::uint32_t>(cfg.concurrency, 1024));
+        // Those threads only relay bytes; with the default 8 MiB stacks, 100 of them would
+        // exceed the worker's RLIMIT_DATA memory cap (thread stacks count against it).
+        pthread_attr_t small;
+        if (::pthread_attr_init(&small) == 0) {
+            ::pthread_attr_setstacksize(&small, 256 * 1024);
+            ::pthread_setattr_default_np(&small);
+            ::pthread_attr_destroy(&small);
+        }
+    }
+    auto* server = new Server(channel, options, app.table, app.ctx);  // lives until _exit
+    return server->run();
+}
+
 }  // namespace
 
 int serve(int argc, char** argv, const buntime_app_v1* builtin) {
@@ -214,6 +294,35 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         if (::realpath(cfg.app_dir.c_str(), real)) app_dir = real;
     }
 
+    // Template mode (proto/zygote.h): load and initialise once, then fork workers.
+    if (const int control = builtin ? -1 : zygoteControlFd(); control != -1) {
+        if (control < 0) {
+            BUNTIME_LOG(Error, "env %s='%s' is malformed", proto::kZygoteEnv, std::getenv(proto::kZygoteEnv));
+            leave(kExitUsage);
+        }
+        if (command || entry->kind != proto::EntrypointKind::SharedObject)
+            refuseTemplate(control, "only .so apps are forked from a template");
+        LoadedApp app;
+        if (auto err = loadSharedObject(*entry, app); !err.empty()) refuseTemplate(control, err);
+        if (auto err = checkTable(app.table); !err.empty()) refuseTemplate(control, err);
+        if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty()) refuseTemplate(control, err);
+        base::setProcessTitle(argc, argv, "buntime: template " + detail::log_category);
+        const ForkedChild child = runTemplate(control);  // returns in a forked child only
+        auto opened = shm::Channel::open(child.channel);
+        if (!opened) {
+            auto e = shm::toString(opened.error());
+            BUNTIME_LOG(Error, "cannot open the channel: %.*s", int(e.size()), e.data());
+            leave(kExitChannel);
+        }
+        channel = std::move(opened).value();
+        if (auto e = channel->watchParent(); e != shm::Error::Ok) {
+            auto text = shm::toString(e);
+            BUNTIME_LOG(Warn, "cannot watch the supervisor: %.*s", int(text.size()), text.data());
+        }
+        base::setProcessTitle(argc, argv, "buntime: worker " + detail::log_category);
+        leave(serveLoaded(*channel, cfg, app, proto::EntrypointKind::SharedObject));
+    }
+
     channel = openChannel();
     if (!channel) leave(kExitChannel);
     if (auto e = channel->watchParent(); e != shm::Error::Ok) {
@@ -247,31 +356,7 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
             failInit(channel, err, kExitInitFailed);
     }
 
-    const std::string kind_name(proto::toString(kind));
-    const auto ready = proto::encode(proto::ReadyInfo{kind_name, cfg.threads, cfg.concurrency});
-    if (auto e = proto::sendMessage(*channel, proto::Kind::Ready, 0, ready, {}, 10s); e != shm::Error::Ok) {
-        auto text = shm::toString(e);
-        BUNTIME_LOG(Error, "cannot send Ready: %.*s", int(text.size()), text.data());
-        leave(kExitChannel);
-    }
-    BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind_name.c_str(),
-                app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
-
-    ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
-    // A command app's handler blocks on the app's socket: a thread per request in flight.
-    if (app.command) {
-        options.threads = std::max(cfg.threads, std::min<std::uint32_t>(cfg.concurrency, 1024));
-        // Those threads only relay bytes; with the default 8 MiB stacks, 100 of them would
-        // exceed the worker's RLIMIT_DATA memory cap (thread stacks count against it).
-        pthread_attr_t small;
-        if (::pthread_attr_init(&small) == 0) {
-            ::pthread_attr_setstacksize(&small, 256 * 1024);
-            ::pthread_setattr_default_np(&small);
-            ::pthread_attr_destroy(&small);
-        }
-    }
-    auto* server = new Server(*channel, options, app.table, app.ctx);  // lives until _exit
-    leave(server->run());
+    leave(serveLoaded(*channel, cfg, app, kind));
 }
 
 }  // namespace buntime::worker

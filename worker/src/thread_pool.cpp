@@ -4,11 +4,7 @@
 
 namespace buntime::worker {
 
-ThreadPool::ThreadPool(std::uint32_t threads) {
-    if (threads == 0) threads = 1;
-    threads_.reserve(threads);
-    for (std::uint32_t i = 0; i < threads; ++i) threads_.emplace_back([this] { loop(); });
-}
+ThreadPool::ThreadPool(std::uint32_t threads) : size_(threads == 0 ? 1 : threads) {}
 
 ThreadPool::~ThreadPool() {
     {
@@ -16,12 +12,21 @@ ThreadPool::~ThreadPool() {
         stop_ = true;
     }
     cv_.notify_all();
-    for (auto& t : threads_) t.join();
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(mutex_);
+        threads.swap(threads_);
+    }
+    for (auto& t : threads) t.join();
 }
 
 void ThreadPool::post(Fn fn, void* arg) {
     {
         std::lock_guard lock(mutex_);
+        if (threads_.empty()) {
+            threads_.reserve(size_);
+            for (std::uint32_t i = 0; i < size_; ++i) threads_.emplace_back([this] { loop(); });
+        }
         jobs_.push_back(Job{fn, arg});
     }
     cv_.notify_one();

@@ -14,7 +14,12 @@ namespace buntime::supervisor {
 
 AsioWorkerHost::AsioWorkerHost(boost::asio::io_context& io, const SupervisorConfig& config, LaunchSettings launch,
                                std::vector<std::string> environment, IpcStats& stats)
-    : io_(io), config_(config), launch_(std::move(launch)), environment_(std::move(environment)), stats_(stats) {}
+    : io_(io),
+      config_(config),
+      launch_(std::move(launch)),
+      environment_(std::move(environment)),
+      stats_(stats),
+      zygotes_(io) {}
 
 AsioWorkerHost::~AsioWorkerHost() = default;
 
@@ -43,7 +48,7 @@ void AsioWorkerHost::warnAboutEnv(const std::string& key, const LaunchPlan& plan
 
 bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
                            const std::shared_ptr<const router::Manifest>& manifest, bool ephemeral) {
-    const auto decided = base::Clock::now();
+    const auto decided = base::Clock::now();  // spawn-to-ready: start
     const auto generation = next_generation_++;
     auto channel = shm::Channel::create(toChannelConfig(config_, generation));
     if (!channel) {
@@ -57,7 +62,12 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
         base::logError("proc", "cannot start worker for " + app.key + ": " + plan.failure);
         return false;
     }
-    auto process = proc::Process::spawn(plan.spawn);
+    // Fork vs exec: a .so app forks from its template when one is ready (zygotes.h).
+    std::optional<proc::Process> forked;
+    if (Zygotes::eligible(plan, manifest->config)) forked = zygotes_.fork(app.key, plan, channel->fds());
+    const SpawnPath spawn_path = forked ? SpawnPath::Fork : SpawnPath::Exec;
+    auto process =
+        forked ? proc::Expected<proc::Process, proc::SpawnError>(std::move(*forked)) : proc::Process::spawn(plan.spawn);
     if (!process) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
         return false;
@@ -69,6 +79,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     w->key = app.key;
     w->ephemeral = ephemeral;
     w->kind = plan.kind;
+    w->spawn_path = spawn_path;
     w->generation = generation;
     w->spawned = base::Clock::now();
     w->spawn_decided = decided;
@@ -153,8 +164,10 @@ void AsioWorkerHost::onFrame(pool::WorkerId id, const shm::FrameView& frame) {
     if (kind == proto::toWire(proto::Kind::Ready)) {
         if (w->ready) return;
         w->ready = true;
+        // spawn-to-ready: end (w->spawned .. now, by w->kind and w->spawn_path: fork or exec).
         base::logDebug("proc", "worker " + w->key + " pid=" + std::to_string(w->process.pid()) + " ready in " +
-                                   std::to_string(static_cast<long>(base::msBetween(w->spawned, now))) + " ms");
+                                   std::to_string(static_cast<long>(base::msBetween(w->spawned, now))) + " ms (" +
+                                   std::string(spawnPathName(w->spawn_path)) + ")");
         spawn_metrics_.observeSpawn(w->kind, w->spawn_path,
                                     std::chrono::duration<double>(now - w->spawn_decided).count());
         events_->onWorkerReady(id, now);
@@ -203,7 +216,8 @@ std::optional<AsioWorkerHost::LiveWorker> AsioWorkerHost::live(pool::WorkerId id
                       ch.inboundUsed(),
                       shm::snapshot(ch.outboundCounters()),
                       shm::snapshot(ch.inboundCounters()),
-                      w->kind};
+                      w->kind,
+                      std::string(spawnPathName(w->spawn_path))};
 }
 
 std::vector<pool::WorkerId> AsioWorkerHost::livePooledWorkers() const {
@@ -236,6 +250,7 @@ std::vector<int> AsioWorkerHost::livePids() const {
 }
 
 void AsioWorkerHost::terminateAll(std::chrono::milliseconds grace) {
+    zygotes_.stopAll();  // no new workers while draining; the forked ones are ours, not the templates'
     for (const auto& [id, w] : workers_) terminate(id, grace);
 }
 
@@ -257,6 +272,7 @@ void AsioWorkerHost::killRemaining() {
         if (w->link) w->link->close();
     }
     workers_.clear();
+    zygotes_.stopAll();
 }
 
 }  // namespace buntime::supervisor

@@ -24,6 +24,7 @@
 #include "spawn_metrics.h"
 #include "worker_host.h"
 #include "worker_launch.h"
+#include "zygotes.h"
 
 namespace buntime::supervisor {
 
@@ -60,7 +61,8 @@ public:
         std::size_t to_supervisor_used = 0;
         shm::RingStats to_worker;
         shm::RingStats to_supervisor;
-        std::string kind;  // so, exec, static, js, command
+        std::string kind;        // so, exec, static, js, command
+        std::string spawn_path;  // fork or exec
     };
     std::optional<LiveWorker> live(pool::WorkerId id) const;
     std::vector<pool::WorkerId> livePooledWorkers() const;
@@ -114,6 +116,7 @@ private:
     std::unordered_set<std::string> warned_env_keys_;
     std::uint32_t next_generation_ = 1;
     SpawnMetrics spawn_metrics_;
+    Zygotes zygotes_;  // after workers_: templates go first on destruction
 };
 
 }  // namespace buntime::supervisor

@@ -319,6 +319,12 @@ Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
     return Process(pid, std::move(pidfd));
 }
 
+Expected<Process, SysError> Process::adopt(pid_t pid) {
+    base::UniqueFd pidfd(pidfdOpen(pid));
+    if (!pidfd) return base::sysError("pidfd_open " + std::to_string(pid));
+    return Process(pid, std::move(pidfd));
+}
+
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       pidfd_(std::move(other.pidfd_)),

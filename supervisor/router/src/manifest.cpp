@@ -258,6 +258,10 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         cfg.listen = stringValue(v, key);
         if (cfg.listen != "unix" && cfg.listen != "tcp")
             throw KeyError{key, "expected unix or tcp, got \"" + cfg.listen + '"'};
+    } else if (key == "spawn") {
+        cfg.spawn = stringValue(v, key);
+        if (cfg.spawn != "fork" && cfg.spawn != "exec")
+            throw KeyError{key, "expected fork or exec, got \"" + cfg.spawn + '"'};
     } else if (key == "runtime") {
         cfg.runtime = stringValue(v, key);
         if (cfg.runtime != "bun" && cfg.runtime != "node")

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// A fixed-size pool of handler threads fed by one FIFO queue.
+// A fixed-size pool of handler threads fed by one FIFO queue. The threads start with the
+// first post(): a worker whose handlers never leave the I/O thread (async-style apps, an
+// ephemeral worker's one request) pays for no thread creation.
 //
 // Thread-safety: post() may be called from any thread. The destructor stops the threads
 // after the queued jobs ran.
@@ -36,7 +38,8 @@ private:
     std::condition_variable cv_;
     std::deque<Job> jobs_;  // guarded by mutex_
     bool stop_ = false;     // guarded by mutex_
-    std::vector<std::thread> threads_;
+    std::uint32_t size_;
+    std::vector<std::thread> threads_;  // guarded by mutex_; empty until the first post
 };
 
 }  // namespace buntime::worker

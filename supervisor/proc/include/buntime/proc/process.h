@@ -109,6 +109,10 @@ struct SpawnError {
 class Process {
 public:
     static Expected<Process, SpawnError> spawn(const SpawnOptions& options);
+    // Takes ownership of a child that another process created for this one (a template's
+    // clone(CLONE_PARENT)): pidfd_open(pid). Being our child, the pid is not reused before
+    // we reap it.
+    static Expected<Process, SysError> adopt(pid_t pid);
 
     Process() noexcept = default;  // empty: valid() == false
     Process(Process&& other) noexcept;

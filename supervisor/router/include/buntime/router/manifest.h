@@ -64,6 +64,8 @@ struct WorkerConfig {
     std::vector<std::string> command;
     std::string listen = "unix";  // command apps: unix (BUNTIME_SOCKET) or tcp (PORT)
     std::string runtime = "bun";  // JS apps: bun or node
+    // .so apps: fork workers from a template process (the default) or exec each one.
+    std::string spawn = "fork";
 
     bool ephemeral() const noexcept { return ttl.count() == 0; }
 };

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+// The template loop: Hello, then a clone(CLONE_PARENT) child per Fork request.
+#include "zygote.h"
+
+#include <dirent.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "buntime/base/log.h"
+#include "buntime/proto/launch.h"
+#include "buntime/proto/zygote.h"
+#include "log.h"
+
+namespace buntime::worker {
+namespace {
+
+void sendMessage(int control, const proto::ZygoteMessage& m) {
+    const auto packet = proto::encodeZygote(m);
+    for (;;) {
+        if (::send(control, packet.data(), packet.size(), MSG_NOSIGNAL) >= 0 || errno != EINTR) return;
+    }
+}
+
+// One packet with its descriptors; false on EOF or error (the supervisor is gone).
+bool receive(int control, proto::ZygoteMessage& out, std::vector<int>& fds) {
+    fds.clear();
+    std::byte buf[proto::kZygoteHeaderBytes + proto::kMaxZygoteText + 1];
+    iovec iov{buf, sizeof buf};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 16)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = sizeof cbuf;
+    ssize_t n;
+    do {
+        n = ::recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return false;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.push_back(fd);
+        }
+    }
+    auto decoded = proto::decodeZygote({buf, static_cast<std::size_t>(n)});
+    if (!decoded || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        BUNTIME_LOG(Error, "template: malformed control message (%zd bytes); ignored", n);
+        out = {};
+        out.kind = proto::ZygoteKind::Hello;  // not Fork: the caller ignores it
+        return true;
+    }
+    out = std::move(*decoded);
+    return true;
+}
+
+void closeAll(const std::vector<int>& fds) {
+    for (int fd : fds) ::close(fd);
+}
+
+std::uint64_t randomWord() {
+    std::uint64_t v = 0;
+    if (::getrandom(&v, sizeof v, 0) != sizeof v) v ^= static_cast<std::uint64_t>(::getpid()) * 0x9E3779B97F4A7C15ull;
+    return v;
+}
+
+// The signal state right after the app's init: what an exec'd worker has when it starts
+// serving, and what every forked child starts from whatever the template did since.
+struct SignalState {
+    struct sigaction actions[NSIG];
+    bool saved[NSIG];
+    sigset_t mask;
+};
+
+SignalState& savedSignals() {
+    static SignalState state{};
+    return state;
+}
+
+void saveSignals() {
+    auto& s = savedSignals();
+    for (int sig = 1; sig < NSIG; ++sig) s.saved[sig] = ::sigaction(sig, nullptr, &s.actions[sig]) == 0;
+    ::sigprocmask(SIG_SETMASK, nullptr, &s.mask);
+}
+
+// Everything the child must not share with its siblings or keep from the template.
+void resetChild(pid_t supervisor, const ForkedChild& child, int control) {
+    ::close(control);
+    const auto& s = savedSignals();
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP || !s.saved[sig]) continue;
+        ::sigaction(sig, &s.actions[sig], nullptr);
+    }
+    ::sigprocmask(SIG_SETMASK, &s.mask, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != supervisor) ::_exit(0);
+    // Fresh randomness: the template's seeds were copied into every child.
+    const auto seed = randomWord();
+    ::srandom(static_cast<unsigned>(seed));
+    ::srand(static_cast<unsigned>(seed >> 32));
+    ::srand48(static_cast<long>(randomWord()));
+    ::setenv("WORKER_ID", randomUuid().c_str(), 1);
+    ::setenv(proto::kChannelEnv, child.channel.toString().c_str(), 1);
+    ::unsetenv(proto::kZygoteEnv);
+    if (const char* bind = std::getenv("LD_BIND_NOW"); bind && std::strcmp(bind, proto::kZygoteBindNow) == 0)
+        ::unsetenv("LD_BIND_NOW");
+    if (child.log_level >= 0) base::setLogLevel(static_cast<base::LogLevel>(child.log_level));
+}
+
+}  // namespace
+
+int zygoteControlFd() {
+    const char* text = std::getenv(proto::kZygoteEnv);
+    if (!text) return -1;
+    char* end = nullptr;
+    const long fd = std::strtol(text, &end, 10);
+    if (!*text || *end || fd < 3 || fd > 1 << 20) return -2;
+    return static_cast<int>(fd);
+}
+
+int threadCount() {
+    DIR* d = ::opendir("/proc/self/task");
+    if (!d) return 0;
+    int n = 0;
+    while (dirent* e = ::readdir(d))
+        if (e->d_name[0] != '.') ++n;
+    ::closedir(d);
+    return n;
+}
+
+std::string randomUuid() {
+    std::uint64_t hi = randomWord(), lo = randomWord();
+    hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
+    lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 10
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+    return buf;
+}
+
+void refuseTemplate(int control, const std::string& reason, int threads) {
+    BUNTIME_LOG(Warn, "template refused: %s", reason.c_str());
+    proto::ZygoteMessage m;
+    m.kind = proto::ZygoteKind::Refused;
+    m.value = threads;
+    m.text = reason;
+    sendMessage(control, m);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::_exit(0);
+}
+
+ForkedChild runTemplate(int control) {
+    const pid_t supervisor = ::getppid();
+    saveSignals();
+    if (const int threads = threadCount(); threads != 1)
+        refuseTemplate(control,
+                       "the app started threads during init (" + std::to_string(threads) +
+                           " in /proc/self/task): a multi-threaded process cannot be forked safely",
+                       threads);
+    proto::ZygoteMessage hello;
+    hello.kind = proto::ZygoteKind::Hello;
+    hello.value = ::getpid();
+    sendMessage(control, hello);
+    std::fflush(stdout);
+    std::fflush(stderr);
+
+    proto::ZygoteMessage m;
+    std::vector<int> fds;
+    while (receive(control, m, fds)) {
+        if (m.kind != proto::ZygoteKind::Fork || fds.size() < proto::kZygoteChannelFds || fds.size() != m.fds) {
+            if (m.kind == proto::ZygoteKind::Fork) {
+                proto::ZygoteMessage reply{proto::ZygoteKind::Forked,
+                                           0,
+                                           0,
+                                           m.seq,
+                                           -EINVAL,
+                                           "Fork needs 5 to 7 descriptors, got " + std::to_string(fds.size())};
+                sendMessage(control, reply);
+            }
+            closeAll(fds);
+            continue;
+        }
+        ForkedChild child;
+        child.channel = {fds[0], fds[1], fds[2], fds[3], fds[4]};
+        child.log_level = m.log == proto::kZygoteKeepLogLevel ? -1 : m.log;
+        // spawn (fork path): the child is the supervisor's (CLONE_PARENT); no exec, no relocation.
+        const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (pid == 0) {
+            if (fds.size() > 5 && fds[5] != 1) ::dup2(fds[5], 1);
+            if (fds.size() > 6 && fds[6] != 2) ::dup2(fds[6], 2);
+            for (std::size_t i = 5; i < fds.size(); ++i)
+                if (fds[i] > 2) ::close(fds[i]);
+            resetChild(supervisor, child, control);
+            return child;
+        }
+        const int err = errno;
+        closeAll(fds);
+        proto::ZygoteMessage reply;
+        reply.kind = proto::ZygoteKind::Forked;
+        reply.seq = m.seq;
+        reply.value = pid > 0 ? static_cast<std::int32_t>(pid) : -err;
+        if (pid < 0) reply.text = std::string("clone: ") + std::strerror(err);
+        sendMessage(control, reply);
+    }
+    std::fflush(stdout);
+    std::fflush(stderr);
+    ::_exit(0);
+}
+
+}  // namespace buntime::worker
