@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
@@ -37,7 +38,28 @@ struct CommandApp::Conn {
     std::string_view body;  // the rest of a large body (in ex->body), after `out`
     std::string in;         // response bytes not consumed yet
     ResponseParser parser;
+    Conn* prev = nullptr;  // in busy_, guarded by mutex_
+    Conn* next = nullptr;
+    bool busy = false;
 };
+
+void CommandApp::BusyList::add(Conn* c) {
+    if (c->busy) return;
+    c->busy = true;
+    c->prev = nullptr;
+    c->next = head;
+    if (head) head->prev = c;
+    head = c;
+}
+
+void CommandApp::BusyList::remove(Conn* c) {
+    if (!c->busy) return;
+    c->busy = false;
+    if (c->prev) c->prev->next = c->next;
+    if (c->next) c->next->prev = c->prev;
+    if (head == c) head = c->next;
+    c->prev = c->next = nullptr;
+}
 
 namespace {
 
@@ -137,6 +159,21 @@ Connect connectTo(const CommandEndpoint& ep, base::UniqueFd& fd) {
     return Connect::Failed;
 }
 
+// BUNTIME_COMMAND_CONNECTIONS (from the manifest's env): at most this many connections to the
+// app (requests beyond wait for one); the concurrency by default.
+std::size_t connectionLimit(std::size_t concurrency) {
+    std::size_t limit = std::clamp<std::size_t>(concurrency, 1, kMaxConnections);
+    if (const char* text = std::getenv("BUNTIME_COMMAND_CONNECTIONS"); text && *text) {
+        char* end = nullptr;
+        const long long n = std::strtoll(text, &end, 10);
+        if (end && *end == '\0' && n > 0)
+            limit = std::min(limit, static_cast<std::size_t>(n));
+        else
+            BUNTIME_LOG(Warn, "BUNTIME_COMMAND_CONNECTIONS='%s' is not a positive number; using %zu", text, limit);
+    }
+    return limit;
+}
+
 const buntime_app_v1 kTable = {
     BUNTIME_APP_ABI_VERSION,
     BUNTIME_STYLE_ASYNC,
@@ -150,7 +187,7 @@ const buntime_app_v1 kTable = {
 
 CommandApp::CommandApp(std::unique_ptr<CommandProcess> process, std::size_t max_connections)
     : process_(std::move(process)),
-      max_connections_(std::clamp<std::size_t>(max_connections, 1, kMaxConnections)),
+      max_connections_(connectionLimit(max_connections)),
       epoll_(::epoll_create1(EPOLL_CLOEXEC)),
       wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       read_buf_(kReadChunk) {
@@ -169,7 +206,10 @@ CommandApp::~CommandApp() {
     wake();
     if (relay_.joinable()) relay_.join();
     for (Conn* c : idle_) delete c;
-    for (Conn* c : busy_) delete c;
+    while (Conn* c = busy_.head) {
+        busy_.remove(c);
+        delete c;
+    }
 }
 
 const buntime_app_v1* CommandApp::appTable() noexcept {
@@ -228,7 +268,7 @@ void CommandApp::begin(Exchange* ex, int attempt) {
         c->relay_owned = false;
         c->ex = ex;
         c->attempt = attempt;
-        busy_.insert(c);
+        busy_.add(c);
     }
     c->in.clear();
     c->out_pos = 0;
@@ -347,7 +387,7 @@ void CommandApp::sweepCancelled() {
     std::vector<Conn*> cancelled;
     {
         std::lock_guard lock(mutex_);
-        for (Conn* c : busy_)
+        for (Conn* c = busy_.head; c; c = c->next)
             if (c->relay_owned && c->ex && c->ex->cancelled.load(std::memory_order_relaxed)) cancelled.push_back(c);
     }
     for (Conn* c : cancelled) {
@@ -483,7 +523,7 @@ bool CommandApp::deliverHead(Conn* c) {
     return true;
 }
 
-void CommandApp::failConn(Conn* c, const std::string& reason, bool retryable) {
+void CommandApp::failConn(Conn* c, std::string reason, bool retryable) {
     Exchange* ex = c->ex;
     const int attempt = c->attempt;
     c->ex = nullptr;
@@ -502,7 +542,7 @@ void CommandApp::finish(Conn* c, bool reusable) {
     c->body = {};
     {
         std::lock_guard lock(mutex_);
-        busy_.erase(c);
+        busy_.remove(c);
         if (!stop_) {
             idle_.push_back(c);
             return;
@@ -514,7 +554,7 @@ void CommandApp::finish(Conn* c, bool reusable) {
 void CommandApp::closeConn(Conn* c) {
     {
         std::lock_guard lock(mutex_);
-        busy_.erase(c);
+        busy_.remove(c);
         --open_;
     }
     delete c;  // closing the fd removes it from the epoll set

@@ -25,7 +25,6 @@
 #include <mutex>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "buntime/app/app.h"
@@ -73,7 +72,7 @@ private:
     void startPending();
     // Ends `c`'s request with a 502, or retries it when the app closed a kept-alive connection
     // before answering; closes `c`.
-    void failConn(Conn* c, const std::string& reason, bool retryable);
+    void failConn(Conn* c, std::string reason, bool retryable);  // by value: it may be c's
     // The request on `c` is over: back to the idle pool (reusable) or closed.
     void finish(Conn* c, bool reusable);
     void closeConn(Conn* c);  // `c` is freed
@@ -88,8 +87,13 @@ private:
     bool stop_ = false;       // guarded by mutex_
 
     std::mutex mutex_;
-    std::vector<Conn*> idle_;                        // guarded by mutex_
-    std::unordered_set<Conn*> busy_;                 // guarded by mutex_
+    std::vector<Conn*> idle_;  // guarded by mutex_
+    struct BusyList {          // intrusive: no allocation per request
+        Conn* head = nullptr;
+        void add(Conn* c);
+        void remove(Conn* c);
+    };
+    BusyList busy_;                                  // guarded by mutex_: connections with a request
     std::deque<std::pair<Exchange*, int>> pending_;  // guarded by mutex_: waiting for a connection
     std::size_t open_ = 0;                           // guarded by mutex_: connections that exist
     std::uint64_t backoff_until_ = 0;                // guarded by mutex_: the app's backlog was full
