@@ -23,9 +23,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", ctype)
         self.send_header("content-length", str(len(body)))
-        self.end_headers()
+        # Head and body in one write: two small writes on TCP meet Nagle and delayed ACKs
+        # (about 40 ms a response on a kept-alive connection).
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
