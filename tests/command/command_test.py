@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 # Command apps through the real supervisor: serving, env, crash, timeout, start failure,
-# 10 MB each way, streaming, 50 in flight, ephemeral, non-UTF-8 output, gunicorn.
+# 10 MB each way, streaming, 50 in flight, ephemeral, non-UTF-8 output, gunicorn; the relay:
+# chunked responses, many requests on few kept-alive connections, connections the app closes,
+# broken or malformed responses (502 for that request only), a crash mid-response; and a
+# JavaScript app whose runtime is missing gets the reason in its reply.
 #
 # Usage: command_test.py BUNTIME_BINARY EXAMPLES_DIR
 import http.client
@@ -84,6 +87,9 @@ def main():
     make_app(apps, "c-slow", "ttl: 0\ntimeout: 5s\n")
     make_app(apps, "c-eph", "ttl: 0\n")
     make_app(apps, "c-big", "ttl: 5m\nmaxBodySize: 20mb\n")
+    make_app(apps, "c-few", 'ttl: 5m\nenv:\n  BUNTIME_COMMAND_CONNECTIONS: "2"\n')
+    make_app(apps, "c-one", 'ttl: 5m\nenv:\n  BUNTIME_COMMAND_CONNECTIONS: "1"\n')
+    make_app(apps, "c-partial", "ttl: 5m\n")
     os.makedirs(os.path.join(apps, "c-mute"))
     with open(os.path.join(apps, "c-mute", "manifest.yaml"), "w") as f:
         f.write('name: c-mute\nversion: 1.0.0\nttl: 5m\n'
@@ -96,7 +102,8 @@ def main():
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNTIME_")}
     env.update(PORT=str(port), RUNTIME_BIND="127.0.0.1", RUNTIME_WORKER_DIRS=f"{apps}:{EXAMPLES}",
-               RUNTIME_STATE_DIR=os.path.join(work, "state"))
+               RUNTIME_STATE_DIR=os.path.join(work, "state"),
+               RUNTIME_BUN=os.path.join(work, "no-bun-here"))  # js-hello cannot start: the reason must show
     log_path = os.path.join(work, "supervisor.log")
     log = open(log_path, "wb")
     sup = subprocess.Popen([BINARY], env=env, stdout=log, stderr=log)
@@ -251,6 +258,12 @@ def run(port, log_path):
     status, body = get(port, "/c-missing/")
     check(status == 503 and b"not found" in body, f"a missing program fails its start: {status} {body[:300]!r}")
 
+    relay(port)
+
+    # A JavaScript app whose runtime is missing: the reason reaches the client, not only the log.
+    status, body = get(port, "/js-hello/")
+    check(status == 503 and b"need Bun" in body, f"a missing JS runtime is named in the reply: {status} {body[:300]!r}")
+
     # The examples, end to end.
     status, body = get(port, "/py-hello/")
     check(status == 200 and body == b"hello from python\n", f"examples/apps/py-hello: {status} {body!r}")
@@ -258,6 +271,83 @@ def run(port, log_path):
     check(status == 200 and body == b"hello from wsgi\n", f"examples/apps/py-wsgi: {status} {body[:300]!r}")
     status, body = request(port, "POST", "/py-wsgi/echo", body=b"z" * 100000)
     check(status == 200 and json.loads(body).get("bytes") == 100000, f"py-wsgi echo: {status} {body[:300]!r}")
+
+
+def relay(port):
+    # A chunked response with chunk extensions and a trailer, 300 kB (more than the ring's frames).
+    status, body = get(port, "/c-hello/chunked?n=300")
+    want = b"".join(bytes([97 + i % 26]) * 1000 for i in range(300))
+    check(status == 200 and body == want, f"a chunked response arrives whole: {status} {len(body)}")
+
+    # Many requests in flight over two kept-alive connections: they queue for a connection.
+    results = []
+
+    def one(path):
+        try:
+            results.append(get(port, path))
+        except OSError as e:
+            results.append((0, str(e).encode()))
+
+    threads = [threading.Thread(target=one, args=("/c-few/sleep?s=0.1",)) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(len(results) == 30 and all(s == 200 and b == b"slept\n" for s, b in results),
+          f"30 in flight on 2 connections: {[s for s, _ in results]}")
+    results.clear()
+    threads = [threading.Thread(target=one, args=("/c-few/conn",)) for _ in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    conns = {b for s, b in results if s == 200}
+    check(len(results) == 30 and all(s == 200 for s, _ in results) and 1 <= len(conns) <= 2,
+          f"requests share at most 2 kept-alive connections: {len(conns)} seen, {[s for s, _ in results]}")
+
+    # The app closes its kept-alive connection after answering: the next request retries on a new one.
+    for i in range(5):
+        s1, b1 = get(port, "/c-one/quietclose")
+        s2, b2 = get(port, "/c-one/")
+        check(s1 == 200 and s2 == 200 and b2 == b"hello from python\n",
+              f"a connection the app closed is not used again (round {i}): {s1} {s2} {b2[:200]!r}")
+
+    # Broken responses: 502 with the reason for that request, while another one goes on.
+    results.clear()
+    slow = threading.Thread(target=one, args=("/c-hello/sleep?s=1",))
+    slow.start()
+    time.sleep(0.2)
+    status, body = get(port, "/c-hello/cuthead")
+    check(status == 502 and b"closed the connection" in body, f"half a head gives 502: {status} {body[:300]!r}")
+    status, body = get(port, "/c-hello/garbage")
+    check(status == 502 and b"malformed" in body, f"a malformed response gives 502: {status} {body[:300]!r}")
+    slow.join()
+    check(results == [(200, b"slept\n")], f"a request in flight meanwhile is not affected: {results}")
+    status, body = get(port, "/c-hello/")
+    check(status == 200, f"the app serves after broken responses: {status}")
+
+    # The app dies mid-response: that request is cut (no complete body), the other one in
+    # flight gets 502, other apps go on, and a replacement serves.
+    results.clear()
+    inflight = threading.Thread(target=one, args=("/c-partial/sleep?s=5",))
+    inflight.start()
+    time.sleep(0.3)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        c.request("GET", "/c-partial/partial")
+        r = c.getresponse()
+        got = (r.status, r.read())
+    except (http.client.HTTPException, OSError) as e:
+        got = (0, repr(e).encode())
+    finally:
+        c.close()
+    check(got[0] != 200 or len(got[1]) != 1000, f"a response cut by the app's death is not complete: {got}")
+    inflight.join()
+    check(results and results[0][0] == 502, f"the other request in flight gets 502: {results}")
+    status, _ = get(port, "/c-hello/")
+    check(status == 200, "other apps go on after a crash mid-response")
+    ok = wait_until(lambda: get(port, "/c-partial/")[0] == 200, 10)
+    check(ok, "a replacement serves after a crash mid-response")
 
 
 if __name__ == "__main__":

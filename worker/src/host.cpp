@@ -233,19 +233,8 @@ int serveLoaded(shm::Channel& channel, const proto::WorkerLaunch& cfg, LoadedApp
     BUNTIME_LOG(Info, "ready (%s, %s, threads %u, concurrency %u)", kind_name.c_str(),
                 app.table->style == BUNTIME_STYLE_ASYNC ? "async" : "blocking", cfg.threads, cfg.concurrency);
 
+    // A command app relays without handler threads (command_app.h): cfg.threads suffices.
     ServerOptions options{cfg.threads, cfg.concurrency, cfg.max_body};
-    // A command app's handler blocks on the app's socket: a thread per request in flight.
-    if (app.command) {
-        options.threads = std::max(cfg.threads, std::min<std::uint32_t>(cfg.concurrency, 1024));
-        // Those threads only relay bytes; with the default 8 MiB stacks, 100 of them would
-        // exceed the worker's RLIMIT_DATA memory cap (thread stacks count against it).
-        pthread_attr_t small;
-        if (::pthread_attr_init(&small) == 0) {
-            ::pthread_attr_setstacksize(&small, 256 * 1024);
-            ::pthread_setattr_default_np(&small);
-            ::pthread_attr_destroy(&small);
-        }
-    }
     auto* server = new Server(channel, options, app.table, app.ctx);  // lives until _exit
     return server->run();
 }

@@ -23,9 +23,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", ctype)
         self.send_header("content-length", str(len(body)))
-        self.end_headers()
+        # Head and body in one write: two small writes on TCP meet Nagle and delayed ACKs
+        # (about 40 ms a response on a kept-alive connection).
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def do_GET(self):
         path, _, query = self.path.partition("?")
@@ -73,6 +76,39 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(float(query[6:]))
             self.reply(200, pids.encode())
         elif path == "/exit":
+            os._exit(3)
+        elif path == "/chunked":
+            # ?n=COUNT chunks of 1000 bytes, with a chunk extension and a trailer.
+            n = int(query.partition("=")[2] or 100)
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            for i in range(n):
+                self.wfile.write(b"3e8;ext=1\r\n" + bytes([97 + i % 26]) * 1000 + b"\r\n")
+            self.wfile.write(b"0\r\nx-trailer: yes\r\n\r\n")
+        elif path == "/conn":
+            # Which connection carried this request (the handler lives as long as its connection).
+            self.reply(200, str(id(self)).encode())
+        elif path == "/quietclose":
+            # Answers as kept alive, then closes the connection (as an idle timeout would).
+            self.reply(200, b"closing quietly\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif path == "/cuthead":
+            # Half a response head, then the connection closes.
+            self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-le")
+            self.wfile.flush()
+            self.close_connection = True
+        elif path == "/garbage":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            self.wfile.flush()
+            self.close_connection = True
+        elif path == "/partial":
+            # A head announcing 1000 bytes, 10 of them, then the app dies.
+            self.wfile.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n0123456789")
+            self.wfile.flush()
+            time.sleep(0.3)
             os._exit(3)
         else:
             self.reply(404, b"not found\n")

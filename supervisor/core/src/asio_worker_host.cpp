@@ -50,16 +50,18 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
                            const std::shared_ptr<const router::Manifest>& manifest, bool ephemeral) {
     const auto decided = base::Clock::now();  // spawn-to-ready: start
     const auto generation = next_generation_++;
+    spawn_failure_.clear();
     auto channel = shm::Channel::create(toChannelConfig(config_, generation));
     if (!channel) {
-        base::logError("ipc",
-                       "cannot create a channel for " + app.key + ": " + std::string(shm::toString(channel.error())));
+        spawn_failure_ = "cannot create a channel: " + std::string(shm::toString(channel.error()));
+        base::logError("ipc", "cannot create a channel for " + app.key + ": " + spawn_failure_);
         return false;
     }
     auto plan = planLaunch(launch_, app, manifest->config, environment_, ephemeral, channel->fds());
     warnAboutEnv(app.key, plan);
     if (!plan.failure.empty()) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + plan.failure);
+        spawn_failure_ = plan.failure;
         return false;
     }
     // Fork vs exec: a .so app forks from its template when one is ready (zygotes.h).
@@ -70,6 +72,7 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
         forked ? proc::Expected<proc::Process, proc::SpawnError>(std::move(*forked)) : proc::Process::spawn(plan.spawn);
     if (!process) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
+        spawn_failure_ = process.error().message;
         return false;
     }
     channel->setPeerPidfd(process->pidfd());

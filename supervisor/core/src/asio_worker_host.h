@@ -40,6 +40,7 @@ public:
     // WorkerHost
     bool spawn(pool::WorkerId id, const router::ResolvedApp& app,
                const std::shared_ptr<const router::Manifest>& manifest, bool ephemeral) override;
+    std::string spawnFailure() const override { return spawn_failure_; }
     bool send(pool::WorkerId id, const shm::Outgoing& frame) override;
     std::size_t pendingBytes(pool::WorkerId id) const override;
     void whenDrained(pool::WorkerId id, std::function<void()> callback) override;
@@ -114,6 +115,7 @@ private:
     WorkerEvents* events_ = nullptr;
     std::unordered_map<pool::WorkerId, std::unique_ptr<Worker>> workers_;
     std::unordered_set<std::string> warned_env_keys_;
+    std::string spawn_failure_;  // why the last spawn() failed
     std::uint32_t next_generation_ = 1;
     SpawnMetrics spawn_metrics_;
     Zygotes zygotes_;  // after workers_: templates go first on destruction

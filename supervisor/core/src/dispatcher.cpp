@@ -172,7 +172,7 @@ void Dispatcher::startEphemeral(const CallPtr& c, base::TimePoint now) {
     const auto id = pool_.onEphemeralStart(c->app.key, now);
     c->worker = id;
     if (!spawnWorker(id, c->app, c->manifest, c->id, now))
-        fail(c, Reply::WorkerSpawnFailed, "could not start a worker for " + c->app.key, pool::Outcome::Crash, now);
+        fail(c, Reply::WorkerSpawnFailed, backoff_[c->app.key].reason, pool::Outcome::Crash, now);
 }
 
 bool Dispatcher::spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
@@ -186,7 +186,10 @@ bool Dispatcher::spawnWorker(pool::WorkerId id, const router::ResolvedApp& app,
     wc.start_deadline = now + wc.start_timeout;
     if (host_.spawn(id, app, manifest, wc.ephemeral)) return true;
     workers_.erase(id);
-    noteStartFailure(app.key, "no worker process could be started for " + app.key, now);
+    // The host's reason (a missing JavaScript runtime, say) reaches the client through b.reason.
+    const std::string why = host_.spawnFailure();
+    noteStartFailure(
+        app.key, "could not start a worker for " + app.key + (why.empty() ? "" : ": " + clientSafeReason(why)), now);
     return false;
 }
 

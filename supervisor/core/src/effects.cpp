@@ -15,8 +15,13 @@ void Dispatcher::apply(pool::Effects fx, base::TimePoint now) {
         case pool::ActionKind::Spawn: {
             auto it = key_apps_.find(a.key);
             if (it != key_apps_.end() && spawnWorker(a.worker, it->second.first, it->second.second, 0, now)) break;
+            // spawnWorker noted why (backoff_), or the app is unknown.
+            const auto b = backoff_.find(a.key);
             applyFailingParked(pool_.onSpawnFailed(a.worker, now), Reply::WorkerSpawnFailed,
-                               "could not start a worker for " + a.key, now);
+                               b != backoff_.end() && !b->second.reason.empty()
+                                   ? b->second.reason
+                                   : "could not start a worker for " + a.key,
+                               now);
             break;
         }
         case pool::ActionKind::Terminate:

@@ -28,6 +28,8 @@ public:
     // could be started; the caller answers its requests.
     virtual bool spawn(pool::WorkerId id, const router::ResolvedApp& app,
                        const std::shared_ptr<const router::Manifest>& manifest, bool ephemeral) = 0;
+    // Why the last spawn() returned false ("" when the host does not say).
+    virtual std::string spawnFailure() const { return {}; }
     // Writes the frame into the worker's ring, or queues it while the ring is full (never
     // blocks). A body larger than one frame is split. False when the worker is gone.
     virtual bool send(pool::WorkerId id, const shm::Outgoing& frame) = 0;
