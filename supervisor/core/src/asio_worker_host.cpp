@@ -56,10 +56,28 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
         base::logError("proc", "cannot start worker for " + app.key + ": " + plan.failure);
         return false;
     }
+    // The worker's stdout and stderr: pipes read on this loop (AppLogs), their write ends
+    // closed here once the child holds them.
+    std::optional<proc::StdioPipes> stdio;
+    if (app_logs_) {
+        if (auto pipes = proc::makeStdioPipes()) {
+            stdio.emplace(std::move(pipes.value()));
+            plan.spawn.stdout_fd = stdio->out_write.get();
+            plan.spawn.stderr_fd = stdio->err_write.get();
+        } else {
+            base::logWarn("proc", "cannot capture the output of " + app.key + ": " + pipes.error().message +
+                                      "; it goes to the supervisor's stderr");
+        }
+    }
     auto process = proc::Process::spawn(plan.spawn);
     if (!process) {
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
         return false;
+    }
+    if (stdio) {
+        stdio->out_write.reset();
+        stdio->err_write.reset();
+        app_logs_->watch(app.name, app.version, process->pid(), std::move(stdio->out_read), std::move(stdio->err_read));
     }
     channel->setPeerPidfd(process->pidfd());
 
