@@ -247,8 +247,23 @@ void AppLogs::closeStream(const std::shared_ptr<Reader>& reader, int which) {
 
 // --- Rings and subscribers ----------------------------------------------------------------
 
+base::LogLevel lineLevel(const AppLogLine& line) {
+    if (line.stream == LogStream::Stdout) return base::LogLevel::Info;
+    // A worker's own log line ("<UTC time> <level> [<app>] ...") keeps its level; other
+    // stderr output is a warning.
+    const std::string_view text = line.line;
+    if (text.size() > 26 && text[4] == '-' && text[10] == 'T' && text[23] == 'Z' && text[24] == ' ') {
+        const auto rest = text.substr(25);
+        const auto space = rest.find(' ');
+        if (space != std::string_view::npos && rest.substr(space).starts_with(" [")) {
+            if (auto level = base::parseLogLevel(rest.substr(0, space))) return *level;
+        }
+    }
+    return base::LogLevel::Warn;
+}
+
 void AppLogs::add(AppLogLine line) {
-    const auto level = line.stream == LogStream::Stderr ? base::LogLevel::Warn : base::LogLevel::Info;
+    const auto level = lineLevel(line);
     if (base::logEnabled(level)) {
         base::logLine(level, line.app + "@" + line.version,
                       "worker=" + std::to_string(line.pid) + " " + std::string(toString(line.stream)) + ": " +

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "buntime/base/log.h"
 #include "buntime/base/unique_fd.h"
 #include "buntime/supervisor/client.h"
 
@@ -55,6 +56,10 @@ std::string formatLogTime(std::int64_t time_ms);
 // (CR, ESC, NUL, DEL, ...) and every byte of an invalid sequence written as \xNN. The result
 // never holds a newline, so it cannot forge a log line, and is always valid JSON text.
 std::string printableLine(std::string_view raw);
+
+// The level of `line` in the supervisor's log: info for stdout; for stderr the level of a
+// worker's own log line ("2026-11-30T03:04:05.678Z debug [app@1] ..."), else warn.
+base::LogLevel lineLevel(const AppLogLine& line);
 
 // Splits a byte stream into lines ('\n'; a trailing '\r' dropped). A line longer than
 // `max_line` is cut there, marked truncated, and the rest of it up to the next newline
