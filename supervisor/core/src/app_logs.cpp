@@ -152,7 +152,18 @@ struct AppLogs::Reader {
 AppLogs::AppLogs(asio::io_context& io, std::size_t lines_per_app)
     : io_(io), lines_per_app_(lines_per_app == 0 ? 1 : lines_per_app) {}
 
-AppLogs::~AppLogs() = default;
+AppLogs::~AppLogs() {
+    // What workers printed last (during shutdown, after the loop stopped) still reaches the
+    // supervisor's log: read what the pipes hold now, without waiting.
+    subscribers_.clear();
+    auto readers = readers_;
+    for (auto& [id, reader] : readers) {
+        for (int which = 0; which < 2; ++which) {
+            for (int turn = 0; turn < 64 && reader->fds[which].open; ++turn) onReadable(reader, which, false);
+            closeStream(reader, which);
+        }
+    }
+}
 
 void AppLogs::watch(std::string app, std::string version, int pid, base::UniqueFd out, base::UniqueFd err) {
     const auto id = next_reader_++;
@@ -190,7 +201,7 @@ void AppLogs::arm(const std::shared_ptr<Reader>& reader, int which) {
                                              });
 }
 
-void AppLogs::onReadable(const std::shared_ptr<Reader>& reader, int which) {
+void AppLogs::onReadable(const std::shared_ptr<Reader>& reader, int which, bool rearm) {
     auto& stream = reader->fds[which];
     const int fd = stream.descriptor.native_handle();
     char buf[kReadPerWake];
@@ -217,6 +228,8 @@ void AppLogs::onReadable(const std::shared_ptr<Reader>& reader, int which) {
         add({now_ms, reader->app, reader->version, reader->pid, kind, printableLine(piece.text), piece.truncated});
     if (eof) {
         closeStream(reader, which);
+    } else if (!rearm) {
+        if (total < sizeof buf) closeStream(reader, which);  // drained for now: the shutdown flush ends here
     } else if (total >= sizeof buf) {
         // More may be waiting: read it after the other ready handlers had their turn.
         std::weak_ptr<Reader> weak = reader;

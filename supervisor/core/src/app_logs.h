@@ -117,7 +117,8 @@ private:
         std::size_t bytes = 0;
     };
     void arm(const std::shared_ptr<Reader>& reader, int which);
-    void onReadable(const std::shared_ptr<Reader>& reader, int which);
+    // Reads up to kReadPerWake bytes; `rearm` false: no new wait (the destructor's flush).
+    void onReadable(const std::shared_ptr<Reader>& reader, int which, bool rearm = true);
     void closeStream(const std::shared_ptr<Reader>& reader, int which);
 
     boost::asio::io_context& io_;
