@@ -66,6 +66,7 @@ TEST_CASE("LineSplitter: lines across reads, CRLF, the cap and the dropped rest 
 }
 
 TEST_CASE("the ring keeps the last N lines per app; subscribers see only their app") {
+    buntime::base::setLogLevel(buntime::base::LogLevel::Off);  // add() also logs each line
     boost::asio::io_context io;
     AppLogs logs(io, 3);
     std::vector<std::string> seen;
@@ -91,6 +92,7 @@ TEST_CASE("the ring keeps the last N lines per app; subscribers see only their a
 }
 
 TEST_CASE("the ring also holds at most kMaxAppBytes of line text") {
+    buntime::base::setLogLevel(buntime::base::LogLevel::Off);
     boost::asio::io_context io;
     AppLogs logs(io, 100000);
     const std::string big(AppLogs::kMaxLineBytes, 'x');
@@ -112,7 +114,7 @@ TEST_CASE("lineLevel: stdout info, a worker's log line keeps its level, other st
 TEST_CASE("watch reads a pipe pair on the loop, keeps a partial last line at EOF, and closes the reader") {
     boost::asio::io_context io;
     buntime::base::setLogLevel(buntime::base::LogLevel::Off);
-    AppLogs logs(io, 100);
+    AppLogs logs(io, 5000);
     auto pipes = buntime::proc::makeStdioPipes();
     REQUIRE(pipes);
     CHECK((::fcntl(pipes->out_read.get(), F_GETFL) & O_NONBLOCK) != 0);
@@ -134,8 +136,8 @@ TEST_CASE("watch reads a pipe pair on the loop, keeps a partial last line at EOF
     pipes->out_write.reset();
     pipes->err_write.reset();
     io.run_for(std::chrono::seconds(5));
-    auto tail = logs.tail("app", 1000);
-    REQUIRE(tail.size() == 100);
+    auto tail = logs.tail("app", 5000);
+    REQUIRE(tail.size() == 3002);  // 3000 lines, the partial one, "oops"
     CHECK(logs.openReaders() == 0);
     bool saw_partial = false, saw_err = false;
     for (const auto& l : tail) {
