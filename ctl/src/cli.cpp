@@ -4,6 +4,7 @@
 
 #include "build_info.h"
 #include "buntime/ctl/client.h"
+#include "buntime/ctl/logs.h"
 #include "buntime/ctl/render.h"
 
 #include "buntime/admin/schema.h"
@@ -369,6 +370,7 @@ int run(std::span<const std::string> args, const Environment& env, std::ostream&
         return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire", options, out, err,
                       "retired " + options.key);
     case Command::Reload: return mutate(client, "/_/api/reload", options, out, err, "reloaded");
+    case Command::Logs: return logsCommand(client, options, out, err, stop);
     case Command::None: break;
     }
     return exitUsage;

@@ -185,6 +185,47 @@ Reply Client::call(bool post, std::string_view path) const {
     return reply;
 }
 
+Reply Client::stream(std::string_view path, const std::function<bool(std::string_view)>& on_data) const {
+    std::unique_ptr<httplib::Client> http;
+    if (endpoint_.kind == Endpoint::Kind::Unix) {
+        http = std::make_unique<httplib::Client>(endpoint_.socket_path);
+        http->set_address_family(AF_UNIX);
+    } else {
+        http = std::make_unique<httplib::Client>(endpoint_.host, endpoint_.port);
+    }
+    http->set_connection_timeout(timeout_);
+    http->set_read_timeout(std::max<std::chrono::milliseconds>(timeout_, std::chrono::minutes(1)));
+    http->set_write_timeout(timeout_);
+    http->set_keep_alive(false);
+    httplib::Headers headers{{"Accept", "text/event-stream"}};
+    if (!token_.empty()) {
+        headers.emplace("Authorization", "Bearer " + token_);
+    }
+    Reply reply;
+    bool stopped = false;
+    const httplib::Result result = http->Get(
+        std::string(path), headers,
+        [&](const httplib::Response& response) {
+            reply.status = response.status;
+            return true;
+        },
+        [&](const char* data, std::size_t size) {
+            if (reply.status < 200 || reply.status >= 300) {
+                reply.body.append(data, size);
+                return true;
+            }
+            stopped = !on_data(std::string_view(data, size));
+            return !stopped;
+        });
+    if (!result && !stopped) {
+        reply.outcome = Reply::Outcome::Unreachable;
+        reply.detail = describe(result.error(), endpoint_);
+        return reply;
+    }
+    reply.outcome = reply.status >= 200 && reply.status < 300 ? Reply::Outcome::Ok : Reply::Outcome::HttpError;
+    return reply;
+}
+
 std::string encodePathSegment(std::string_view segment) {
     static constexpr char hex[] = "0123456789ABCDEF";
     std::string out;

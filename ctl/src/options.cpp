@@ -52,6 +52,7 @@ Commands:
   metrics          the metrics; --watch N refreshes a compact line every N seconds
   retire KEY       retire the worker KEY (name@version); a new one starts on demand
   reload           re-read app directories and manifests (like systemctl reload)
+  logs NAME        the app's recent stdout/stderr lines; -f follows new ones
 
 Command options (details in buntimectl COMMAND --help):
   workers --sort COLUMN   order by key pid status requests errors avg age idle rss
@@ -59,6 +60,8 @@ Command options (details in buntimectl COMMAND --help):
   workers --app NAME      only the workers of app NAME
   metrics --watch SECS    one compact line every SECS seconds until Ctrl-C (exit 0)
   metrics --count N       with --watch: stop after N refreshes
+  logs --tail N           the last N lines (default 200; 10 with -f)
+  logs -f, --follow       keep printing new lines until Ctrl-C
 
 )";
     text += globalFlags;
@@ -90,7 +93,8 @@ std::optional<unsigned> parseUnsigned(std::string_view text) {
 std::optional<Command> commandFromName(std::string_view name) {
     static constexpr std::pair<std::string_view, Command> names[] = {
         {"status", Command::Status},   {"workers", Command::Workers}, {"apps", Command::Apps},
-        {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload}};
+        {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload},
+        {"logs", Command::Logs}};
     for (const auto& [text, command] : names) {
         if (text == name) {
             return command;
@@ -107,12 +111,15 @@ std::optional<Command> ownerOf(std::string_view flag) {
     if (flag == "--watch" || flag == "--count") {
         return Command::Metrics;
     }
+    if (flag == "--tail" || flag == "--follow" || flag == "-f") {
+        return Command::Logs;
+    }
     return std::nullopt;
 }
 
 bool takesValue(std::string_view flag) {
     return flag == "--url" || flag == "--socket" || flag == "--token" || flag == "--timeout" || flag == "--width" ||
-           flag == "--sort" || flag == "--app" || flag == "--watch" || flag == "--count";
+           flag == "--sort" || flag == "--app" || flag == "--watch" || flag == "--count" || flag == "--tail";
 }
 
 }  // namespace
@@ -127,6 +134,7 @@ std::string_view commandName(Command command) {
     case Command::Metrics: return "metrics";
     case Command::Retire: return "retire";
     case Command::Reload: return "reload";
+    case Command::Logs: return "logs";
     case Command::None: break;
     }
     return "";
@@ -201,6 +209,21 @@ the same as `systemctl reload buntime`. Needs --token (or $RUNTIME_ADMIN_TOKEN) 
 supervisor has one.
 )";
         break;
+    case Command::Logs:
+        text = R"(Usage: buntimectl logs NAME [-f] [--tail N] [OPTIONS]
+
+Prints the app NAME's recent output (GET /_/api/apps/NAME/logs), one line each:
+  TIME APP@VERSION[PID] STREAM: LINE
+TIME is UTC, PID the worker process, STREAM stdout or stderr. Bytes that are not UTF-8
+and control bytes arrive as \xNN; a line cut at 16 KiB ends in (truncated). The
+supervisor keeps RUNTIME_APP_LOG_LINES lines per app (default 1000).
+
+  --tail N         the last N lines (default 200; with -f 10)
+  -f, --follow     then keep printing new lines as they come (server-sent events) until
+                   Ctrl-C or the supervisor stops
+  --json           print each line as the supervisor's JSON object
+)";
+        break;
     }
     text += '\n';
     text += globalFlags;
@@ -241,6 +264,11 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
         }
         if (flag == "--json") {
             options.json = true;
+            continue;
+        }
+        if (flag == "-f" || flag == "--follow") {
+            options.follow = true;
+            commandFlags.push_back(flag);
             continue;
         }
         if (!takesValue(flag)) {
@@ -289,6 +317,12 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
                 return UsageError{"--count needs a positive integer, got '" + *value + "'", Command::Metrics};
             }
             options.count = *count;
+        } else if (flag == "--tail") {
+            const auto tail = parseUnsigned(*value);
+            if (!tail) {
+                return UsageError{"--tail needs a number of lines, got '" + *value + "'", Command::Logs};
+            }
+            options.tail = *tail;
         }
     }
 
@@ -318,6 +352,11 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
             return UsageError{"retire needs exactly one worker KEY (name@version)", Command::Retire};
         }
         options.key = positionals.front();
+    } else if (options.command == Command::Logs) {
+        if (positionals.size() != 1 || positionals.front().empty()) {
+            return UsageError{"logs needs exactly one app NAME", Command::Logs};
+        }
+        options.log_app = positionals.front();
     } else if (!positionals.empty()) {
         return UsageError{"unexpected argument '" + positionals.front() + "'", options.command};
     }

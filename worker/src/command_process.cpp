@@ -81,6 +81,17 @@ int freeLoopbackPort() {
     return ntohs(a.sin_port);
 }
 
+// The whole of `text` to `fd` (retrying short writes); false when the fd refuses it.
+bool writeAll(int fd, std::string_view text) noexcept {
+    while (!text.empty()) {
+        const ssize_t n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
 void writeStr(int fd, const char* s) noexcept {
     if (::write(fd, s, std::strlen(s)) < 0) return;
 }
@@ -413,8 +424,11 @@ void CommandProcess::drain(int out_fd, int err_fd) {
     auto emit = [&](int which, std::string_view line) {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         std::string text = printableLine(line);
-        base::logFormat(which == 0 ? base::LogLevel::Info : base::LogLevel::Warn, app_key_, "%s: %s",
-                        stream_name[which], text.c_str());
+        // The app's line goes to the worker's own stdout or stderr as it is (one write): the
+        // supervisor reads those pipes and tags each line with app, version, pid and stream.
+        std::string out = text + "\n";
+        if (!writeAll(which == 0 ? STDOUT_FILENO : STDERR_FILENO, out))
+            base::logFormat(base::LogLevel::Warn, app_key_, "%s: %s", stream_name[which], text.c_str());
         if (which == 1) {
             std::lock_guard lock(mutex_);
             tail_.push_back(std::move(text));

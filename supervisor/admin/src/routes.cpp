@@ -2,6 +2,8 @@
 // The admin API's route table, auth rule and replies (moved out of the supervisor core).
 #include "buntime/admin/routes.h"
 
+#include <algorithm>
+#include <charconv>
 #include <exception>
 #include <optional>
 
@@ -18,6 +20,10 @@ constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheusText = "text/plain; version=0.0.4";
 constexpr std::string_view kRetireSuffix = "/retire";
 constexpr std::string_view kWellKnown = "/.well-known/buntime";
+constexpr std::string_view kAppsPrefix = "/apps/";
+constexpr std::string_view kLogsSuffix = "/logs";
+constexpr std::size_t kDefaultLogTail = 200;
+constexpr std::size_t kMaxLogTail = 1000000;
 
 Reply jsonReply(unsigned status, const nlohmann::json& body) { return {status, std::string(kJson), dumpJson(body)}; }
 
@@ -114,6 +120,12 @@ Reply AdminApi::route(const Request& request) {
             live.version = view_.health().version;
             return jsonReply(200, live);
         }
+        if (sub.starts_with(kAppsPrefix) && sub.ends_with(kLogsSuffix) &&
+            sub.size() > kAppsPrefix.size() + kLogsSuffix.size()) {
+            if (auto refused = refuseRead(request)) return std::move(*refused);
+            return logs(sub.substr(kAppsPrefix.size(), sub.size() - kAppsPrefix.size() - kLogsSuffix.size()),
+                        request.query);
+        }
         const bool protected_read = sub == "/metrics" || sub == "/workers" || sub == "/apps" ||
                                     sub == "/metrics/prometheus" || path == root_ + "/metrics";
         if (protected_read) {
@@ -172,6 +184,36 @@ Reply AdminApi::apps(std::string_view query) {
     }
     if (bun) return jsonReply(200, bunApps(view_.apps()));
     return jsonReply(200, AppsReply{withoutEnvValues(view_.apps())});
+}
+
+Reply AdminApi::logs(std::string_view raw_name, std::string_view query) {
+    const auto name = base::percentDecode(raw_name);
+    if (!name || name->empty() || name->find('/') != std::string::npos)
+        return error(404, "NOT_FOUND", "no admin route for that app name");
+    std::size_t tail = kDefaultLogTail;
+    if (const std::string_view text = queryValue(query, "tail"); !text.empty()) {
+        std::size_t parsed = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+        if (ec != std::errc{} || end != text.data() + text.size())
+            return error(400, "BAD_REQUEST", "tail must be a number of lines (0 or more)");
+        tail = std::min(parsed, kMaxLogTail);
+    }
+    const std::string_view follow = queryValue(query, "follow");
+    if (!follow.empty() && follow != "0" && follow != "1" && follow != "true" && follow != "false")
+        return error(400, "BAD_REQUEST", "follow must be 1 or 0");
+    auto lines = view_.appLogs(*name, tail);
+    if (!lines) return error(404, "NOT_FOUND", "no app named " + *name);
+    if (follow == "1" || follow == "true") {
+        Reply reply{200, "text/event-stream", {}};
+        reply.follow = LogFollow{*name, tail};
+        return reply;
+    }
+    std::string body;
+    for (const auto& line : *lines) {
+        body += dumpJson(line);
+        body += '\n';
+    }
+    return {200, "application/x-ndjson", std::move(body)};
 }
 
 }  // namespace buntime::admin

@@ -64,9 +64,23 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
         spawn_failure_ = plan.failure;
         return false;
     }
+    // The worker's stdout and stderr: pipes read on this loop (AppLogs), their write ends
+    // closed here once the child holds them.
+    std::optional<proc::StdioPipes> stdio;
+    if (app_logs_) {
+        if (auto pipes = proc::makeStdioPipes()) {
+            stdio.emplace(std::move(pipes.value()));
+            plan.spawn.stdout_fd = stdio->out_write.get();
+            plan.spawn.stderr_fd = stdio->err_write.get();
+        } else {
+            base::logWarn("proc", "cannot capture the output of " + app.key + ": " + pipes.error().message +
+                                      "; it goes to the supervisor's stderr");
+        }
+    }
     // Fork vs exec: a .so app forks from its template when one is ready (zygotes.h).
     std::optional<proc::Process> forked;
-    if (Zygotes::eligible(plan, manifest->config)) forked = zygotes_.fork(app.key, plan, channel->fds());
+    if (Zygotes::eligible(plan, manifest->config))
+        forked = zygotes_.fork(app.key, plan, channel->fds(), plan.spawn.stdout_fd, plan.spawn.stderr_fd);
     const SpawnPath spawn_path = forked ? SpawnPath::Fork : SpawnPath::Exec;
     auto process =
         forked ? proc::Expected<proc::Process, proc::SpawnError>(std::move(*forked)) : proc::Process::spawn(plan.spawn);
@@ -74,6 +88,11 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
         base::logError("proc", "cannot start worker for " + app.key + ": " + process.error().message);
         spawn_failure_ = process.error().message;
         return false;
+    }
+    if (stdio) {
+        stdio->out_write.reset();
+        stdio->err_write.reset();
+        app_logs_->watch(app.name, app.version, process->pid(), std::move(stdio->out_read), std::move(stdio->err_read));
     }
     channel->setPeerPidfd(process->pidfd());
 

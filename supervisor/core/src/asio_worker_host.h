@@ -16,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "app_logs.h"
 #include "buntime/ipc/worker_link.h"
 #include "buntime/proc/exit_watcher.h"
 #include "buntime/proc/process.h"
@@ -36,6 +37,8 @@ public:
     ~AsioWorkerHost() override;
 
     void setEvents(WorkerEvents& events) noexcept { events_ = &events; }
+    // Where workers' stdout and stderr go (null: workers inherit the supervisor's).
+    void setAppLogs(AppLogs* logs) noexcept { app_logs_ = logs; }
 
     // WorkerHost
     bool spawn(pool::WorkerId id, const router::ResolvedApp& app,
@@ -113,6 +116,7 @@ private:
     std::vector<std::string> environment_;
     IpcStats& stats_;
     WorkerEvents* events_ = nullptr;
+    AppLogs* app_logs_ = nullptr;
     std::unordered_map<pool::WorkerId, std::unique_ptr<Worker>> workers_;
     std::unordered_set<std::string> warned_env_keys_;
     std::string spawn_failure_;  // why the last spawn() failed

@@ -114,6 +114,7 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     if (c.body_timeout.count() == 0) c.body_timeout = std::chrono::milliseconds(60000);
     readNumber<std::uint64_t>(env, "RUNTIME_BODY_MIN_RATE", c.body_min_rate, 0, std::uint64_t(1) << 40, warnings);
     readMs(env, "RUNTIME_WORKER_PING_MS", c.worker_ping, warnings);
+    readNumber<std::size_t>(env, "RUNTIME_APP_LOG_LINES", c.app_log_lines, 1, 1000000, warnings);
     readMs(env, "RUNTIME_HEADER_TIMEOUT_MS", c.header_timeout, warnings);
     readMs(env, "RUNTIME_KEEPALIVE_TIMEOUT_MS", c.keepalive_timeout, warnings);
     readMs(env, "RUNTIME_SHUTDOWN_TIMEOUT_MS", c.shutdown_timeout, warnings);

@@ -116,6 +116,7 @@ void Lifecycle::shutdown() {
     server_.stopAccepting();
     server_.closeIdle();
     dispatcher_.beginDrain(now);
+    if (on_drain_) on_drain_();
     tick();
 }
 

@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,6 +38,9 @@ public:
     // timeout), terminate the workers, stop the loops.
     void shutdown();
     bool draining() const noexcept { return draining_; }
+    // Runs when shutdown begins (after the server stopped accepting): ends long-lived
+    // responses (log followers) so they do not hold the drain.
+    void onDrain(std::function<void()> callback) { on_drain_ = std::move(callback); }
     bool running() const noexcept { return running_.load(); }
 
 private:
@@ -61,6 +65,7 @@ private:
     std::atomic<bool> running_{false};
     bool draining_ = false;
     base::TimePoint shutdown_deadline_;
+    std::function<void()> on_drain_;
 };
 
 }  // namespace buntime::supervisor

@@ -7,6 +7,7 @@
 
 #include <future>
 
+#include "app_logs.h"
 #include "asio_worker_host.h"
 #include "buntime/admin/routes.h"
 #include "buntime/base/log.h"
@@ -91,6 +92,8 @@ struct Supervisor::Impl {
     IpcStats stats;
     // The loop-bound parts, built by start() once the server (and its loops) exist.
     std::unique_ptr<http::Server> server;
+    std::unique_ptr<AppLogs> app_logs;  // workers' output; after the server: it uses its loop
+    std::unique_ptr<LogFollowers> log_followers;
     std::unique_ptr<AsioWorkerHost> host;
     std::unique_ptr<Dispatcher> dispatcher;
     std::unique_ptr<CoreView> view;
@@ -127,7 +130,10 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
             asio::post(core, [this, client] { accept(client); });
     });
     auto& core = server->ioContext(0);
+    app_logs = std::make_unique<AppLogs>(core, config.app_log_lines);
+    log_followers = std::make_unique<LogFollowers>(core, *app_logs);
     host = std::make_unique<AsioWorkerHost>(core, config, launch, worker_environment, stats);
+    host->setAppLogs(app_logs.get());
     DispatcherOptions options;
     options.terminate_grace = config.terminate_grace;
     options.worker_ping = config.worker_ping;
@@ -139,12 +145,21 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
         auto reply = admin->handle(
             {head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote, query});
+        if (reply.follow) {
+            if (lifecycle && lifecycle->draining()) {
+                client->respond(503, jsonHeaders(), errorBody("SHUTTING_DOWN", "the supervisor is shutting down"));
+                return;
+            }
+            log_followers->start(client, std::move(reply.follow->app), reply.follow->tail);
+            return;
+        }
         client->respond(reply.status, {{"content-type", std::move(reply.content_type)}}, std::move(reply.body));
     };
     options.admin_path = [this](std::string_view target) { return admin && admin->answers(target); };
     dispatcher = std::make_unique<Dispatcher>(router, pool, *host, stats, std::move(options));
     host->setEvents(*dispatcher);
     lifecycle = std::make_unique<Lifecycle>(config, *server, router, pool, *dispatcher, *host);
+    lifecycle->onDrain([this] { log_followers->endAll(); });
     view = std::make_unique<CoreView>(
         config, router, pool, *dispatcher, *host,
         CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
@@ -156,6 +171,7 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     const std::string listen = socket_activated ? "systemd socket (" + std::to_string(inherited) + " fd)"
                                                 : config.bind + ":" + std::to_string(server->port());
     view->setListen(listen);
+    view->setAppLogs(app_logs.get());
     lifecycle->start(handle_signals);
     base::logInfo("supervisor", "listening on " + listen + " (worker binary " + launch.worker_binary + ", pool " +
                                     std::to_string(config.pool_size) + ")");

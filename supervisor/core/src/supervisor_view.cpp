@@ -120,4 +120,17 @@ std::vector<admin::AppRow> CoreView::apps() {
     return out;
 }
 
+std::optional<std::vector<admin::AppLogLineView>> CoreView::appLogs(std::string_view name, std::size_t tail) {
+    if (!app_logs_) return std::nullopt;
+    if (!app_logs_->has(name)) {
+        // An app that printed nothing yet answers an empty list; an unknown name 404.
+        bool known = false;
+        for (const auto& app : router_.listApps()) known = known || app.name == name;
+        if (!known) return std::nullopt;
+    }
+    std::vector<admin::AppLogLineView> out;
+    for (const auto& line : app_logs_->tail(name, tail)) out.push_back(toJson(line).get<admin::AppLogLineView>());
+    return out;
+}
+
 }  // namespace buntime::supervisor

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app_logs.h"
 #include "asio_worker_host.h"
 #include "buntime/admin/routes.h"
 #include "buntime/pool/worker_pool.h"
@@ -28,6 +29,7 @@ public:
              AsioWorkerHost& host, Hooks hooks);
 
     void setListen(std::string listen) { listen_ = std::move(listen); }
+    void setAppLogs(const AppLogs* logs) noexcept { app_logs_ = logs; }
 
     admin::HealthView health() override;
     admin::MetricsView metrics() override;
@@ -36,6 +38,7 @@ public:
     bool draining() const override { return hooks_.draining(); }
     void reload() override { hooks_.reload(); }
     bool retire(std::string_view key) override;
+    std::optional<std::vector<admin::AppLogLineView>> appLogs(std::string_view name, std::size_t tail) override;
 
 private:
     const SupervisorConfig& config_;
@@ -45,6 +48,7 @@ private:
     AsioWorkerHost& host_;
     Hooks hooks_;
     std::string listen_;
+    const AppLogs* app_logs_ = nullptr;
     base::TimePoint started_at_ = base::Clock::now();
 };
 

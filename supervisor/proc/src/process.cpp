@@ -218,6 +218,23 @@ std::string ExitStatus::describe() const {
     return "unknown";
 }
 
+Expected<StdioPipes, SysError> makeStdioPipes() {
+    StdioPipes p;
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return base::sysError("pipe2 (stdout)", errno);
+    p.out_read.reset(out[0]);
+    p.out_write.reset(out[1]);
+    if (::pipe2(err, O_CLOEXEC) != 0) return base::sysError("pipe2 (stderr)", errno);
+    p.err_read.reset(err[0]);
+    p.err_write.reset(err[1]);
+    for (int fd : {p.out_read.get(), p.err_read.get()}) {
+        const int flags = ::fcntl(fd, F_GETFL);
+        if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+            return base::sysError("fcntl(O_NONBLOCK)", errno);
+    }
+    return p;
+}
+
 Expected<Process, SpawnError> Process::spawn(const SpawnOptions& options) {
     if (options.executable.empty()) return makeError(SpawnStage::Prepare, EINVAL, "(empty)");
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ public:
 
     Reply get(std::string_view path) const;
     Reply post(std::string_view path) const;
+    // GET with the body handed to `on_data` as it arrives (a long-lived stream such as
+    // server-sent events; the read timeout is at least a minute, longer than a heartbeat).
+    // `on_data` returns false to stop. A non-2xx answer is returned whole in Reply::body.
+    Reply stream(std::string_view path, const std::function<bool(std::string_view)>& on_data) const;
 
     const Endpoint& endpoint() const { return endpoint_; }
 

@@ -9,7 +9,7 @@
 
 namespace buntime::ctl {
 
-enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload };
+enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload, Logs };
 
 // The process environment the CLI reads, passed in so tests control it.
 struct Environment {
@@ -38,6 +38,10 @@ struct Options {
     std::optional<unsigned> count;
     // retire
     std::string key;
+    // logs
+    std::string log_app;
+    bool follow = false;           // -f, --follow
+    std::optional<unsigned> tail;  // --tail N (default 200, or 10 with -f)
 };
 
 struct UsageError {

@@ -4,6 +4,7 @@
 // HTTP request to a Request, answers with the Reply, and implements SupervisorView.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,10 +25,18 @@ struct Request {
     std::string_view query = {};  // after '?', "" without one (format=bun)
 };
 
+// GET <api>/apps/<name>/logs?follow=1: the caller streams the app's lines as server-sent
+// events (the admin API answers whole bodies only; the core owns the connection).
+struct LogFollow {
+    std::string app;
+    std::size_t tail = 0;  // lines of the ring sent before the live ones
+};
+
 struct Reply {
     unsigned status = 200;
     std::string content_type;  // "application/json", or the Prometheus text type
     std::string body;
+    std::optional<LogFollow> follow = {};  // set: stream instead of sending `body`
 };
 
 // What the admin API reads and changes; the supervisor core implements it. AdminApi calls
@@ -44,6 +53,11 @@ public:
     // Retires the live pooled (not ephemeral, not exiting) worker with this name@version;
     // false when there is none.
     virtual bool retire(std::string_view key) = 0;
+    // The last `tail` output lines of the app `name` (oldest first); nullopt when no app has
+    // that name. Default: no app keeps logs.
+    virtual std::optional<std::vector<AppLogLineView>> appLogs(std::string_view /*name*/, std::size_t /*tail*/) {
+        return std::nullopt;
+    }
 };
 
 // Where the API lives and which apps shape it answers by default (RUNTIME_API_PREFIX,
@@ -65,6 +79,10 @@ struct AdminOptions {
 //                                          of BunAppInfo, ?format=native the AppsReply
 //   GET  /_/metrics, /_/api/metrics/prometheus  200 Prometheus text (only the second when the
 //                                          two would clash: prefix "", API at /api)
+//   GET  /_/api/apps/<name>/logs           200 the app's last output lines (?tail=N, default 200)
+//                                          as application/x-ndjson, one AppLogLineView a line;
+//                                          ?follow=1: Reply::follow set (server-sent events);
+//                                          404 for an unknown app, 400 for a bad tail
 //   POST /_/api/reload                     200 ReloadedReply
 //   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
 //                                          (percent-decoded) key
@@ -102,6 +120,7 @@ private:
     std::optional<Reply> refuseRead(const Request& request) const;
     Reply retire(std::string_view path);
     Reply apps(std::string_view query);
+    Reply logs(std::string_view name, std::string_view query);
 
     SupervisorView& view_;
     std::string admin_token_;

@@ -236,6 +236,18 @@ struct ReloadedReply {  // POST /_/api/reload
 struct RetiredReply {  // POST /_/api/workers/<key>/retire
     std::string retired;
 };
+// GET /_/api/apps/<name>/logs: one object per line of the body (application/x-ndjson), or
+// per "data:" event with follow=1 (text/event-stream). A line cut at 16 KiB has "truncated":
+// true (the key is absent otherwise).
+struct AppLogLineView {
+    std::string time;  // "2026-11-30T03:04:05.678Z", when the line was complete
+    std::string app;
+    std::string version;
+    std::int64_t pid = 0;  // the worker process
+    std::string stream;    // "stdout" or "stderr"
+    std::string line;      // printable: control bytes and bytes of invalid UTF-8 as \xNN
+    bool truncated = false;
+};
 // Every error answer: {"success": false, "code": CODE, "error": CODE, "message": TEXT} (the
 // seed's success/code/message and the native error). Its from_json is lenient (a missing or
 // non-string member reads as ""; code stands in for a missing error), because error bodies
@@ -531,6 +543,21 @@ inline void from_json(const nlohmann::json& j, ReloadedReply& v) { schema_detail
 
 inline void to_json(nlohmann::json& j, const RetiredReply& v) { j = {{"retired", v.retired}}; }
 inline void from_json(const nlohmann::json& j, RetiredReply& v) { schema_detail::read(j, "retired", v.retired); }
+
+inline void to_json(nlohmann::json& j, const AppLogLineView& v) {
+    j = {{"time", v.time}, {"app", v.app},       {"version", v.version},
+         {"pid", v.pid},   {"stream", v.stream}, {"line", v.line}};
+    if (v.truncated) j["truncated"] = true;
+}
+inline void from_json(const nlohmann::json& j, AppLogLineView& v) {
+    schema_detail::read(j, "time", v.time);
+    schema_detail::read(j, "app", v.app);
+    schema_detail::read(j, "version", v.version);
+    schema_detail::read(j, "pid", v.pid);
+    schema_detail::read(j, "stream", v.stream);
+    schema_detail::read(j, "line", v.line);
+    v.truncated = j.contains("truncated") && j.at("truncated").is_boolean() && j.at("truncated").get<bool>();
+}
 
 inline void to_json(nlohmann::json& j, const ErrorReply& v) {
     j = {{"success", false}, {"code", v.error}, {"error", v.error}, {"message", v.message}};

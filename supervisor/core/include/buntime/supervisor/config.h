@@ -43,6 +43,7 @@ struct SupervisorConfig {
     std::string api_prefix = "/_";                       // RUNTIME_API_PREFIX (API at prefix + /api)
     std::string api_compat;                              // RUNTIME_API_COMPAT: "" | bun
     std::string node_env;                                // NODE_ENV: pool-size default; passed to workers
+    std::size_t app_log_lines = 1000;                    // RUNTIME_APP_LOG_LINES (output lines kept per app)
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by

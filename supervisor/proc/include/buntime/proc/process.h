@@ -80,6 +80,19 @@ struct SpawnOptions {
     SpawnMethod method = SpawnMethod::CloneVfork;
 };
 
+// --- Captured stdio ---------------------------------------------------------------------
+// Two pipes for a child's stdout and stderr. The read ends are O_CLOEXEC and O_NONBLOCK (the
+// supervisor reads them on its event loop); the write ends are O_CLOEXEC: give them to the
+// child as SpawnOptions::stdout_fd/stderr_fd (dup2 clears the flag there) or to any other
+// spawn path (a fork template), then close them in the parent so EOF arrives with the child.
+struct StdioPipes {
+    base::UniqueFd out_read;
+    base::UniqueFd err_read;
+    base::UniqueFd out_write;
+    base::UniqueFd err_write;
+};
+Expected<StdioPipes, SysError> makeStdioPipes();
+
 // Which step of the spawn failed.
 enum class SpawnStage {
     Prepare,        // parent: bad options, mmap, clone/fork, pidfd_open
