@@ -8,7 +8,7 @@
 #include "buntime/router/manifest.h"
 #include "buntime/router/units.h"
 
-#include <arpa/inet.h>
+#include <boost/asio/ip/address.hpp>
 
 #include <charconv>
 #include <map>
@@ -167,9 +167,9 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     // Only validated here (with the parsers worker_launch uses), so a value that does not
     // parse is refused at start like the others instead of falling back there.
     if (errors) {
-        unsigned char addr[16];
-        if (::inet_pton(AF_INET, c.bind.c_str(), addr) != 1 && ::inet_pton(AF_INET6, c.bind.c_str(), addr) != 1)
-            errors->push_back("RUNTIME_BIND=\"" + c.bind + "\" is invalid (an IPv4 or IPv6 address)");
+        boost::system::error_code ec;
+        (void)boost::asio::ip::make_address(c.bind, ec);  // as http::Server reads it
+        if (ec) errors->push_back("RUNTIME_BIND=\"" + c.bind + "\" is invalid (an IPv4 or IPv6 address)");
         if (auto spec = get(env, "RUNTIME_WORKER_ENV"); !router::EnvPolicy::parse(spec))
             errors->push_back("RUNTIME_WORKER_ENV=\"" + spec +
                               "\" is invalid (deny, deny:NAMES or allow:NAMES, names [A-Za-z0-9_], a trailing * for "
