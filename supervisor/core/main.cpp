@@ -10,10 +10,12 @@
 #include "buntime/base/error.h"
 #include "buntime/base/log.h"
 #include "buntime/base/process_title.h"
+#include "buntime/supervisor/check.h"
 #include "buntime/supervisor/config.h"
 #include "buntime/supervisor/supervisor.h"
 
-// Exit codes: 0 clean stop, 1 could not start (port in use, state dir locked ...), 2 usage.
+// Exit codes: 0 clean stop, 1 could not start (port in use, state dir locked ...), 2 usage
+// or a variable that does not parse. `buntime check`: 0 clean, 1 errors, 2 warnings (--strict).
 int main(int argc, char** argv) {
     using namespace buntime::supervisor;
     using buntime::base::logError;
@@ -23,8 +25,12 @@ int main(int argc, char** argv) {
             std::printf("buntime %s\n", BUNTIME_VERSION);
             return 0;
         }
+        if (arg == "check" || arg == "--check") {
+            const bool strict = argc == 3 && std::string_view(argv[2]) == "--strict";
+            if (argc == 2 || strict) return runCheck(currentEnvironment(), strict, stdout);
+        }
         std::fprintf(stderr,
-                     "usage: buntime [--version]\n"
+                     "usage: buntime [--version | check [--strict] | --check [--strict]]\n"
                      "Configured by environment: PORT, RUNTIME_WORKER_DIRS, RUNTIME_POOL_SIZE, ... (see README)\n");
         return arg == "--help" || arg == "-h" ? 0 : 2;
     }
@@ -33,8 +39,10 @@ int main(int argc, char** argv) {
     const int dumpable_errno = ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : errno;
     try {
         auto environment = currentEnvironment();
-        std::vector<std::string> warnings;
-        auto config = configFromEnv(environment, warnings);
+        std::vector<std::string> warnings, errors;
+        auto config = configFromEnv(environment, warnings, &errors);
+        for (const auto& e : errors) logError("config", e + "; not starting (buntime check lists every problem)");
+        if (!errors.empty()) return 2;
         buntime::base::setLogLevel(config.log_level);
         for (const auto& w : warnings) buntime::base::logWarn("config", w);
         if (dumpable_errno != 0)

@@ -113,3 +113,26 @@ TEST_CASE("the Bun-based runtime's environment rules: NODE_ENV pool defaults, qu
     CHECK(warnings.size() == 2);
     CHECK(toRouterOptions(read({"RUNTIME_API_PREFIX=/"}, warnings)).reserved_root == "/api");
 }
+
+TEST_CASE("with an error list, a value that does not parse is an error (the start refuses it), not a default") {
+    std::vector<std::string> warnings, errors;
+    configFromEnv({"PORT=abc", "RUNTIME_WORKER_PING_MS=soon", "RUNTIME_API_COMPAT=yes", "NODE_ENV=qa",
+                   "RUNTIME_EPHEMERAL_QUEUE_LIMIT=0", "RUNTIME_TRUSTED_PROXIES=10.0.0.0/8,fd00::/8"},
+                  warnings, &errors);
+    REQUIRE(errors.size() == 3);
+    CHECK(errors[0] == "PORT=\"abc\" is invalid (expected an integer in [0, 65535])");
+    CHECK(errors[1] == "RUNTIME_WORKER_PING_MS=\"soon\" is invalid (expected an integer in [0, 31536000000])");
+    CHECK(errors[2] == "RUNTIME_API_COMPAT=\"yes\" is invalid (bun or native)");
+    REQUIRE(warnings.size() == 2);  // what the Bun-based runtime tolerates stays a warning
+    CHECK(warnings[0].starts_with("NODE_ENV=\"qa\""));
+    CHECK(warnings[1].starts_with("RUNTIME_EPHEMERAL_QUEUE_LIMIT=0 is ignored"));
+
+    errors.clear();
+    warnings.clear();
+    auto c = configFromEnv({"PORT=9000", "RUNTIME_TRUSTED_PROXIES=10.0.0.0/8, ::1"}, warnings, &errors);
+    CHECK(errors.empty());
+    CHECK(warnings.empty());
+    CHECK(c.trusted_proxies == "10.0.0.0/8, ::1");
+    CHECK(toServerConfig(c, {}).trusted_proxies.contains(*buntime::http::IpAddress::parse("10.1.1.1")));
+    CHECK_FALSE(toServerConfig(c, {}).trusted_proxies.contains(*buntime::http::IpAddress::parse("11.1.1.1")));
+}

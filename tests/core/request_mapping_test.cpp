@@ -44,3 +44,19 @@ TEST_CASE("a chunked body has length -1; no body has length 0") {
     h.content_length = 0;
     CHECK_FALSE(supervisor::hasBody(h));
 }
+
+TEST_CASE("under a virtual host the worker gets the whole path and x-base /") {
+    http::RequestHead h;
+    h.method = "GET";
+    h.target = "/hello@1/api?q=2";
+    h.headers = {{"Host", "tools.example.com"}, {"X-Base", "/evil"}};
+    h.request_id = "rid";
+    auto target = router::parseHostTarget(h.target, "tools");
+    REQUIRE(target.kind == router::TargetKind::App);
+    auto p = supervisor::toProtoHead(h, target, 0);
+    CHECK(p.path == "/hello@1/api");
+    CHECK(p.query == "q=2");
+    CHECK(p.base == "/");
+    const std::vector<proto::Header> expected{{"Host", "tools.example.com"}, {"x-base", "/"}, {"x-request-id", "rid"}};
+    CHECK(p.headers == expected);
+}

@@ -577,6 +577,27 @@ TEST_CASE("start reports a port in use") {
     CHECK(rc.error().code == ServerErrc::InvalidAddress);
 }
 
+TEST_CASE("access log: remote follows X-Forwarded-For only from a trusted proxy") {
+    for (const char* trusted : {"127.0.0.0/8", "10.0.0.0/8"}) {
+        CAPTURE(trusted);
+        ServerConfig cfg;
+        cfg.access_log = tempPath("access-xff.log");
+        cfg.trusted_proxies = *TrustedProxies::parse(trusted);
+        ::unlink(cfg.access_log.c_str());
+        {
+            TestServer s(cfg, [](std::shared_ptr<Exchange> ex) { ex->respond(200, {}, "ok"); });
+            Client c(s.port());
+            REQUIRE(c.request(get("/a", "X-Forwarded-For: 198.51.100.1, 203.0.113.9\r\n")));
+        }
+        std::ifstream in(cfg.access_log);
+        std::string line;
+        REQUIRE(std::getline(in, line));
+        const bool from_proxy = std::string_view(trusted) == "127.0.0.0/8";
+        CHECK(line.find(from_proxy ? "\"remote\":\"203.0.113.9\"" : "\"remote\":\"127.0.0.1\"") != std::string::npos);
+        ::unlink(cfg.access_log.c_str());
+    }
+}
+
 TEST_CASE("access log writes one JSON line per request") {
     ServerConfig cfg;
     cfg.access_log = tempPath("access.log");
@@ -595,6 +616,7 @@ TEST_CASE("access log writes one JSON line per request") {
     REQUIRE(std::getline(in, line1));
     REQUIRE(std::getline(in, line2));
     CHECK(line1.find("\"requestId\":\"rid-1\"") != std::string::npos);
+    CHECK(line1.find("\"remote\":\"127.0.0.1\"") != std::string::npos);  // the peer (no trusted proxy)
     CHECK(line1.find("\"method\":\"GET\"") != std::string::npos);
     CHECK(line1.find("\"path\":\"/hello/x\"") != std::string::npos);
     CHECK(line1.find("\"app\":\"hello\"") != std::string::npos);

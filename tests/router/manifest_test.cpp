@@ -233,3 +233,53 @@ TEST_CASE("command apps: a list, or a line split like a shell without one; liste
     CHECK(err("listen: udp\n").message.find("expected unix or tcp") != std::string::npos);
     CHECK(err("runtime: deno\n").key == "runtime");
 }
+
+TEST_CASE("an unknown key names the closest known key, its line, also without a value") {
+    auto m = ok("name: x\ntimout: 5s\nfoo: 1\nentrypiont:\nmax_requests: 3\n");
+    REQUIRE(m.warnings.size() == 4);
+    CHECK(m.warnings[0] == "app/manifest.yaml: unknown key 'timout' (ignored); did you mean 'timeout'?");
+    CHECK(m.warnings[1] == "app/manifest.yaml: unknown key 'foo' (ignored)");
+    CHECK(m.warnings[2] == "app/manifest.yaml: unknown key 'entrypiont' (ignored); did you mean 'entrypoint'?");
+    REQUIRE(m.notes.size() == 4);
+    CHECK(m.notes[0].line == 2);
+    CHECK(m.notes[0].key == "timout");
+    CHECK(m.notes[0].suggestion == "timeout");
+    CHECK(m.notes[0].message == "unknown key (ignored); did you mean 'timeout'?");
+    CHECK(m.notes[1].line == 3);
+    CHECK(m.notes[1].suggestion.empty());
+    CHECK(m.notes[2].line == 4);
+    CHECK(m.notes[3].suggestion == "maxRequests");
+    CHECK(m.config.timeout == std::chrono::seconds(30));  // the typo changed nothing
+    CHECK(m.lines.at("name") == 1);
+}
+
+TEST_CASE("every known key is accepted without an unknown-key warning") {
+    for (std::string_view key : kManifestKeys) {
+        auto m = ok((std::string(key) + ":\n").c_str());
+        CHECK_MESSAGE(m.warnings.empty(), key);
+    }
+}
+
+TEST_CASE("errors carry the key's line and the bare reason") {
+    auto e = err("name: x\n\nttl: soon\n");
+    CHECK(e.key == "ttl");
+    CHECK(e.line == 3);
+    CHECK(e.reason.find("soon") != std::string::npos);
+    CHECK(e.message.starts_with("examples/apps/x/manifest.yaml: key 'ttl': "));
+    auto syntax = err("a: [\n");
+    CHECK(syntax.line >= 1);
+    CHECK(syntax.reason.starts_with("YAML syntax error"));
+}
+
+TEST_CASE("hosts: names and wildcards, lowercased; anything else is an error") {
+    auto m = ok("hosts: [Tools.Example.com, '*.apps.example.com', tools.example.com., 10.0.0.1]\n");
+    CHECK(m.config.hosts == std::vector<std::string>{"tools.example.com", "*.apps.example.com", "10.0.0.1"});
+    CHECK(ok("hosts: one.example.com\n").config.hosts == std::vector<std::string>{"one.example.com"});
+    CHECK(ok("").config.hosts.empty());
+    for (const char* bad : {"hosts: ['a.com:8080']\n", "hosts: ['*']\n", "hosts: ['a.*.com']\n", "hosts: ['*a.com']\n",
+                            "hosts: ['a..com']\n", "hosts: ['-a.com']\n", "hosts: ['a b.com']\n", "hosts: {a: b}\n"}) {
+        auto e = err(bad);
+        CHECK_MESSAGE(e.key == "hosts", bad);
+        CHECK(e.line == 1);
+    }
+}

@@ -65,3 +65,75 @@ TEST_CASE("clearCaches makes new versions visible at once") {
     CHECK(router.route("/app", t0 + milliseconds(20)).app.version == "1.1.0");
     CHECK(router.listApps().size() == 1);
 }
+
+TEST_CASE("virtual hosts: the Host header picks the app, served at / with the whole path") {
+    TempDir t;
+    t.write("r/tools@1.0.0/manifest.yaml", "hosts: [tools.example.com]\n");
+    t.write("r/tools@2.0.0/manifest.yaml", "hosts: [tools.example.com, '*.apps.example.com']\n");
+    t.write("r/tools@3.0.0-beta/manifest.yaml", "hosts: [beta.example.com]\n");       // not the latest release
+    t.write("r/web/manifest.yaml", "hosts: [tools.example.com, web.example.com]\n");  // loses to tools
+    t.write("r/plain@1.0.0/manifest.yaml", "");
+    std::vector<std::string> warnings;
+    Router router(RouterOptions{{t.root() / "r", t.root() / "missing"},
+                                milliseconds(1000),
+                                milliseconds(1000),
+                                "/_",
+                                [&](const std::string& w) { warnings.push_back(w); }});
+
+    auto r = router.route("/plain/x?q=1", "Tools.Example.com:8000", t0);
+    REQUIRE(r.status == RouteStatus::Ok);
+    CHECK(r.app.key == "tools@2.0.0");  // the unversioned route's version: the latest release
+    CHECK(r.target.base == "/");
+    CHECK(r.target.rest == "/plain/x");  // the whole path: the first segment is the app's own
+    CHECK(r.target.query == "q=1");
+    CHECK(router.route("/", "tools.example.com", t0).target.rest == "/");
+    CHECK(router.route("/a", "x.y.apps.example.com", t0).app.key == "tools@2.0.0");
+    CHECK(router.route("/a", "web.example.com", t0).app.key == "web@0.0.0");
+    // Not a vhost: path routing as before.
+    CHECK(router.route("/plain/x", "apps.example.com", t0).app.key == "plain@1.0.0");
+    CHECK(router.route("/plain/x", "", t0).app.key == "plain@1.0.0");
+    CHECK(router.route("/plain/x", "beta.example.com", t0).app.key == "plain@1.0.0");
+    CHECK(router.route("/", "unknown.example.com", t0).http_status == 404);
+    // Under a vhost the reserved paths stay reserved and traversal is still a 400.
+    CHECK(router.route("/_/api/health", "tools.example.com", t0).status == RouteStatus::Reserved);
+    CHECK(router.route("/.well-known/x", "tools.example.com", t0).status == RouteStatus::Reserved);
+    CHECK(router.route("/a/../b", "tools.example.com", t0).http_status == 400);
+    CHECK(router.route("/%2e%2e/b", "tools.example.com", t0).http_status == 400);
+    CHECK(router.route("/%41pp", "tools.example.com", t0).status == RouteStatus::Ok);  // no app-name rules
+
+    REQUIRE(warnings.size() == 2);
+    CHECK(warnings[0].find("missing (RUNTIME_WORKER_DIRS) does not exist") != std::string::npos);
+    CHECK(warnings[1] ==
+          "host 'tools.example.com' is claimed by apps tools and web; tools serves it (the name that sorts first)");
+}
+
+TEST_CASE("the host index is rebuilt by clearCaches (SIGHUP), not per request") {
+    TempDir t;
+    t.write("r/app@1.0.0/manifest.yaml", "");
+    Router router(RouterOptions{{t.root() / "r"}, milliseconds(0), milliseconds(0)});
+    CHECK(router.hosts()->empty());
+    t.write("r/app@1.0.0/manifest.yaml", "hosts: [app.example.com]\n");
+    CHECK(router.route("/", "app.example.com", t0).http_status == 404);  // not yet indexed
+    router.clearCaches();
+    CHECK(router.hosts()->size() == 1);
+    auto r = router.route("/", "app.example.com", t0);
+    REQUIRE(r.status == RouteStatus::Ok);
+    CHECK(r.app.key == "app@1.0.0");
+}
+
+TEST_CASE("a loaded manifest's warnings are passed on once per file version") {
+    TempDir t;
+    t.write("r/app@1.0.0/manifest.yaml", "timout: 5s\n");
+    std::vector<std::string> warnings;
+    Router router(RouterOptions{{t.root() / "r"}, milliseconds(0), milliseconds(0), "/_", [&](const std::string& w) {
+                                    warnings.push_back(w);
+                                }});
+    REQUIRE(warnings.size() == 1);  // at construction (the host index reads each app's manifest)
+    CHECK(warnings[0].find("unknown key 'timout' (ignored); did you mean 'timeout'?") != std::string::npos);
+    CHECK(warnings[0].find("app@1.0.0/manifest.yaml") != std::string::npos);
+    for (int i = 0; i < 3; ++i) CHECK(router.route("/app", t0).status == RouteStatus::Ok);  // no cache: 3 loads
+    CHECK(warnings.size() == 1);
+    t.write("r/app@1.0.0/manifest.yaml", "timout: 5s\nbogus: 1\n");  // a new version of the file
+    CHECK(router.route("/app", t0).status == RouteStatus::Ok);
+    CHECK(warnings.size() == 3);
+}

@@ -3,6 +3,12 @@
 #include "buntime/supervisor/config.h"
 
 #include "buntime/admin/compat_views.h"
+#include "buntime/http/client_address.h"
+#include "buntime/router/env_filter.h"
+#include "buntime/router/manifest.h"
+#include "buntime/router/units.h"
+
+#include <boost/asio/ip/address.hpp>
 
 #include <charconv>
 #include <map>
@@ -15,22 +21,39 @@ namespace {
 
 using Env = std::map<std::string, std::string, std::less<>>;
 
+// Where a value that does not parse goes: `errors` when the caller refuses them (the
+// supervisor's start, `buntime check`), else `warnings` with the default kept.
+struct Issues {
+    std::vector<std::string>& warnings;
+    std::vector<std::string>* errors;
+
+    // `what` is "NAME=\"value\" is invalid (expected ...)"; `fallback` the default kept.
+    void invalid(std::string what, const std::string& fallback) {
+        if (errors)
+            errors->push_back(std::move(what));
+        else
+            warnings.push_back(std::move(what) + "; using " + fallback);
+    }
+    void push_back(std::string warning) { warnings.push_back(std::move(warning)); }
+};
+
 template <typename T>
-void readNumber(const Env& env, std::string_view name, T& out, T min, T max, std::vector<std::string>& warnings) {
+void readNumber(const Env& env, std::string_view name, T& out, T min, T max, Issues& issues) {
     auto it = env.find(name);
     if (it == env.end() || it->second.empty()) return;
     T value{};
     const auto& s = it->second;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
     if (ec != std::errc() || p != s.data() + s.size() || value < min || value > max) {
-        warnings.push_back(std::string(name) + "=\"" + s + "\" is invalid (expected an integer in [" +
-                           std::to_string(min) + ", " + std::to_string(max) + "]); using " + std::to_string(out));
+        issues.invalid(std::string(name) + "=\"" + s + "\" is invalid (expected an integer in [" + std::to_string(min) +
+                           ", " + std::to_string(max) + "])",
+                       std::to_string(out));
         return;
     }
     out = value;
 }
 
-void readMs(const Env& env, std::string_view name, std::chrono::milliseconds& out, std::vector<std::string>& warnings) {
+void readMs(const Env& env, std::string_view name, std::chrono::milliseconds& out, Issues& warnings) {
     long long v = out.count();
     readNumber<long long>(env, name, v, 0, 365LL * 24 * 3600 * 1000, warnings);
     out = std::chrono::milliseconds(v);
@@ -50,6 +73,12 @@ std::vector<std::string> currentEnvironment() {
 }
 
 SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vector<std::string>& warnings) {
+    return configFromEnv(entries, warnings, nullptr);
+}
+
+SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vector<std::string>& warning_list,
+                               std::vector<std::string>* errors) {
+    Issues warnings{warning_list, errors};
     Env env;
     for (const auto& e : entries) {
         auto eq = e.find('=');
@@ -94,8 +123,7 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     if (!level.empty()) {
         auto parsed = base::parseLogLevel(level);
         if (!parsed)
-            warnings.push_back("RUNTIME_LOG_LEVEL=\"" + level +
-                               "\" is invalid (debug|info|warn|error|off); using info");
+            warnings.invalid("RUNTIME_LOG_LEVEL=\"" + level + "\" is invalid (debug|info|warn|error|off)", "info");
         else
             c.log_level = *parsed;
     }
@@ -125,11 +153,34 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     if (auto prefix = admin::parseApiPrefix(get(env, "RUNTIME_API_PREFIX")); prefix)
         c.api_prefix = std::move(*prefix);
     else
-        warnings.push_back(prefix.error().message + "; using " + c.api_prefix);
+        warnings.invalid(prefix.error().message, c.api_prefix);
     c.api_compat = get(env, "RUNTIME_API_COMPAT");
     if (!c.api_compat.empty() && c.api_compat != "bun" && c.api_compat != "native") {
-        warnings.push_back("RUNTIME_API_COMPAT=\"" + c.api_compat + "\" is invalid (bun or native); using native");
+        warnings.invalid("RUNTIME_API_COMPAT=\"" + c.api_compat + "\" is invalid (bun or native)", "native");
         c.api_compat.clear();
+    }
+    c.trusted_proxies = get(env, "RUNTIME_TRUSTED_PROXIES");
+    if (auto proxies = http::TrustedProxies::parse(c.trusted_proxies); !proxies) {
+        warnings.invalid("RUNTIME_TRUSTED_PROXIES=\"" + c.trusted_proxies + "\" is invalid (" + proxies.error() + ")",
+                         "none");
+        c.trusted_proxies.clear();
+    }
+    // Only validated here (with the parsers worker_launch uses), so a value that does not
+    // parse is refused at start like the others instead of falling back there.
+    if (errors) {
+        boost::system::error_code ec;
+        (void)boost::asio::ip::make_address(c.bind, ec);  // as http::Server reads it
+        if (ec) errors->push_back("RUNTIME_BIND=\"" + c.bind + "\" is invalid (an IPv4 or IPv6 address)");
+        if (auto spec = get(env, "RUNTIME_WORKER_ENV"); !router::EnvPolicy::parse(spec))
+            errors->push_back("RUNTIME_WORKER_ENV=\"" + spec +
+                              "\" is invalid (deny, deny:NAMES or allow:NAMES, names [A-Za-z0-9_], a trailing * for "
+                              "a prefix)");
+        if (auto mem = get(env, "RUNTIME_WORKER_MAX_MEMORY"); !mem.empty()) {
+            auto size = router::parseSize(mem);
+            if (!size || (*size != 0 && *size < router::kMinMaxMemory))
+                errors->push_back("RUNTIME_WORKER_MAX_MEMORY=\"" + mem +
+                                  "\" is invalid (a size such as 512mb, at least 16mb, or 0 for no cap)");
+        }
     }
     return c;
 }

@@ -3,6 +3,7 @@
 #include "config_mapping.h"
 
 #include "buntime/admin/compat_views.h"
+#include "buntime/base/log.h"
 
 namespace buntime::supervisor {
 
@@ -12,6 +13,7 @@ router::RouterOptions toRouterOptions(const SupervisorConfig& c) {
     o.config_cache_ttl = c.config_cache_ttl;
     o.resolver_cache_ttl = c.resolver_cache_ttl;
     o.reserved_root = admin::reservedRoot(c.api_prefix);
+    o.warn = [](const std::string& message) { base::logWarn("router", message); };
     return o;
 }
 
@@ -40,6 +42,8 @@ http::ServerConfig toServerConfig(const SupervisorConfig& c, std::vector<int> in
     sc.body_timeout = c.body_timeout;
     sc.body_min_rate = c.body_min_rate;
     sc.access_log = c.access_log;
+    // configFromEnv refused (or cleared) a list that does not parse.
+    if (auto proxies = http::TrustedProxies::parse(c.trusted_proxies)) sc.trusted_proxies = std::move(proxies.value());
     return sc;
 }
 

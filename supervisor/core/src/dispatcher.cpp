@@ -27,7 +27,8 @@ void Dispatcher::reply(const std::shared_ptr<Client>& client, Reply reply, std::
 
 void Dispatcher::accept(std::shared_ptr<Client> client, base::TimePoint now) {
     const auto& head = client->head();
-    auto route = router_.route(head.target, now);
+    const std::string* host = head.find("host");  // virtual hosts (manifest `hosts`)
+    auto route = router_.route(head.target, host ? std::string_view(*host) : std::string_view(), now);
     if (route.status == router::RouteStatus::Reserved) {
         const bool admin_path =
             options_.admin_path ? options_.admin_path(head.target) : admin::AdminApi::isAdminPath(head.target);

@@ -110,6 +110,8 @@ void AccessLog::write(const AccessRecord& r) const {
     appendNow(line);
     line += "\",\"requestId\":";
     appendJsonString(line, r.request_id);
+    line += ",\"remote\":";
+    appendJsonString(line, r.remote);
     line += ",\"method\":";
     appendJsonString(line, r.method);
     line += ",\"path\":";

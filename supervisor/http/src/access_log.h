@@ -14,6 +14,7 @@ namespace buntime::http::detail {
 
 struct AccessRecord {
     std::string_view request_id;
+    std::string_view remote;  // the client address (clientAddress), "unix" for unix sockets
     std::string_view method;
     std::string_view path;
     std::string_view app;  // empty → null

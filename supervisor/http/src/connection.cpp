@@ -18,6 +18,7 @@
 #include <span>
 
 #include "buntime/base/ascii.h"
+#include "buntime/http/client_address.h"
 
 namespace buntime::http::detail {
 
@@ -494,6 +495,10 @@ void Connection::logAccess(unsigned status) {
     auto& h = exchange_->head_;
     AccessRecord r;
     r.request_id = h.request_id;
+    // The client per RUNTIME_TRUSTED_PROXIES; the per-IP connection cap keeps using the peer.
+    std::string client =
+        is_unix_ ? std::string("unix") : clientAddress(remote_, h.headers, server_.cfg.trusted_proxies);
+    r.remote = client.empty() ? std::string_view(remote_) : std::string_view(client);
     r.method = h.method;
     r.path = h.path();
     r.app = log_app_;

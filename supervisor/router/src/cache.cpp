@@ -10,11 +10,30 @@ Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::
     // Parsed outside the cache lock: two threads missing together both parse, harmlessly.
     // A failure is kept for the TTL too, so a broken manifest is not re-read per request.
     auto m = loadAppManifest(dir);
+    if (m) warnOnce(dir, *m);
     Result<std::shared_ptr<const Manifest>> result =
         m ? Result<std::shared_ptr<const Manifest>>(std::make_shared<const Manifest>(std::move(*m)))
           : Result<std::shared_ptr<const Manifest>>(std::move(m).error());
     cache_.put(std::move(key), result, now);
     return result;
+}
+
+void ConfigCache::warnOnce(const std::filesystem::path& dir, const Manifest& m) {
+    if (!warn_ || m.warnings.empty()) return;
+    auto file = findManifest(dir);
+    if (!file) return;
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(*file, ec);
+    const auto mtime = std::filesystem::last_write_time(*file, ec).time_since_epoch().count();
+    std::string key = file->string();
+    key.push_back('\0');
+    key += std::to_string(size) + '\0' + std::to_string(mtime);
+    {
+        std::lock_guard lock(warned_mutex_);
+        if (warned_.size() >= 4096) warned_.clear();  // bounded: at worst a warning repeats
+        if (!warned_.insert(std::move(key)).second) return;
+    }
+    for (const auto& w : m.warnings) warn_(w);
 }
 
 Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_view range, TimePoint now) {

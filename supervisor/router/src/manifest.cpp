@@ -2,6 +2,7 @@
 // manifest.yaml → WorkerConfig: yaml-cpp exceptions are caught here and become Error values.
 #include "buntime/router/manifest.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -12,6 +13,7 @@
 
 #include "buntime/base/ascii.h"
 #include "buntime/router/semver.h"
+#include "buntime/router/suggest.h"
 #include "buntime/router/units.h"
 
 namespace buntime::router {
@@ -185,6 +187,53 @@ void parseCommand(const YAML::Node& n, WorkerConfig& cfg) {
         if (arg.find('\0') != std::string::npos) throw KeyError{"command", "arguments must not contain NUL"};
 }
 
+// A `hosts` entry: a DNS name ("tools.example.com", an IP literal) or "*." + a DNS name;
+// lowercased, a trailing dot dropped. No port, no other '*'.
+std::string hostPattern(const YAML::Node& n) {
+    std::string h = base::toLower(stringValue(n, "hosts"));
+    if (h.size() > 1 && h.back() == '.') h.pop_back();
+    std::string_view name = h;
+    if (name.starts_with("*.")) name.remove_prefix(2);
+    bool ok = !name.empty() && name.size() <= 253;
+    for (std::size_t start = 0; ok && start <= name.size();) {
+        std::size_t end = name.find('.', start);
+        if (end == std::string_view::npos) end = name.size();
+        std::string_view label = name.substr(start, end - start);
+        ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+             label.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string_view::npos;
+        start = end + 1;
+    }
+    if (!ok)
+        throw KeyError{"hosts", "invalid host \"" + n.Scalar() +
+                                    "\" (a DNS name such as tools.example.com, or *.example.com; no port)"};
+    return h;
+}
+
+void parseHosts(const YAML::Node& n, WorkerConfig& cfg) {
+    cfg.hosts.clear();
+    auto add = [&](const YAML::Node& item) {
+        std::string h = hostPattern(item);
+        if (std::find(cfg.hosts.begin(), cfg.hosts.end(), h) == cfg.hosts.end()) cfg.hosts.push_back(std::move(h));
+    };
+    if (n.IsScalar()) {
+        add(n);
+    } else if (n.IsSequence()) {
+        for (const auto& item : n) add(item);
+    } else {
+        throw KeyError{"hosts", "expected a list of host names"};
+    }
+}
+
+std::string unknownKeyWarning(std::string_view source, const std::string& key) {
+    std::string w = std::string(source) + ": unknown key '" + key + "' (ignored)";
+    if (auto s = didYouMean(key, kManifestKeys); !s.empty()) w += "; did you mean '" + s + "'?";
+    return w;
+}
+
+bool isKnownKey(std::string_view key) {
+    return std::find(std::begin(kManifestKeys), std::end(kManifestKeys), key) != std::end(kManifestKeys);
+}
+
 void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, std::vector<std::string>& warnings,
               std::string_view source) {
     if (key == "name") {
@@ -266,8 +315,10 @@ void applyKey(const std::string& key, const YAML::Node& v, WorkerConfig& cfg, st
         cfg.runtime = stringValue(v, key);
         if (cfg.runtime != "bun" && cfg.runtime != "node")
             throw KeyError{key, "expected bun or node, got \"" + cfg.runtime + '"'};
+    } else if (key == "hosts") {
+        parseHosts(v, cfg);
     } else {
-        warnings.push_back(std::string(source) + ": unknown key '" + key + "' (ignored)");
+        warnings.push_back(unknownKeyWarning(source, key));
     }
 }
 
@@ -380,11 +431,12 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
         if (!e.key.empty()) msg << "key '" << e.key << "': ";
         msg << e.what << "; a manifest may hold at most " << kMaxManifestNodes << " nodes and " << kMaxManifestAliases
             << " aliases";
-        return Error{ErrorCode::BadManifest, msg.str(), std::string(source), e.key};
+        return Error{ErrorCode::BadManifest, msg.str(), std::string(source), e.key, e.mark.line + 1, e.what};
     } catch (const YAML::Exception& e) {
         std::ostringstream msg;
         msg << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": YAML syntax error: " << e.msg;
-        return Error{ErrorCode::Syntax, msg.str(), std::string(source), {}};
+        return Error{
+            ErrorCode::Syntax, msg.str(), std::string(source), {}, e.mark.line + 1, "YAML syntax error: " + e.msg};
     } catch (const std::exception& e) {  // bad_alloc, length_error: a manifest never takes the process down
         return Error{
             ErrorCode::BadManifest, std::string(source) + ": cannot parse: " + e.what(), std::string(source), {}};
@@ -396,26 +448,54 @@ Result<Manifest> parseManifest(std::string_view yaml, std::string_view source) {
                      std::string(source),
                      {}};
     std::string key;
+    int line = 0;
+    const std::string prefix = std::string(source) + ": ";
     try {
         for (const auto& kv : root) {
             const YAML::Node k = kv.first;
             const YAML::Node v = kv.second;
+            line = k.Mark().line + 1;
             if (!k.IsScalar())
-                return Error{
-                    ErrorCode::BadManifest, std::string(source) + ": keys must be strings", std::string(source), {}};
+                return Error{ErrorCode::BadManifest, prefix + "keys must be strings", std::string(source), {}, line,
+                             "keys must be strings"};
             key = k.Scalar();
-            if (v.IsNull()) continue;  // "timeout:" with no value keeps the default
-            applyKey(key, v, m.config, m.warnings, source);
+            m.lines.emplace(key, line);
+            const std::size_t before = m.warnings.size();
+            if (!v.IsNull())
+                applyKey(key, v, m.config, m.warnings, source);
+            else if (!isKnownKey(key))  // "timeout:" with no value keeps the default; a typo still warns
+                m.warnings.push_back(unknownKeyWarning(source, key));
+            for (std::size_t i = before; i < m.warnings.size(); ++i) {
+                std::string_view text = m.warnings[i];
+                if (text.starts_with(prefix)) text.remove_prefix(prefix.size());
+                ManifestNote note{line, key, std::string(text), {}};
+                if (text.starts_with("unknown key ")) {
+                    note.message = "unknown key (ignored)";
+                    if (!isKnownKey(key)) note.suggestion = didYouMean(key, kManifestKeys);
+                    if (!note.suggestion.empty()) note.message += "; did you mean '" + note.suggestion + "'?";
+                } else if (const std::string quoted = "key '" + key + "': "; text.starts_with(quoted)) {
+                    note.message = std::string(text.substr(quoted.size()));
+                }
+                m.notes.push_back(std::move(note));
+            }
         }
     } catch (const KeyError& e) {
-        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + e.key + "': " + e.what,
-                     std::string(source), e.key};
+        return Error{ErrorCode::BadManifest,
+                     prefix + "key '" + e.key + "': " + e.what,
+                     std::string(source),
+                     e.key,
+                     line,
+                     e.what};
     } catch (const YAML::Exception& e) {
-        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.msg, std::string(source),
-                     key};
+        return Error{
+            ErrorCode::BadManifest, prefix + "key '" + key + "': " + e.msg, std::string(source), key, line, e.msg};
     } catch (const std::exception& e) {
-        return Error{ErrorCode::BadManifest, std::string(source) + ": key '" + key + "': " + e.what(),
-                     std::string(source), key};
+        return Error{ErrorCode::BadManifest,
+                     prefix + "key '" + key + "': " + e.what(),
+                     std::string(source),
+                     key,
+                     line,
+                     e.what()};
     }
     return m;
 }

@@ -36,22 +36,14 @@ ParsedTarget bad(std::string why) {
     return t;
 }
 
-}  // namespace
-
-std::string_view targetKindName(TargetKind kind) noexcept {
-    switch (kind) {
-    case TargetKind::App: return "app";
-    case TargetKind::Reserved: return "reserved";
-    case TargetKind::BadRequest: return "bad-request";
-    case TargetKind::NotFound: return "not-found";
-    }
-    return "unknown";
-}
-
-ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root) {
+// The checks every target passes, whatever serves it: origin-form, no NUL, no dot segment,
+// and the reserved paths. Kind App means "fine, not reserved"; path and query are split.
+ParsedTarget checkTarget(std::string_view target, std::string_view reserved_root, std::string_view& path,
+                         std::string_view& query) {
     if (target.empty() || target[0] != '/') return bad("request target must start with '/'");
     if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
-    std::string_view path = target, query;
+    path = target;
+    query = {};
     if (auto q = target.find('?'); q != std::string_view::npos) {
         path = target.substr(0, q);
         query = target.substr(q + 1);
@@ -66,15 +58,45 @@ ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root
     }
     std::size_t seg_end = path.find('/', 1);
     std::string_view first = path.substr(1, seg_end == std::string_view::npos ? std::string_view::npos : seg_end - 1);
-    std::string_view rest = seg_end == std::string_view::npos ? std::string_view{} : path.substr(seg_end);
-
     ParsedTarget t;
     const bool under_root = !reserved_root.empty() && path.starts_with(reserved_root) &&
                             (path.size() == reserved_root.size() || path[reserved_root.size()] == '/');
-    if (under_root || first == ".well-known") {
-        t.kind = TargetKind::Reserved;
-        return t;
+    t.kind = under_root || first == ".well-known" ? TargetKind::Reserved : TargetKind::App;
+    return t;
+}
+
+}  // namespace
+
+std::string_view targetKindName(TargetKind kind) noexcept {
+    switch (kind) {
+    case TargetKind::App: return "app";
+    case TargetKind::Reserved: return "reserved";
+    case TargetKind::BadRequest: return "bad-request";
+    case TargetKind::NotFound: return "not-found";
     }
+    return "unknown";
+}
+
+ParsedTarget parseHostTarget(std::string_view target, std::string_view app, std::string_view reserved_root) {
+    std::string_view path, query;
+    ParsedTarget t = checkTarget(target, reserved_root, path, query);
+    if (t.kind != TargetKind::App) return t;
+    t.app = std::string(app);
+    t.base.push_back('/');  // not t.base = "/": g++ 12 -Wrestrict false positive
+    t.rest = std::string(path);
+    t.query = std::string(query);
+    return t;
+}
+
+ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root) {
+    std::string_view path, query;
+    if (ParsedTarget checked = checkTarget(target, reserved_root, path, query); checked.kind != TargetKind::App)
+        return checked;
+    std::size_t seg_end = path.find('/', 1);
+    std::string_view first = path.substr(1, seg_end == std::string_view::npos ? std::string_view::npos : seg_end - 1);
+    std::string_view rest = seg_end == std::string_view::npos ? std::string_view{} : path.substr(seg_end);
+
+    ParsedTarget t;
     if (first.empty()) {
         t.kind = TargetKind::NotFound;
         return t;

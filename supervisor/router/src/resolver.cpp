@@ -174,7 +174,7 @@ Result<ResolvedApp> Resolver::resolve(std::string_view name_view, const Range& r
     return ResolvedApp{name, chosen->version_text, chosen->dir, keyOf(name, chosen->version_text), chosen->layout};
 }
 
-std::vector<AppInfo> Resolver::listApps() const {
+std::vector<std::string> Resolver::appNames() const {
     std::set<std::string> names;
     for (const auto& root : roots_) {
         for (const std::string& entry : listDir(root)) {
@@ -182,6 +182,11 @@ std::vector<AppInfo> Resolver::listApps() const {
             if (isValidAppName(name) && isDir(root / entry)) names.insert(name);
         }
     }
+    return {names.begin(), names.end()};
+}
+
+std::vector<AppInfo> Resolver::listApps() const {
+    const std::vector<std::string> names = appNames();
     std::vector<AppInfo> apps;
     for (const auto& name : names) {
         std::vector<Candidate> candidates;

@@ -8,7 +8,9 @@ Router::Router(RouterOptions options)
     : options_(std::move(options)),
       resolver_(options_.roots),
       resolver_cache_(resolver_, options_.resolver_cache_ttl),
-      config_cache_(options_.config_cache_ttl) {}
+      config_cache_(options_.config_cache_ttl, options_.warn) {
+    reloadHosts();
+}
 
 Result<ResolvedApp> Router::resolve(std::string_view name, std::string_view range, TimePoint now) {
     return resolver_cache_.resolve(name, range, now);
@@ -21,6 +23,61 @@ Result<std::shared_ptr<const Manifest>> Router::config(const std::filesystem::pa
 void Router::clearCaches() {
     resolver_cache_.clear();
     config_cache_.clear();
+    reloadHosts();
+}
+
+std::shared_ptr<const HostIndex> Router::hosts() const {
+    std::lock_guard lock(hosts_mutex_);
+    return hosts_;
+}
+
+void Router::reloadHosts() {
+    for (const auto& root : options_.roots) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(root, ec))
+            warn("worker directory " + root.string() + " (RUNTIME_WORKER_DIRS) " +
+                 (std::filesystem::exists(root, ec) ? "is not a directory" : "does not exist") +
+                 ": no app is served from it");
+        else if (std::filesystem::directory_iterator it(root, ec); ec)
+            warn("worker directory " + root.string() + " (RUNTIME_WORKER_DIRS) cannot be read: " + ec.message());
+    }
+    auto index = std::make_shared<HostIndex>();
+    for (const auto& name : resolver_.appNames()) {  // sorted: the first name keeps a contested host
+        auto app = resolver_.resolve(name, "");
+        if (!app) continue;  // the error is the app's, reported when it is requested (and by check)
+        auto m = loadAppManifest(app->dir);
+        if (!m) continue;
+        config_cache_.warnOnce(app->dir, *m);
+        index->add(name, m->config.hosts);
+    }
+    for (const auto& c : index->collisions())
+        warn("host '" + c.pattern + "' is claimed by apps " + c.winner + " and " + c.loser + "; " + c.winner +
+             " serves it (the name that sorts first)");
+    std::lock_guard lock(hosts_mutex_);
+    hosts_ = std::move(index);
+}
+
+Route Router::route(std::string_view target, std::string_view host, TimePoint now) {
+    if (!host.empty()) {
+        auto index = hosts();
+        if (const std::string* app = index ? index->match(host) : nullptr) {
+            Route r;
+            r.target = parseHostTarget(target, *app, options_.reserved_root);
+            switch (r.target.kind) {
+            case TargetKind::Reserved:
+                r.status = RouteStatus::Reserved;
+                r.http_status = 200;
+                return r;
+            case TargetKind::BadRequest:
+                r.status = RouteStatus::BadRequest;
+                r.http_status = 400;
+                r.message = r.target.error;
+                return r;
+            default: return resolveTarget(std::move(r), now);
+            }
+        }
+    }
+    return route(target, now);
 }
 
 Route Router::route(std::string_view target, TimePoint now) {
@@ -43,6 +100,10 @@ Route Router::route(std::string_view target, TimePoint now) {
         return r;
     case TargetKind::App: break;
     }
+    return resolveTarget(std::move(r), now);
+}
+
+Route Router::resolveTarget(Route r, TimePoint now) {
     auto fail = [&](const Error& e) {
         r.message = e.message;
         switch (e.code) {

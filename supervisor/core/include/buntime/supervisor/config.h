@@ -44,6 +44,7 @@ struct SupervisorConfig {
     std::string api_compat;                              // RUNTIME_API_COMPAT: "" | bun
     std::string node_env;                                // NODE_ENV: pool-size default; passed to workers
     std::size_t app_log_lines = 1000;                    // RUNTIME_APP_LOG_LINES (output lines kept per app)
+    std::string trusted_proxies;                         // RUNTIME_TRUSTED_PROXIES (IPs and CIDRs, ',')
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by
@@ -51,6 +52,13 @@ struct SupervisorConfig {
 // pool size (production 500, staging 50, development 10, test 5; unset 100).
 // RUNTIME_EPHEMERAL_QUEUE_LIMIT=0 is ignored (the default applies), as in the seed.
 SupervisorConfig configFromEnv(const std::vector<std::string>& environ_entries, std::vector<std::string>& warnings);
+// The same, refusing what does not parse: each such variable is one line in `errors`
+// ("PORT=\"abc\" is invalid (expected an integer in [0, 65535])"), and also checked are
+// RUNTIME_BIND, RUNTIME_WORKER_ENV and RUNTIME_WORKER_MAX_MEMORY (read later by the launch
+// settings). `warnings` keeps what the Bun-based runtime tolerates too (an unknown NODE_ENV,
+// RUNTIME_EPHEMERAL_QUEUE_LIMIT=0). The supervisor's start and `buntime check` use this.
+SupervisorConfig configFromEnv(const std::vector<std::string>& environ_entries, std::vector<std::string>& warnings,
+                               std::vector<std::string>* errors);
 std::vector<std::string> currentEnvironment();
 
 }  // namespace buntime::supervisor

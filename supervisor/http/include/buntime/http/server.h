@@ -3,6 +3,7 @@
 #pragma once
 
 #include "buntime/base/expected.h"
+#include "buntime/http/client_address.h"
 #include "buntime/http/exchange.h"
 
 #include <boost/asio/io_context.hpp>
@@ -44,6 +45,9 @@ struct ServerConfig {
     std::size_t max_connections_per_ip = 0;
     std::uint64_t max_requests_per_connection = 0;  // 0 = unlimited
     std::string access_log = "off";                 // "off" | "stderr" | a file path (appended)
+    // Peers whose X-Forwarded-For names the client in the access log's "remote" (see
+    // clientAddress); the per-address connection cap always counts the TCP peer.
+    TrustedProxies trusted_proxies = {};
 };
 
 // Called on the connection's loop for each request head. It must not block; it may

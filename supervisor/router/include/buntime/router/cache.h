@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -78,17 +80,25 @@ private:
 // Parsed manifests keyed by app directory (RUNTIME_WORKER_CONFIG_CACHE_TTL_MS). Errors are
 // cached for the TTL like successes: a broken manifest costs one parse per TTL, and a
 // fixed one is seen after the TTL (or at once after clear(), SIGHUP). Thread-safe.
+// `warn` (optional) gets each warning of a loaded manifest (unknown keys, ...) once per
+// version of its file (path, size and mtime): not again on every reload of the same file.
 class ConfigCache {
 public:
-    explicit ConfigCache(std::chrono::milliseconds ttl) : cache_(ttl, 1024) {}
+    using Warn = std::function<void(const std::string&)>;
+    explicit ConfigCache(std::chrono::milliseconds ttl, Warn warn = {}) : cache_(ttl, 1024), warn_(std::move(warn)) {}
 
     // Loads dir/manifest.yaml on a miss. The shared Manifest is immutable.
     Result<std::shared_ptr<const Manifest>> get(const std::filesystem::path& dir, TimePoint now);
     void clear() { cache_.clear(); }  // SIGHUP
     std::size_t size() const { return cache_.size(); }
+    // Passes the warnings of `m`, loaded from `dir`, to `warn` unless this file version's were.
+    void warnOnce(const std::filesystem::path& dir, const Manifest& m);
 
 private:
     TtlCache<std::string, Result<std::shared_ptr<const Manifest>>> cache_;
+    Warn warn_;
+    std::mutex warned_mutex_;
+    std::set<std::string> warned_;  // "path\0size\0mtime" of files whose warnings were passed on
 };
 
 // Resolutions keyed by (name, range text as given) (RUNTIME_WORKER_RESOLVER_CACHE_TTL_MS).

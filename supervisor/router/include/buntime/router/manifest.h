@@ -66,19 +66,42 @@ struct WorkerConfig {
     std::string runtime = "bun";  // JS apps: bun or node
     // .so apps: fork workers from a template process (the default) or exec each one.
     std::string spawn = "fork";
+    // Virtual hosts (`hosts`): lowercase names ("tools.example.com") and wildcards
+    // ("*.apps.example.com": any depth of subdomain, not the bare suffix); see HostIndex.
+    std::vector<std::string> hosts;
 
     bool ephemeral() const noexcept { return ttl.count() == 0; }
+};
+
+// Every top-level key the parser knows, in the README's order (suggestions for unknown ones).
+inline constexpr std::string_view kManifestKeys[] = {
+    "name",         "version",     "entrypoint",  "env",       "timeout",    "startTimeout", "ttl",
+    "idleTimeout",  "maxRequests", "maxBodySize", "lowMemory", "maxMemory",  "cpuWeight",    "injectBase",
+    "publicRoutes", "concurrency", "threads",     "envPrefix", "visibility", "autoInstall",  "runtime",
+    "command",      "listen",      "hosts",       "spawn",
+};
+
+// One warning with its place: the top-level key it is about and that key's line (1-based).
+struct ManifestNote {
+    int line = 0;
+    std::string key;
+    std::string message;     // without the file: "unknown key (ignored)", "\"yes\" read as true ..."
+    std::string suggestion;  // unknown keys: the closest known key, or ""
 };
 
 struct Manifest {
     WorkerConfig config;
     std::vector<std::string> warnings;  // e.g. "<path>: unknown key 'foo' (ignored)"
+    std::vector<ManifestNote> notes;    // the same warnings with key and line (config check)
+    std::map<std::string, int> lines;   // each top-level key → its 1-based line
 };
 
 // Parses YAML text. `source` names the file in messages ("<source>: key 'timeout': invalid
-// duration \"abc\"", "<source>:3:5: YAML syntax error: ..."). An empty document gives the
-// defaults. Error codes: Syntax (YAML), BadManifest (a key's value, or a limit above).
-// Never throws.
+// duration \"abc\"", "<source>:3:5: YAML syntax error: ..."); Error::line is the line of the
+// key (or of the syntax error) and Error::reason the message without file and key. An
+// unknown key is a warning naming the closest known key ("did you mean 'timeout'?"), also
+// when it has no value. An empty document gives the defaults. Error codes: Syntax (YAML), BadManifest (a key's value,
+// or a limit above). Never throws.
 Result<Manifest> parseManifest(std::string_view yaml, std::string_view source);
 
 // Reads and parses a file; Io error when it cannot be read, BadManifest when it is larger

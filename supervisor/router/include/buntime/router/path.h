@@ -45,4 +45,9 @@ struct ParsedTarget {
 //  - "/app" (no trailing slash) is the app with rest "/".
 ParsedTarget parseTarget(std::string_view target, std::string_view reserved_root = "/_");
 
+// A target under a virtual host served by `app`: the same origin-form, NUL, dot-segment and
+// reserved-path rules, then kind App with base "/" and rest the whole path ("/" included):
+// the first segment is the app's own, not an app name.
+ParsedTarget parseHostTarget(std::string_view target, std::string_view app, std::string_view reserved_root = "/_");
+
 }  // namespace buntime::router

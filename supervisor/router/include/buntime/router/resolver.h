@@ -68,6 +68,8 @@ public:
 
     // Every app under every root, sorted by name, each manifest parsed to report errors.
     std::vector<AppInfo> listApps() const;
+    // The names of listApps() without reading a manifest: sorted, each once.
+    std::vector<std::string> appNames() const;
 
 private:
     std::vector<std::filesystem::path> roots_;

@@ -27,9 +27,11 @@ std::string_view toString(ErrorCode code) noexcept;
 
 struct Error {
     ErrorCode code = ErrorCode::InvalidValue;
-    std::string message;  // human readable, names the file/key/value at fault
-    std::string file;     // the file at fault (manifest errors), empty otherwise
-    std::string key;      // the manifest key at fault, empty otherwise
+    std::string message;      // human readable, names the file/key/value at fault
+    std::string file;         // the file at fault (manifest errors), empty otherwise
+    std::string key;          // the manifest key at fault, empty otherwise
+    int line = 0;             // manifest errors: the 1-based line of the key or syntax error; 0 unknown
+    std::string reason = {};  // manifest errors: the message without file and key (config check)
 };
 
 // A value or an Error (base::Expected: has_value, value, error, value_or, and_then).
