@@ -78,3 +78,25 @@ TEST_CASE("setLogLevelFromEnv applies a valid RUNTIME_LOG_LEVEL and reports an i
     CHECK(setLogLevelFromEnv());
     setLogLevel(LogLevel::Info);
 }
+
+TEST_CASE("an app's bytes cannot forge a log line: controls are escaped, invalid UTF-8 becomes \\xNN") {
+    setLogLevel(LogLevel::Info);
+    const std::string pid = std::to_string(::getpid());
+    auto out = captureStderr([] {
+        logError("hello@1.0.0", "boom\n2026-01-01T00:00:00.000Z info [pool] pid=1 forged\r\tend");
+        static constexpr char kControls[] = "nul\0bell\x07 esc\x1b[31m del\x7f";
+        logError("hello@1.0.0", std::string_view(kControls, sizeof kControls - 1));
+        logError("hello@1.0.0", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok");  // valid UTF-8 stays
+        logError("hello@1.0.0", "latin1 \xff\xfe, cut \xe2\x82, overlong \xc0\xaf, surrogate \xed\xa0\x80");
+        logError("evil\n[app]", "x");
+    });
+    CHECK(std::count(out.begin(), out.end(), '\n') == 5);
+    CHECK(out.find("pid=" + pid + " boom\\n2026-01-01T00:00:00.000Z info [pool] pid=1 forged\\r\\tend\n") !=
+          std::string::npos);
+    CHECK(out.find("pid=" + pid + " nul\\x00bell\\x07 esc\\x1b[31m del\\x7f\n") != std::string::npos);
+    CHECK(out.find("pid=" + pid + " caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok\n") != std::string::npos);
+    CHECK(out.find("latin1 \\xff\\xfe, cut \\xe2\\x82, overlong \\xc0\\xaf, surrogate \\xed\\xa0\\x80\n") !=
+          std::string::npos);
+    CHECK(out.find("[evil\\n[app]] pid=" + pid + " x\n") != std::string::npos);
+    for (unsigned char c : out) CHECK((c == '\n' || (c >= 0x20 && c != 0x7f)));
+}

@@ -104,6 +104,8 @@ def main():
     env.update(PORT=str(port), RUNTIME_BIND="127.0.0.1", RUNTIME_WORKER_DIRS=f"{apps}:{EXAMPLES}",
                RUNTIME_STATE_DIR=os.path.join(work, "state"),
                RUNTIME_BUN=os.path.join(work, "no-bun-here"))  # js-hello cannot start: the reason must show
+    if os.environ.get("BUNTIME_SANITIZE"):  # ASan workers need their shadow memory: no cap
+        env["RUNTIME_WORKER_MAX_MEMORY"] = "0"
     log_path = os.path.join(work, "supervisor.log")
     log = open(log_path, "wb")
     sup = subprocess.Popen([BINARY], env=env, stdout=log, stderr=log)

@@ -79,6 +79,8 @@ class Live:
                if not k.startswith('RUNTIME_') and k not in ('PORT', 'NODE_ENV')}
         env.update({'PORT': str(self.port), 'RUNTIME_WORKER_DIRS': self.apps, 'RUNTIME_ACCESS_LOG': 'off',
                     'RUNTIME_STATE_DIR': os.path.join(self.scratch, 'state'), 'RUNTIME_LOG_LEVEL': 'info'})
+        if os.environ.get('BUNTIME_SANITIZE'):  # ASan workers need their shadow memory: no cap
+            env['RUNTIME_WORKER_MAX_MEMORY'] = '0'
         env.update(extra)
         return env
 

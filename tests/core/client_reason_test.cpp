@@ -39,3 +39,19 @@ TEST_CASE("long reasons are cut without splitting a UTF-8 sequence") {
     CHECK(cut2.size() <= kClientReasonMax);
     CHECK(cut2.ends_with("\xc3\xa9..."));
 }
+
+TEST_CASE("credentials in URLs never reach the client; the rest of the URL stays") {
+    CHECK(clientSafeReason("connect redis://user:s3cret@cache:6379/0 failed") ==
+          "connect redis://***@cache:6379/0 failed");
+    CHECK(clientSafeReason("DATABASE_URL=postgres://app:pa/ss@w0rd@db.internal/prod: refused") ==
+          "DATABASE_URL=postgres://***@db.internal/prod: refused");
+    CHECK(clientSafeReason("fetch 'https://TOKEN@api.example.com/v1' 401") ==
+          "fetch 'https://***@api.example.com/v1' 401");
+    CHECK(clientSafeReason("a://u:p@h and b://x:y@z") == "a://***@h and b://***@z");
+    CHECK(clientSafeReason("http://example.com/status (no userinfo)") == "http://example.com/status (no userinfo)");
+    CHECK(clientSafeReason("mongodb://root:hunter2@m0\nTraceback") == "mongodb://***@m0");
+    CHECK(clientSafeReason("file:///srv/apps/x/app.so missing") == "file:app.so missing");
+    const auto cut = clientSafeReason(std::string(190, 'x') + " amqp://guest:longpassword@mq");
+    CHECK(cut.find("longpassword") == std::string::npos);
+    CHECK(cut.find("guest") == std::string::npos);
+}

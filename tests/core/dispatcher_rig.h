@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "buntime/pool/worker_pool.h"
 #include "buntime/proto/control.h"
@@ -42,6 +43,14 @@ struct Rig {
         apps.write("small/manifest.yaml", "ttl: 5m\nmaxBodySize: 1kb\n");
         apps.write("broken/manifest.yaml", "ttl: forever\n");
     }
+    // A test may end with client writes held: close them while the dispatcher still lives.
+    ~Rig() {
+        for (const auto& weak : clients_)
+            if (auto c = weak.lock()) c->closeWrites();
+    }
+    Rig(const Rig&) = delete;
+    Rig& operator=(const Rig&) = delete;
+
     static router::RouterOptions routerOptions(const buntime::test::TempDir& dir) {
         router::RouterOptions o;
         o.roots = {dir.root()};
@@ -70,6 +79,7 @@ struct Rig {
     std::shared_ptr<FakeClient> send(std::string target, std::string method = "GET",
                                      std::optional<std::uint64_t> content_length = {}) {
         auto client = std::make_shared<FakeClient>(std::move(method), std::move(target), content_length);
+        clients_.push_back(client);
         dispatcher.accept(client, clock.now);
         return client;
     }
@@ -131,6 +141,7 @@ struct Rig {
     IpcStats stats;
     int admin_requests = 0;
     Dispatcher dispatcher;
+    std::vector<std::weak_ptr<FakeClient>> clients_;
 };
 
 inline std::string errorCode(const FakeClient& c) {

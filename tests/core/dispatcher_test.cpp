@@ -246,6 +246,31 @@ TEST_CASE("backpressure, response side: a slow client pauses the worker's ring, 
     CHECK(rig.dispatcher.openCalls() == 0);
 }
 
+TEST_CASE("a finished call keeps no reference to its client, also when its last writes complete late") {
+    Rig rig;
+    auto c = rig.send("/hello/stream");
+    const auto w = rig.host.spawns.at(0).id;
+    rig.ready(w);
+    auto rid = rig.lastRequestTo(w);
+    rig.respond(w, rid, 200, "", /*more=*/true);
+    rig.bodyFrame(w, rid, "part", true);
+    rig.bodyFrame(w, rid, "end", false);
+    REQUIRE(c->ended);
+    CHECK(rig.dispatcher.openCalls() == 0);
+    CHECK(c.use_count() == 1);  // only this test holds it: the call and its relay let go
+
+    auto d = rig.send("/hello/slow");
+    rid = rig.lastRequestTo(w);
+    d->holdWrites(true);
+    rig.respond(w, rid, 200, "", /*more=*/true);
+    rig.bodyFrame(w, rid, "end", false);
+    REQUIRE(d->ended);
+    CHECK(d->heldWrites() == 1);
+    CHECK(rig.dispatcher.openCalls() == 0);
+    d->releaseWrites();
+    CHECK(d.use_count() == 1);  // the completion released the call, and the call its client
+}
+
 TEST_CASE("a malformed response head is 502 and retires the worker; an Error frame is 500 with its reason") {
     Rig rig;
     auto c = rig.send("/hello/");

@@ -55,6 +55,18 @@ public:
         return released;
     }
 
+    // The connection closed: every held completion learns the failure, as http::Connection
+    // does on close. This also frees the completions' references to the dispatcher's call
+    // (which owns this client), a cycle otherwise.
+    void closeWrites() {
+        hold_writes_ = false;
+        auto held = std::move(held_);
+        held_.clear();
+        for (auto& [n, done] : held)
+            if (done) done(false);
+    }
+    std::size_t heldWrites() const { return held_.size(); }
+
     // Client
     const http::RequestHead& head() const override { return head_; }
     void setBodyLimit(std::uint64_t limit) override {

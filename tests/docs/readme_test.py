@@ -100,6 +100,8 @@ def make_scratch(source, build, created):
 def base_env(port):
     env = {k: v for k, v in os.environ.items() if not k.startswith('RUNTIME_') and k != 'PORT'}
     env['PORT'] = str(port)
+    if os.environ.get('BUNTIME_SANITIZE'):  # ASan workers need their shadow memory: no cap
+        env['RUNTIME_WORKER_MAX_MEMORY'] = '0'
     return env
 
 

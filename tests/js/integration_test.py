@@ -119,10 +119,28 @@ def free_port():
         return s.getsockname()[1]
 
 
+def sanitize_env(env):
+    """A sanitizer build (scripts/test --sanitize): the addon is instrumented, and bun or node
+    are not, so their processes preload the compiler's ASan and UBSan runtimes (which must come
+    first). Leak checks are off there (the JavaScript engines keep memory until exit), and the
+    worker memory cap is off (ASan's shadow memory)."""
+    preload = []
+    for lib in ('libasan.so', 'libubsan.so'):
+        path = subprocess.run(['g++', f'-print-file-name={lib}'], capture_output=True, text=True).stdout.strip()
+        if not os.path.isabs(path):
+            raise SystemExit(f'FAIL: sanitizer run, but g++ does not know {lib}')
+        preload.append(os.path.realpath(path))
+    return {'LD_PRELOAD': ' '.join(preload + ([env['LD_PRELOAD']] if env.get('LD_PRELOAD') else [])),
+            'ASAN_OPTIONS': ':'.join(filter(None, [env.get('ASAN_OPTIONS'), 'detect_leaks=0'])),
+            'RUNTIME_WORKER_MAX_MEMORY': '0'}
+
+
 class Supervisor:
     def __init__(self, binary, apps_dir, env_extra):
         self.port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith('RUNTIME_') and k != 'PORT'}
+        if os.environ.get('BUNTIME_SANITIZE'):
+            env.update(sanitize_env(env))
         env.update({'PORT': str(self.port), 'RUNTIME_WORKER_DIRS': apps_dir}, **env_extra)
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([binary], env=env, stdout=self.log, stderr=subprocess.STDOUT)

@@ -48,6 +48,7 @@ public:
         env["PORT"] = std::to_string(port_);
         env["RUNTIME_BIND"] = "127.0.0.1";
         env["PATH"] = "/usr/bin:/bin";
+        addSanitizeEnv(env);
         log_path_ = "/tmp/buntime-hardening-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
         std::vector<std::string> envs;
         for (auto& [k, v] : env) envs.push_back(k + "=" + v);
@@ -124,6 +125,10 @@ std::optional<std::string> outsideAddress() {
 }  // namespace
 
 TEST_CASE("memory cap by default: a 2 GB allocation fails that request only; the log says which mechanism") {
+    if (sanitizeRun()) {
+        MESSAGE(kCapOffUnderSanitizers);
+        return;
+    }
     TempDir apps;
     makeApp(apps.root() / "hog", HOSTILE_APP_SO, "ttl: 1m\n");
     makeApp(apps.root() / "small", HOSTILE_APP_SO, "ttl: 1m\nmaxMemory: 128mb\n");
@@ -159,6 +164,10 @@ TEST_CASE("memory cap by default: a 2 GB allocation fails that request only; the
 }
 
 TEST_CASE("a worker whose RSS passes 80% of its cap is recycled between requests") {
+    if (sanitizeRun()) {
+        MESSAGE(kCapOffUnderSanitizers);
+        return;
+    }
     TempDir apps;
     makeApp(apps.root() / "leaky", HOSTILE_APP_SO, "ttl: 1m\nthreads: 1\nmaxMemory: 256mb\n");
     SupervisorProcess s(baseEnv(apps.root()));

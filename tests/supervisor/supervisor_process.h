@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "ports.h"
+#include "sanitize.h"
 #include "temp_dir.h"
 
 namespace buntime::test {
@@ -42,6 +43,7 @@ public:
         : port_(listen_fd >= 0 ? listen_port : freePort()), log_path_(std::move(log_path)) {
         if (listen_fd < 0) env["PORT"] = std::to_string(port_);
         if (!env.count("RUNTIME_BIND")) env["RUNTIME_BIND"] = "127.0.0.1";
+        addSanitizeEnv(env);
         if (log_path_.empty())
             log_path_ = "/tmp/buntime-test-" + std::to_string(::getpid()) + "-" + std::to_string(port_) + ".log";
         std::vector<std::string> envs;

@@ -39,11 +39,38 @@ constexpr bool inEnumOrder() {
 }
 static_assert(inEnumOrder());
 
+bool endsToken(char c) { return c == ' ' || c == '\t' || c == '\'' || c == '"' || c == ')' || c == ',' || c == '>'; }
+
+// "redis://user:pw@host/0" becomes "redis://***@host/0": the userinfo of every URL, up to the
+// last '@' of its token (a password may hold '/' or '@' unencoded; cutting more is safe).
+std::string redactUrlCredentials(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    for (std::size_t sep; (sep = text.find("://", i)) != std::string_view::npos;) {
+        const std::size_t start = sep + 3;
+        std::size_t end = start;
+        while (end < text.size() && !endsToken(text[end])) ++end;
+        const auto at = text.substr(start, end - start).rfind('@');
+        out.append(text.substr(i, start - i));
+        if (at != std::string_view::npos) {
+            out += "***";
+            out.append(text.substr(start + at, end - start - at));
+        } else {
+            out.append(text.substr(start, end - start));
+        }
+        i = end;
+    }
+    out.append(text.substr(i));
+    return out;
+}
+
 }  // namespace
 
-std::string clientSafeReason(std::string_view detail) {
+std::string clientSafeReason(std::string_view text) {
     // A stack trace or a traceback follows the first line: keep only that line.
-    detail = detail.substr(0, detail.find_first_of("\r\n"));
+    const std::string redacted = redactUrlCredentials(text.substr(0, text.find_first_of("\r\n")));
+    const std::string_view detail = redacted;
     std::string out;
     out.reserve(std::min(detail.size(), kClientReasonMax));
     std::size_t i = 0;
@@ -52,6 +79,15 @@ std::string clientSafeReason(std::string_view detail) {
         // An absolute path starts a word ("/x", "'/x", "(/x", "file:///x" are all words here).
         const bool word_start = i == 0 || detail[i - 1] == ' ' || detail[i - 1] == '\'' || detail[i - 1] == '"' ||
                                 detail[i - 1] == '(' || detail[i - 1] == '=' || detail[i - 1] == ':';
+        if (c == '/' && i > 0 && detail[i - 1] == ':' && detail.substr(i, 3).starts_with("//") &&
+            detail.substr(i, 3) != "///") {
+            // A URL with a host ("redis://***@db:6379/0") is not a file path: kept as it is.
+            std::size_t end = i;
+            while (end < detail.size() && !endsToken(detail[end])) ++end;
+            out.append(detail.substr(i, end - i));
+            i = end;
+            continue;
+        }
         if (c == '/' && word_start) {
             std::size_t end = i;
             while (end < detail.size() && detail[end] != ' ' && detail[end] != '\'' && detail[end] != '"' &&
