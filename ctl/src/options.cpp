@@ -51,7 +51,11 @@ Commands:
                    manifest errors
   metrics          the metrics; --watch N refreshes a compact line every N seconds
   retire KEY       retire the worker KEY (name@version); a new one starts on demand
-  reload           re-read app directories and manifests (like systemctl reload)
+  reload [NAME]    re-read app directories and manifests (like systemctl reload);
+                   with NAME, recycle only that app's workers
+  deploy DIR|ARCHIVE  upload an app (a directory is packed as .tar.gz; or a .tar.gz,
+                   .tgz or .zip) into the supervisor's first writable worker directory
+  remove NAME[@VERSION]  remove an app or one version; its workers drain first
 
 Command options (details in buntimectl COMMAND --help):
   workers --sort COLUMN   order by key pid status requests errors avg age idle rss
@@ -59,6 +63,8 @@ Command options (details in buntimectl COMMAND --help):
   workers --app NAME      only the workers of app NAME
   metrics --watch SECS    one compact line every SECS seconds until Ctrl-C (exit 0)
   metrics --count N       with --watch: stop after N refreshes
+  deploy --replace        replace an installed name@version
+  remove --force          stop the app's workers at once instead of draining
 
 )";
     text += globalFlags;
@@ -90,7 +96,8 @@ std::optional<unsigned> parseUnsigned(std::string_view text) {
 std::optional<Command> commandFromName(std::string_view name) {
     static constexpr std::pair<std::string_view, Command> names[] = {
         {"status", Command::Status},   {"workers", Command::Workers}, {"apps", Command::Apps},
-        {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload}};
+        {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload},
+        {"deploy", Command::Deploy},   {"remove", Command::Remove}};
     for (const auto& [text, command] : names) {
         if (text == name) {
             return command;
@@ -106,6 +113,12 @@ std::optional<Command> ownerOf(std::string_view flag) {
     }
     if (flag == "--watch" || flag == "--count") {
         return Command::Metrics;
+    }
+    if (flag == "--replace") {
+        return Command::Deploy;
+    }
+    if (flag == "--force") {
+        return Command::Remove;
     }
     return std::nullopt;
 }
@@ -127,6 +140,8 @@ std::string_view commandName(Command command) {
     case Command::Metrics: return "metrics";
     case Command::Retire: return "retire";
     case Command::Reload: return "reload";
+    case Command::Deploy: return "deploy";
+    case Command::Remove: return "remove";
     case Command::None: break;
     }
     return "";
@@ -194,11 +209,34 @@ fresh worker. Needs --token (or $RUNTIME_ADMIN_TOKEN) over TCP, or --socket on t
 )";
         break;
     case Command::Reload:
-        text = R"(Usage: buntimectl reload [OPTIONS]
+        text = R"(Usage: buntimectl reload [NAME] [OPTIONS]
 
 Asks the supervisor to re-read RUNTIME_WORKER_DIRS and manifests (POST /_/api/reload),
-the same as `systemctl reload buntime`. Needs --token (or $RUNTIME_ADMIN_TOKEN) when the
-supervisor has one.
+the same as `systemctl reload buntime`. With NAME, recycles only that app's workers (every
+version) after their in-flight requests (POST /_/api/apps/NAME/reload); other apps keep
+theirs. Needs an admin key (--token or $RUNTIME_ADMIN_TOKEN) when the supervisor has keys.
+)";
+        break;
+    case Command::Deploy:
+        text = R"(Usage: buntimectl deploy DIR|ARCHIVE [--replace] [OPTIONS]
+
+Uploads an app (POST /_/api/apps). DIR is packed as a .tar.gz (with `tar`, following
+symlinks); ARCHIVE is a .tar.gz, .tgz or .zip. Its manifest.yaml (name, version) or
+package.json names the app; it is installed as NAME/VERSION/ in the supervisor's first
+writable RUNTIME_WORKER_DIRS directory and served at once.
+  --replace        replace an installed NAME@VERSION (its workers drain); without it the
+                   supervisor answers 409
+Needs a deployer or admin key (--token or $RUNTIME_ADMIN_TOKEN).
+)";
+        break;
+    case Command::Remove:
+        text = R"(Usage: buntimectl remove NAME[@VERSION] [--force] [OPTIONS]
+
+Removes one version, or every version of an app (DELETE /_/api/apps/NAME[/VERSION]): it
+stops being routed at once, its workers finish their in-flight requests, then its files
+are deleted.
+  --force          stop its workers at once (in-flight requests fail)
+Needs a deployer or admin key (--token or $RUNTIME_ADMIN_TOKEN).
 )";
         break;
     }
@@ -241,6 +279,11 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
         }
         if (flag == "--json") {
             options.json = true;
+            continue;
+        }
+        if (flag == "--replace" || flag == "--force") {
+            (flag == "--replace" ? options.replace : options.force) = true;
+            commandFlags.push_back(flag);
             continue;
         }
         if (!takesValue(flag)) {
@@ -318,6 +361,24 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
             return UsageError{"retire needs exactly one worker KEY (name@version)", Command::Retire};
         }
         options.key = positionals.front();
+    } else if (options.command == Command::Reload && positionals.size() == 1 && !positionals.front().empty()) {
+        options.reload_app = positionals.front();
+    } else if (options.command == Command::Deploy) {
+        if (positionals.size() != 1 || positionals.front().empty()) {
+            return UsageError{"deploy needs exactly one DIR or ARCHIVE", Command::Deploy};
+        }
+        options.deploy_path = positionals.front();
+    } else if (options.command == Command::Remove) {
+        if (positionals.size() != 1 || positionals.front().empty() || positionals.front().front() == '@' ||
+            positionals.front().back() == '@') {
+            return UsageError{"remove needs exactly one NAME or NAME@VERSION", Command::Remove};
+        }
+        const auto& target = positionals.front();
+        const auto at = target.find('@');
+        options.remove_name = target.substr(0, at);
+        if (at != std::string::npos) {
+            options.remove_version = target.substr(at + 1);
+        }
     } else if (!positionals.empty()) {
         return UsageError{"unexpected argument '" + positionals.front() + "'", options.command};
     }

@@ -13,6 +13,7 @@
 #include "buntime/proc/state_dir.h"
 #include "buntime/proc/systemd.h"
 #include "config_mapping.h"
+#include "deploy_service.h"
 #include "dispatcher.h"
 #include "http_client.h"
 #include "ipc_stats.h"
@@ -96,6 +97,7 @@ struct Supervisor::Impl {
     std::unique_ptr<CoreView> view;
     std::unique_ptr<admin::AdminApi> admin;
     std::unique_ptr<Lifecycle> lifecycle;
+    std::unique_ptr<DeployService> deploy;  // destroyed first: joins its install thread
     std::optional<proc::StateDirLock> state_lock;
 };
 
@@ -137,19 +139,41 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         const std::string_view target = head.target;
         const auto q = target.find('?');
         const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-        auto reply = admin->handle(
-            {head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote, query});
+        const admin::Request request{head.method, head.path(), head.find("authorization"), head.from_admin_socket,
+                                     head.remote, query};
+        if (admin->isUpload(request)) {  // the body is read here, installed off the loop
+            std::string who;
+            if (auto refused = admin->authorize(request, admin::Role::Deployer, &who))
+                client->respond(refused->status, {{"content-type", std::move(refused->content_type)}},
+                                std::move(refused->body));
+            else
+                deploy->upload(client, std::move(who));
+            return;
+        }
+        auto reply = admin->handle(request);
         client->respond(reply.status, {{"content-type", std::move(reply.content_type)}}, std::move(reply.body));
     };
     options.admin_path = [this](std::string_view target) { return admin && admin->answers(target); };
     dispatcher = std::make_unique<Dispatcher>(router, pool, *host, stats, std::move(options));
     host->setEvents(*dispatcher);
     lifecycle = std::make_unique<Lifecycle>(config, *server, router, pool, *dispatcher, *host);
+    deploy = std::make_unique<DeployService>(core, config, router, pool, *dispatcher, *host);
     view = std::make_unique<CoreView>(
         config, router, pool, *dispatcher, *host,
-        CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
-    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token,
-                                              admin::AdminOptions{config.api_prefix, config.api_compat == "bun"});
+        CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); },
+                        [this](std::string_view name, std::string_view version, bool force) {
+                            return deploy->remove(name, version, force);
+                        },
+                        [this](std::string_view name) { return deploy->reloadApp(name); }});
+    admin::AdminOptions admin_options{config.api_prefix, config.api_compat == "bun", {}};
+    if (!config.api_keys_file.empty()) {
+        auto keys = admin::loadApiKeys(config.api_keys_file);
+        if (!keys) return keys.error();
+        admin_options.keys = std::move(keys.value());
+        base::logInfo("supervisor",
+                      "admin API keys: " + std::to_string(admin_options.keys.size()) + " from " + config.api_keys_file);
+    }
+    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token, std::move(admin_options));
 
     auto started = server->start();
     if (!started) return started.error().message;

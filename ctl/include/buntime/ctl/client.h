@@ -48,6 +48,10 @@ public:
 
     Reply get(std::string_view path) const;
     Reply post(std::string_view path) const;
+    // Any method (GET, POST, DELETE) with a body; `read_timeout` replaces the per-call
+    // timeout for reading the answer and writing the body (uploads).
+    Reply send(std::string_view method, std::string_view path, std::string body, std::string_view content_type,
+               std::chrono::milliseconds read_timeout) const;
 
     const Endpoint& endpoint() const { return endpoint_; }
 

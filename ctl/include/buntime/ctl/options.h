@@ -9,7 +9,7 @@
 
 namespace buntime::ctl {
 
-enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload };
+enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload, Deploy, Remove };
 
 // The process environment the CLI reads, passed in so tests control it.
 struct Environment {
@@ -38,6 +38,15 @@ struct Options {
     std::optional<unsigned> count;
     // retire
     std::string key;
+    // reload NAME (one app; empty: every app)
+    std::string reload_app;
+    // deploy DIR|ARCHIVE
+    std::string deploy_path;
+    bool replace = false;  // deploy --replace
+    // remove NAME[@VERSION]
+    std::string remove_name;
+    std::string remove_version;
+    bool force = false;  // remove --force
 };
 
 struct UsageError {

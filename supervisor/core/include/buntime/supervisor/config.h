@@ -43,6 +43,8 @@ struct SupervisorConfig {
     std::string api_prefix = "/_";                       // RUNTIME_API_PREFIX (API at prefix + /api)
     std::string api_compat;                              // RUNTIME_API_COMPAT: "" | bun
     std::string node_env;                                // NODE_ENV: pool-size default; passed to workers
+    std::string api_keys_file;                           // RUNTIME_API_KEYS_FILE (keys with roles)
+    std::uint64_t deploy_max_upload = 100ull << 20;      // RUNTIME_DEPLOY_MAX_UPLOAD (bytes; POST <api>/apps)
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by
