@@ -93,8 +93,8 @@ std::optional<Reply> AdminApi::authorize(const Request& request, Role needed, st
                          "(RUNTIME_ADMIN_SOCKET); set a token to use it over the network");
         }
         return error(403, "FORBIDDEN",
-                     "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or RUNTIME_API_KEYS_FILE, or use the "
-                     "admin socket (RUNTIME_ADMIN_SOCKET)");
+                     "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use the admin socket "
+                     "(RUNTIME_ADMIN_SOCKET)");
     }
     const ApiKey* key = keys_.match(request.authorization);
     if (key == nullptr) return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
