@@ -37,11 +37,10 @@ public:
 };
 
 AdminApi makeApi(View& view) {
-    AdminOptions options;
-    options.keys = {{"dash", sha256("v-key"), Role::Viewer},
-                    {"ci", sha256("d-key"), Role::Deployer},
-                    {"ops", sha256("a-key"), Role::Admin}};
-    return AdminApi(view, "", options);
+    return AdminApi(view, "", AdminOptions{},
+                    {{"dash", sha256("v-key"), Role::Viewer},
+                     {"ci", sha256("d-key"), Role::Deployer},
+                     {"ops", sha256("a-key"), Role::Admin}});
 }
 
 unsigned status(AdminApi& api, std::string_view method, std::string_view path, const char* key,
@@ -112,9 +111,7 @@ TEST_CASE("reload, app reload and retire need an admin key") {
 
 TEST_CASE("the admin token is one admin key beside the keys file; the admin socket is admin") {
     View view;
-    AdminOptions options;
-    options.keys = {{"dash", sha256("v-key"), Role::Viewer}};
-    AdminApi api(view, "tok", options);
+    AdminApi api(view, "tok", AdminOptions{}, {{"dash", sha256("v-key"), Role::Viewer}});
     CHECK(status(api, "POST", "/_/api/apps/hello/reload", "tok") == 200);
     CHECK(status(api, "POST", "/_/api/apps/hello/reload", "v-key") == 403);
     CHECK(api.handle({"POST", "/_/api/apps/hello/reload", nullptr, true, "unix", {}}).status == 200);

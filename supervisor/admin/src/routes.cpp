@@ -56,6 +56,9 @@ std::vector<AppRow> withoutEnvValues(std::vector<AppRow> rows) {
 }  // namespace
 
 AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options)
+    : AdminApi(view, std::move(admin_token), std::move(options), {}) {}
+
+AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options, std::vector<ApiKey> keys)
     : view_(view),
       admin_token_(std::move(admin_token)),
       options_(std::move(options)),
@@ -64,8 +67,7 @@ AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions o
       workers_prefix_(api_ + "/workers/"),
       apps_prefix_(api_ + "/apps/") {
     keys_.addToken(admin_token_);
-    for (auto& key : options_.keys) keys_.add(key);
-    options_.keys.clear();
+    for (auto& key : keys) keys_.add(std::move(key));
 }
 
 bool AdminApi::isAdminPath(std::string_view target) noexcept { return target == "/_" || target.starts_with("/_/"); }

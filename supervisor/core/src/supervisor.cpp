@@ -165,15 +165,15 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
                             return deploy->remove(name, version, force);
                         },
                         [this](std::string_view name) { return deploy->reloadApp(name); }});
-    admin::AdminOptions admin_options{config.api_prefix, config.api_compat == "bun", {}};
+    std::vector<admin::ApiKey> keys;
     if (!config.api_keys_file.empty()) {
-        auto keys = admin::loadApiKeys(config.api_keys_file);
-        if (!keys) return keys.error();
-        admin_options.keys = std::move(keys.value());
-        base::logInfo("supervisor",
-                      "admin API keys: " + std::to_string(admin_options.keys.size()) + " from " + config.api_keys_file);
+        auto loaded = admin::loadApiKeys(config.api_keys_file);
+        if (!loaded) return loaded.error();
+        keys = std::move(loaded.value());
+        base::logInfo("supervisor", "admin API keys: " + std::to_string(keys.size()) + " from " + config.api_keys_file);
     }
-    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token, std::move(admin_options));
+    admin = std::make_unique<admin::AdminApi>(
+        *view, config.admin_token, admin::AdminOptions{config.api_prefix, config.api_compat == "bun"}, std::move(keys));
 
     auto started = server->start();
     if (!started) return started.error().message;

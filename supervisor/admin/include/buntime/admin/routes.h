@@ -74,7 +74,6 @@ public:
 struct AdminOptions {
     std::string api_prefix = "/_";  // already parsed by parseApiPrefix (compat_views.h)
     bool bun_apps = false;          // RUNTIME_API_COMPAT=bun: GET <api>/apps answers the seed's shape
-    std::vector<ApiKey> keys;       // RUNTIME_API_KEYS_FILE, beside the admin token (an admin key)
 };
 
 // Routes (GET includes HEAD):
@@ -113,6 +112,8 @@ class AdminApi {
 public:
     // An empty `admin_token` disables mutating calls over TCP.
     AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options = {});
+    // `keys`: RUNTIME_API_KEYS_FILE, accepted beside the admin token (itself an admin key).
+    AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options, std::vector<ApiKey> keys);
 
     // True for the targets the admin API answers with the default prefix: "/_" and "/_/..."
     // (give the raw request target; other reserved paths such as "/.well-known/..." are not
