@@ -5,6 +5,7 @@
 #include "build_info.h"
 #include "buntime/ctl/client.h"
 #include "buntime/ctl/logs.h"
+#include "buntime/ctl/pack.h"
 #include "buntime/ctl/render.h"
 
 #include "buntime/admin/schema.h"
@@ -277,6 +278,70 @@ int mutate(const Client& client, std::string_view path, const Options& options, 
     });
 }
 
+// One deploy-API call with a body; prints `done(value)` or the error.
+template <typename View, typename Done>
+int deployCall(const Client& client, std::string_view method, const std::string& path, std::string body,
+               std::string_view content_type, const Options& options, std::ostream& out, std::ostream& err, Done done) {
+    const auto timeout = std::max(std::chrono::milliseconds(static_cast<long long>(options.timeout_seconds * 1000)),
+                                  std::chrono::milliseconds(120'000));
+    const Reply reply = client.send(method, path, std::move(body), content_type, timeout);
+    if (reply.outcome == Reply::Outcome::Unreachable) {
+        reportUnreachable(client, reply, err);
+        return exitUnreachable;
+    }
+    if (reply.outcome == Reply::Outcome::HttpError) {
+        reportHttpError(reply, path, err);
+        return exitServerError;
+    }
+    if (options.json) {
+        printRaw(out, reply.body);
+        return exitOk;
+    }
+    const json value = json::parse(reply.body, nullptr, false);
+    const auto view = typed<View>(client, path, value, err);
+    if (!view) {
+        return exitServerError;
+    }
+    out << done(*view) << '\n';
+    return exitOk;
+}
+
+int deployApp(const Client& client, const Options& options, std::ostream& out, std::ostream& err) {
+    std::string error;
+    auto upload = prepareUpload(options.deploy_path, error);
+    if (!upload) {
+        err << "buntimectl: " << error << '\n';
+        return exitUsage;
+    }
+    const std::string path = std::string("/_/api/apps") + (options.replace ? "?replace=1" : "");
+    return deployCall<admin::DeployedReply>(client, "POST", path, std::move(upload->bytes), upload->content_type,
+                                            options, out, err, [](const admin::DeployedReply& r) {
+                                                return (r.replaced ? "replaced " : "deployed ") + r.name + "@" +
+                                                       r.version + " in " + r.dir;
+                                            });
+}
+
+int removeApp(const Client& client, const Options& options, std::ostream& out, std::ostream& err) {
+    std::string path = "/_/api/apps/" + encodePathSegment(options.remove_name);
+    if (!options.remove_version.empty()) path += "/" + encodePathSegment(options.remove_version);
+    if (options.force) path += "?force=1";
+    return deployCall<admin::RemovedReply>(client, "DELETE", path, {}, {}, options, out, err,
+                                           [](const admin::RemovedReply& r) {
+                                               std::string text = "removed " + r.name;
+                                               std::string sep = " (";
+                                               for (const auto& v : r.versions) {
+                                                   text += sep + v;
+                                                   sep = ", ";
+                                               }
+                                               if (!r.versions.empty()) text += ")";
+                                               if (r.killed)
+                                                   text += "; " + std::to_string(r.killed) + " worker(s) stopped";
+                                               if (r.draining)
+                                                   text += "; " + std::to_string(r.draining) + " worker(s) draining";
+                                               return text;
+                                           });
+}
+
 }  // namespace
 
 std::size_t outputWidth(const Options& options, const Environment& env) {
@@ -369,8 +434,18 @@ int run(std::span<const std::string> args, const Environment& env, std::ostream&
     case Command::Retire:
         return mutate(client, "/_/api/workers/" + encodePathSegment(options.key) + "/retire", options, out, err,
                       "retired " + options.key);
-    case Command::Reload: return mutate(client, "/_/api/reload", options, out, err, "reloaded");
     case Command::Logs: return logsCommand(client, options, out, err, stop);
+    case Command::Reload:
+        if (!options.reload_app.empty()) {
+            return deployCall<admin::AppReloadedReply>(
+                client, "POST", "/_/api/apps/" + encodePathSegment(options.reload_app) + "/reload", {},
+                "application/json", options, out, err, [](const admin::AppReloadedReply& r) {
+                    return "reloaded " + r.name + ": " + std::to_string(r.recycled) + " worker(s) recycled";
+                });
+        }
+        return mutate(client, "/_/api/reload", options, out, err, "reloaded");
+    case Command::Deploy: return deployApp(client, options, out, err);
+    case Command::Remove: return removeApp(client, options, out, err);
     case Command::None: break;
     }
     return exitUsage;

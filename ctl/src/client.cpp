@@ -153,6 +153,11 @@ Reply Client::get(std::string_view path) const { return call(false, path); }
 Reply Client::post(std::string_view path) const { return call(true, path); }
 
 Reply Client::call(bool post, std::string_view path) const {
+    return send(post ? "POST" : "GET", path, std::string(), "application/json", timeout_);
+}
+
+Reply Client::send(std::string_view method, std::string_view path, std::string body, std::string_view content_type,
+                   std::chrono::milliseconds read_timeout) const {
     std::unique_ptr<httplib::Client> http;
     if (endpoint_.kind == Endpoint::Kind::Unix) {
         http = std::make_unique<httplib::Client>(endpoint_.socket_path);
@@ -161,8 +166,8 @@ Reply Client::call(bool post, std::string_view path) const {
         http = std::make_unique<httplib::Client>(endpoint_.host, endpoint_.port);
     }
     http->set_connection_timeout(timeout_);
-    http->set_read_timeout(timeout_);
-    http->set_write_timeout(timeout_);
+    http->set_read_timeout(read_timeout);
+    http->set_write_timeout(read_timeout);
     http->set_keep_alive(false);
 
     httplib::Headers headers{{"Accept", "application/json"}};
@@ -170,8 +175,9 @@ Reply Client::call(bool post, std::string_view path) const {
         headers.emplace("Authorization", "Bearer " + token_);
     }
     const std::string target(path);
-    const httplib::Result result =
-        post ? http->Post(target, headers, std::string(), "application/json") : http->Get(target, headers);
+    const httplib::Result result = method == "POST"     ? http->Post(target, headers, body, std::string(content_type))
+                                   : method == "DELETE" ? http->Delete(target, headers)
+                                                        : http->Get(target, headers);
 
     Reply reply;
     if (!result) {

@@ -53,6 +53,11 @@ Commands:
   retire KEY       retire the worker KEY (name@version); a new one starts on demand
   reload           re-read app directories and manifests (like systemctl reload)
   logs NAME        the app's recent stdout/stderr lines; -f follows new ones
+  reload [NAME]    re-read app directories and manifests (like systemctl reload);
+                   with NAME, recycle only that app's workers
+  deploy DIR|ARCHIVE  upload an app (a directory is packed as .tar.gz; or a .tar.gz,
+                   .tgz or .zip) into the supervisor's first writable worker directory
+  remove NAME[@VERSION]  remove an app or one version; its workers drain first
 
 Command options (details in buntimectl COMMAND --help):
   workers --sort COLUMN   order by key pid status requests errors avg age idle rss
@@ -62,6 +67,8 @@ Command options (details in buntimectl COMMAND --help):
   metrics --count N       with --watch: stop after N refreshes
   logs --tail N           the last N lines (default 200; 10 with -f)
   logs -f, --follow       keep printing new lines until Ctrl-C
+  deploy --replace        replace an installed name@version
+  remove --force          stop the app's workers at once instead of draining
 
 )";
     text += globalFlags;
@@ -94,7 +101,7 @@ std::optional<Command> commandFromName(std::string_view name) {
     static constexpr std::pair<std::string_view, Command> names[] = {
         {"status", Command::Status},   {"workers", Command::Workers}, {"apps", Command::Apps},
         {"metrics", Command::Metrics}, {"retire", Command::Retire},   {"reload", Command::Reload},
-        {"logs", Command::Logs}};
+        {"logs", Command::Logs},       {"deploy", Command::Deploy},   {"remove", Command::Remove}};
     for (const auto& [text, command] : names) {
         if (text == name) {
             return command;
@@ -113,6 +120,12 @@ std::optional<Command> ownerOf(std::string_view flag) {
     }
     if (flag == "--tail" || flag == "--follow" || flag == "-f") {
         return Command::Logs;
+    }
+    if (flag == "--replace") {
+        return Command::Deploy;
+    }
+    if (flag == "--force") {
+        return Command::Remove;
     }
     return std::nullopt;
 }
@@ -135,6 +148,8 @@ std::string_view commandName(Command command) {
     case Command::Retire: return "retire";
     case Command::Reload: return "reload";
     case Command::Logs: return "logs";
+    case Command::Deploy: return "deploy";
+    case Command::Remove: return "remove";
     case Command::None: break;
     }
     return "";
@@ -202,11 +217,34 @@ fresh worker. Needs --token (or $RUNTIME_ADMIN_TOKEN) over TCP, or --socket on t
 )";
         break;
     case Command::Reload:
-        text = R"(Usage: buntimectl reload [OPTIONS]
+        text = R"(Usage: buntimectl reload [NAME] [OPTIONS]
 
 Asks the supervisor to re-read RUNTIME_WORKER_DIRS and manifests (POST /_/api/reload),
-the same as `systemctl reload buntime`. Needs --token (or $RUNTIME_ADMIN_TOKEN) when the
-supervisor has one.
+the same as `systemctl reload buntime`. With NAME, recycles only that app's workers (every
+version) after their in-flight requests (POST /_/api/apps/NAME/reload); other apps keep
+theirs. Needs an admin key (--token or $RUNTIME_ADMIN_TOKEN) when the supervisor has keys.
+)";
+        break;
+    case Command::Deploy:
+        text = R"(Usage: buntimectl deploy DIR|ARCHIVE [--replace] [OPTIONS]
+
+Uploads an app (POST /_/api/apps). DIR is packed as a .tar.gz (with `tar`, following
+symlinks); ARCHIVE is a .tar.gz, .tgz or .zip. Its manifest.yaml (name, version) or
+package.json names the app; it is installed as NAME/VERSION/ in the supervisor's first
+writable RUNTIME_WORKER_DIRS directory and served at once.
+  --replace        replace an installed NAME@VERSION (its workers drain); without it the
+                   supervisor answers 409
+Needs a deployer or admin key (--token or $RUNTIME_ADMIN_TOKEN).
+)";
+        break;
+    case Command::Remove:
+        text = R"(Usage: buntimectl remove NAME[@VERSION] [--force] [OPTIONS]
+
+Removes one version, or every version of an app (DELETE /_/api/apps/NAME[/VERSION]): it
+stops being routed at once, its workers finish their in-flight requests, then its files
+are deleted.
+  --force          stop its workers at once (in-flight requests fail)
+Needs a deployer or admin key (--token or $RUNTIME_ADMIN_TOKEN).
 )";
         break;
     case Command::Logs:
@@ -268,6 +306,11 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
         }
         if (flag == "-f" || flag == "--follow") {
             options.follow = true;
+            commandFlags.push_back(flag);
+            continue;
+        }
+        if (flag == "--replace" || flag == "--force") {
+            (flag == "--replace" ? options.replace : options.force) = true;
             commandFlags.push_back(flag);
             continue;
         }
@@ -357,6 +400,24 @@ std::variant<Options, UsageError> parseArgs(std::span<const std::string> args, c
             return UsageError{"logs needs exactly one app NAME", Command::Logs};
         }
         options.log_app = positionals.front();
+    } else if (options.command == Command::Reload && positionals.size() == 1 && !positionals.front().empty()) {
+        options.reload_app = positionals.front();
+    } else if (options.command == Command::Deploy) {
+        if (positionals.size() != 1 || positionals.front().empty()) {
+            return UsageError{"deploy needs exactly one DIR or ARCHIVE", Command::Deploy};
+        }
+        options.deploy_path = positionals.front();
+    } else if (options.command == Command::Remove) {
+        if (positionals.size() != 1 || positionals.front().empty() || positionals.front().front() == '@' ||
+            positionals.front().back() == '@') {
+            return UsageError{"remove needs exactly one NAME or NAME@VERSION", Command::Remove};
+        }
+        const auto& target = positionals.front();
+        const auto at = target.find('@');
+        options.remove_name = target.substr(0, at);
+        if (at != std::string::npos) {
+            options.remove_version = target.substr(at + 1);
+        }
     } else if (!positionals.empty()) {
         return UsageError{"unexpected argument '" + positionals.front() + "'", options.command};
     }

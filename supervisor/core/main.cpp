@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "build_info.h"
+#include "buntime/admin/auth.h"
 #include "buntime/base/error.h"
 #include "buntime/base/log.h"
 #include "buntime/base/process_title.h"
@@ -45,6 +46,12 @@ int main(int argc, char** argv) {
         if (!errors.empty()) return 2;
         buntime::base::setLogLevel(config.log_level);
         for (const auto& w : warnings) buntime::base::logWarn("config", w);
+        if (!config.api_keys_file.empty()) {  // a bad keys file is a usage error: exit 2, one line
+            if (auto keys = buntime::admin::loadApiKeys(config.api_keys_file); !keys) {
+                logError("config", keys.error());
+                return 2;
+            }
+        }
         if (dumpable_errno != 0)
             buntime::base::logWarn(
                 "supervisor", "cannot mark the supervisor non-dumpable: " + buntime::base::errnoText(dumpable_errno));

@@ -16,11 +16,12 @@ OWNER = [
     ('buntime/router/', 'supervisor/router'), ('buntime/pool/', 'supervisor/pool'),
     ('buntime/http/', 'supervisor/http'), ('buntime/proc/', 'supervisor/proc'),
     ('buntime/ipc/', 'supervisor/ipc'), ('buntime/admin/', 'supervisor/admin'),
+    ('buntime/deploy/', 'supervisor/deploy'),
     ('buntime/supervisor/', 'supervisor/core'), ('buntime/harness/', 'harness'), ('buntime/ctl/', 'ctl'),
     ('build_info.h', 'base'),
 ]
 BELOW_CORE = {'base', 'shm', 'proto', 'supervisor/router', 'supervisor/pool', 'supervisor/http', 'supervisor/proc',
-              'supervisor/ipc', 'supervisor/admin'}
+              'supervisor/ipc', 'supervisor/admin', 'supervisor/deploy'}
 ALLOWED = {
     'base': set(),
     'shm': {'base'},
@@ -33,6 +34,7 @@ ALLOWED = {
     'supervisor/proc': {'base'},
     'supervisor/ipc': {'base', 'shm', 'proto'},
     'supervisor/admin': {'base', 'supervisor/pool'},
+    'supervisor/deploy': {'base', 'supervisor/router'},
     'supervisor/core': BELOW_CORE,
     'harness': BELOW_CORE | {'supervisor/core'},
     'ctl': {'base', 'supervisor/admin'},

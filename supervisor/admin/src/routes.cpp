@@ -62,12 +62,19 @@ std::vector<AppRow> withoutEnvValues(std::vector<AppRow> rows) {
 }  // namespace
 
 AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options)
+    : AdminApi(view, std::move(admin_token), std::move(options), {}) {}
+
+AdminApi::AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options, std::vector<ApiKey> keys)
     : view_(view),
       admin_token_(std::move(admin_token)),
       options_(std::move(options)),
       api_(apiPath(options_.api_prefix)),
       root_(reservedRoot(options_.api_prefix)),
-      workers_prefix_(api_ + "/workers/") {}
+      workers_prefix_(api_ + "/workers/"),
+      apps_prefix_(api_ + "/apps/") {
+    keys_.addToken(admin_token_);
+    for (auto& key : keys) keys_.add(std::move(key));
+}
 
 bool AdminApi::isAdminPath(std::string_view target) noexcept { return target == "/_" || target.starts_with("/_/"); }
 
@@ -76,16 +83,39 @@ bool AdminApi::isLoopbackRemote(std::string_view remote) noexcept {
            remote.starts_with("[::ffff:127.");
 }
 
-std::optional<Reply> AdminApi::refuseRead(const Request& request) const {
-    if (request.from_admin_socket) return std::nullopt;
-    if (!admin_token_.empty()) {
-        if (request.authorization && tokenMatches(*request.authorization, admin_token_)) return std::nullopt;
-        return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
+std::optional<Reply> AdminApi::refuseRead(const Request& request) const { return authorize(request, Role::Viewer); }
+
+std::optional<Reply> AdminApi::authorize(const Request& request, Role needed, std::string* who) const {
+    if (request.from_admin_socket) {
+        if (who) *who = "admin socket";
+        return std::nullopt;
     }
-    if (isLoopbackRemote(request.remote)) return std::nullopt;
-    return error(403, "FORBIDDEN",
-                 "without RUNTIME_ADMIN_TOKEN the admin API answers only on loopback and the admin socket "
-                 "(RUNTIME_ADMIN_SOCKET); set a token to use it over the network");
+    if (keys_.empty()) {
+        if (needed == Role::Viewer) {
+            if (isLoopbackRemote(request.remote)) {
+                if (who) *who = "loopback";
+                return std::nullopt;
+            }
+            return error(403, "FORBIDDEN",
+                         "without RUNTIME_ADMIN_TOKEN the admin API answers only on loopback and the admin socket "
+                         "(RUNTIME_ADMIN_SOCKET); set a token to use it over the network");
+        }
+        return error(403, "FORBIDDEN",
+                     "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use the admin socket "
+                     "(RUNTIME_ADMIN_SOCKET)");
+    }
+    const ApiKey* key = keys_.match(request.authorization);
+    if (key == nullptr) return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
+    if (key->role < needed)
+        return error(403, "FORBIDDEN",
+                     "key '" + key->name + "' has role " + std::string(roleName(key->role)) + "; this call needs " +
+                         std::string(roleName(needed)));
+    if (who) *who = "key '" + key->name + "'";
+    return std::nullopt;
+}
+
+bool AdminApi::isUpload(const Request& request) const noexcept {
+    return request.method == "POST" && request.path == api_ + "/apps";
 }
 
 bool AdminApi::answers(std::string_view target) const noexcept {
@@ -143,23 +173,62 @@ Reply AdminApi::route(const Request& request) {
             return {200, std::string(kPrometheusText), renderPrometheus(view_.metrics(), view_.workers())};
     }
 
+    if (path.starts_with(apps_prefix_)) {
+        const std::string_view rest = path.substr(apps_prefix_.size());
+        constexpr std::string_view kReload = "/reload";
+        if (rest.ends_with(kReload) && rest.size() > kReload.size() &&
+            rest.substr(0, rest.size() - kReload.size()).find('/') == std::string_view::npos) {
+            if (request.method != "POST") return error(405, "METHOD_NOT_ALLOWED", "use POST");
+            return reloadApp(request, rest.substr(0, rest.size() - kReload.size()));
+        }
+        if (request.method == "DELETE") return removeApp(request, rest);
+    }
+    if (isUpload(request)) {  // normally taken by the core before handle(): it reads the body
+        if (auto refused = authorize(request, Role::Deployer)) return std::move(*refused);
+        return error(501, "NOT_IMPLEMENTED", "this supervisor cannot install apps");
+    }
+
     const bool is_retire = path.starts_with(workers_prefix_) && path.ends_with(kRetireSuffix);
     const bool mutating = sub == "/reload" || is_retire;
     if (!mutating) return error(404, "NOT_FOUND", "no admin route " + std::string(path));
     if (request.method != "POST") return error(405, "METHOD_NOT_ALLOWED", "use POST");
-    if (!request.from_admin_socket) {
-        if (admin_token_.empty())
-            return error(403, "FORBIDDEN",
-                         "mutating admin calls are disabled: set RUNTIME_ADMIN_TOKEN or use the admin socket "
-                         "(RUNTIME_ADMIN_SOCKET)");
-        if (!request.authorization || !tokenMatches(*request.authorization, admin_token_))
-            return error(401, "UNAUTHORIZED", "missing or wrong bearer token");
-    }
+    std::string who;
+    if (auto refused = authorize(request, Role::Admin, &who)) return std::move(*refused);
     if (sub == "/reload") {
+        base::logInfo("admin", "reload requested by " + who);
         view_.reload();
         return jsonReply(200, ReloadedReply{});
     }
     return retire(path);
+}
+
+Reply AdminApi::removeApp(const Request& request, std::string_view rest) {
+    std::string who;
+    if (auto refused = authorize(request, Role::Deployer, &who)) return std::move(*refused);
+    const auto slash = rest.find('/');
+    const std::string name = base::percentDecode(rest.substr(0, slash)).value_or("");
+    const std::string version =
+        slash == std::string_view::npos ? std::string() : base::percentDecode(rest.substr(slash + 1)).value_or("");
+    if (name.empty() || (slash != std::string_view::npos && version.empty()) ||
+        version.find('/') != std::string::npos || name.find('/') != std::string::npos)
+        return error(400, "BAD_REQUEST", "use DELETE <api>/apps/<name> or <api>/apps/<name>/<version>");
+    const bool force = queryValue(request.query, "force") == "1";
+    auto outcome = view_.removeApp(name, version, force);
+    if (outcome.status != 200) return error(outcome.status, std::move(outcome.code), std::move(outcome.message));
+    base::logInfo("admin", "removed " + name + (version.empty() ? "" : "@" + version) + " on request by " + who +
+                               (force ? " (forced)" : ""));
+    return jsonReply(200, outcome.removed);
+}
+
+Reply AdminApi::reloadApp(const Request& request, std::string_view raw_name) {
+    std::string who;
+    if (auto refused = authorize(request, Role::Admin, &who)) return std::move(*refused);
+    const std::string name = base::percentDecode(raw_name).value_or(std::string(raw_name));
+    auto recycled = view_.reloadApp(name);
+    if (!recycled) return error(404, "NOT_FOUND", "no app named \"" + name + "\"");
+    base::logInfo("admin", "reload of " + name + " requested by " + who + ": " + std::to_string(*recycled) +
+                               " worker(s) recycled");
+    return jsonReply(200, AppReloadedReply{true, name, *recycled});
 }
 
 Reply AdminApi::retire(std::string_view path) {

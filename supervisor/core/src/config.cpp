@@ -131,6 +131,9 @@ SupervisorConfig configFromEnv(const std::vector<std::string>& entries, std::vec
     if (c.access_log.empty()) c.access_log = "stderr";
     c.admin_token = get(env, "RUNTIME_ADMIN_TOKEN");
     c.admin_socket = get(env, "RUNTIME_ADMIN_SOCKET");
+    c.api_keys_file = get(env, "RUNTIME_API_KEYS_FILE");
+    readNumber<std::uint64_t>(env, "RUNTIME_DEPLOY_MAX_UPLOAD", c.deploy_max_upload, 1024, std::uint64_t(1) << 32,
+                              warnings);
     c.unix_socket = get(env, "RUNTIME_UNIX_SOCKET");
     c.state_dir = get(env, "RUNTIME_STATE_DIR");
     c.worker_binary = get(env, "RUNTIME_WORKER_BINARY");

@@ -14,6 +14,7 @@
 #include "buntime/proc/state_dir.h"
 #include "buntime/proc/systemd.h"
 #include "config_mapping.h"
+#include "deploy_service.h"
 #include "dispatcher.h"
 #include "http_client.h"
 #include "ipc_stats.h"
@@ -99,6 +100,7 @@ struct Supervisor::Impl {
     std::unique_ptr<CoreView> view;
     std::unique_ptr<admin::AdminApi> admin;
     std::unique_ptr<Lifecycle> lifecycle;
+    std::unique_ptr<DeployService> deploy;  // destroyed first: joins its install thread
     std::optional<proc::StateDirLock> state_lock;
 };
 
@@ -143,8 +145,18 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
         const std::string_view target = head.target;
         const auto q = target.find('?');
         const std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-        auto reply = admin->handle(
-            {head.method, head.path(), head.find("authorization"), head.from_admin_socket, head.remote, query});
+        const admin::Request request{head.method, head.path(), head.find("authorization"), head.from_admin_socket,
+                                     head.remote, query};
+        if (admin->isUpload(request)) {  // the body is read here, installed off the loop
+            std::string who;
+            if (auto refused = admin->authorize(request, admin::Role::Deployer, &who))
+                client->respond(refused->status, {{"content-type", std::move(refused->content_type)}},
+                                std::move(refused->body));
+            else
+                deploy->upload(client, std::move(who));
+            return;
+        }
+        auto reply = admin->handle(request);
         if (reply.follow) {
             if (lifecycle && lifecycle->draining()) {
                 client->respond(503, jsonHeaders(), errorBody("SHUTTING_DOWN", "the supervisor is shutting down"));
@@ -160,11 +172,23 @@ base::Expected<void, std::string> Supervisor::Impl::start(bool handle_signals) {
     host->setEvents(*dispatcher);
     lifecycle = std::make_unique<Lifecycle>(config, *server, router, pool, *dispatcher, *host);
     lifecycle->onDrain([this] { log_followers->endAll(); });
+    deploy = std::make_unique<DeployService>(core, config, router, pool, *dispatcher, *host);
     view = std::make_unique<CoreView>(
         config, router, pool, *dispatcher, *host,
-        CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); }});
-    admin = std::make_unique<admin::AdminApi>(*view, config.admin_token,
-                                              admin::AdminOptions{config.api_prefix, config.api_compat == "bun"});
+        CoreView::Hooks{[this] { lifecycle->reload(); }, [this] { return lifecycle->draining(); },
+                        [this](std::string_view name, std::string_view version, bool force) {
+                            return deploy->remove(name, version, force);
+                        },
+                        [this](std::string_view name) { return deploy->reloadApp(name); }});
+    std::vector<admin::ApiKey> keys;
+    if (!config.api_keys_file.empty()) {
+        auto loaded = admin::loadApiKeys(config.api_keys_file);
+        if (!loaded) return loaded.error();
+        keys = std::move(loaded.value());
+        base::logInfo("supervisor", "admin API keys: " + std::to_string(keys.size()) + " from " + config.api_keys_file);
+    }
+    admin = std::make_unique<admin::AdminApi>(
+        *view, config.admin_token, admin::AdminOptions{config.api_prefix, config.api_compat == "bun"}, std::move(keys));
 
     auto started = server->start();
     if (!started) return started.error().message;

@@ -24,6 +24,9 @@ public:
     struct Hooks {
         std::function<void()> reload;
         std::function<bool()> draining;
+        // The deploy API (DeployService); unset: the SupervisorView defaults (501, nullopt).
+        std::function<RemoveOutcome(std::string_view, std::string_view, bool)> remove_app;
+        std::function<std::optional<std::size_t>(std::string_view)> reload_app;
     };
     CoreView(const SupervisorConfig& config, router::Router& router, pool::WorkerPool& pool, Dispatcher& dispatcher,
              AsioWorkerHost& host, Hooks hooks);
@@ -39,6 +42,13 @@ public:
     void reload() override { hooks_.reload(); }
     bool retire(std::string_view key) override;
     std::optional<std::vector<admin::AppLogLineView>> appLogs(std::string_view name, std::size_t tail) override;
+    RemoveOutcome removeApp(std::string_view name, std::string_view version, bool force) override {
+        return hooks_.remove_app ? hooks_.remove_app(name, version, force)
+                                 : SupervisorView::removeApp(name, version, force);
+    }
+    std::optional<std::size_t> reloadApp(std::string_view name) override {
+        return hooks_.reload_app ? hooks_.reload_app(name) : SupervisorView::reloadApp(name);
+    }
 
 private:
     const SupervisorConfig& config_;

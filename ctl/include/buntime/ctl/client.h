@@ -53,6 +53,10 @@ public:
     // server-sent events; the read timeout is at least a minute, longer than a heartbeat).
     // `on_data` returns false to stop. A non-2xx answer is returned whole in Reply::body.
     Reply stream(std::string_view path, const std::function<bool(std::string_view)>& on_data) const;
+    // Any method (GET, POST, DELETE) with a body; `read_timeout` replaces the per-call
+    // timeout for reading the answer and writing the body (uploads).
+    Reply send(std::string_view method, std::string_view path, std::string body, std::string_view content_type,
+               std::chrono::milliseconds read_timeout) const;
 
     const Endpoint& endpoint() const { return endpoint_; }
 

@@ -9,7 +9,7 @@
 
 namespace buntime::ctl {
 
-enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload, Logs };
+enum class Command { None, Status, Workers, Apps, Metrics, Retire, Reload, Logs, Deploy, Remove };
 
 // The process environment the CLI reads, passed in so tests control it.
 struct Environment {
@@ -42,6 +42,15 @@ struct Options {
     std::string log_app;
     bool follow = false;           // -f, --follow
     std::optional<unsigned> tail;  // --tail N (default 200, or 10 with -f)
+    // reload NAME (one app; empty: every app)
+    std::string reload_app;
+    // deploy DIR|ARCHIVE
+    std::string deploy_path;
+    bool replace = false;  // deploy --replace
+    // remove NAME[@VERSION]
+    std::string remove_name;
+    std::string remove_version;
+    bool force = false;  // remove --force
 };
 
 struct UsageError {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "buntime/admin/auth.h"
 #include "buntime/admin/schema.h"
 
 namespace buntime::admin {
@@ -58,6 +59,27 @@ public:
     virtual std::optional<std::vector<AppLogLineView>> appLogs(std::string_view /*name*/, std::size_t /*tail*/) {
         return std::nullopt;
     }
+
+    // The deploy API. The defaults answer 501 (a view without a deploy service).
+    struct RemoveOutcome {
+        unsigned status = 501;  // 200, 404 (absent), 500 (could not move the files)
+        std::string code = "NOT_IMPLEMENTED";
+        std::string message = "this supervisor cannot remove apps";
+        RemovedReply removed;  // status 200
+    };
+    // Removes one version (`version` non-empty) or every version of an app: its directories
+    // leave the router at once, its workers drain (or are killed with `force`), the files go
+    // once they have exited.
+    virtual RemoveOutcome removeApp(std::string_view name, std::string_view version, bool force) {
+        (void)name, (void)version, (void)force;
+        return {};
+    }
+    // Recycles the pooled workers of every version of `name` after their requests; the
+    // number recycled, or nullopt when no such app is installed nor running.
+    virtual std::optional<std::size_t> reloadApp(std::string_view name) {
+        (void)name;
+        return std::nullopt;
+    }
 };
 
 // Where the API lives and which apps shape it answers by default (RUNTIME_API_PREFIX,
@@ -86,6 +108,13 @@ struct AdminOptions {
 //   POST /_/api/reload                     200 ReloadedReply
 //   POST /_/api/workers/<key>/retire       200 RetiredReply, 404 when no live worker has the
 //                                          (percent-decoded) key
+//   POST /_/api/apps                       201 DeployedReply: an app archive (the core serves it:
+//                                          isUpload() and authorize(Deployer), then the upload)
+//   DELETE /_/api/apps/<name>[/<version>]  200 RemovedReply, 404 when absent; ?force=1 kills
+//   POST /_/api/apps/<name>/reload         200 AppReloadedReply, 404 when the app is unknown
+// Roles (RUNTIME_API_KEYS_FILE; RUNTIME_ADMIN_TOKEN is an admin key; the admin socket is
+// admin): reads need viewer, deploy and remove need deployer, reload, app reload and retire
+// need admin. A known key with a lower role: 403 FORBIDDEN; no key or an unknown one: 401.
 // Any other path (other /.well-known/... too) 404 NOT_FOUND; a mutating path with another
 // method 405 METHOD_NOT_ALLOWED. The health probes (health, live, ready) and /.well-known/buntime
 // are open to every peer. The other reads need the admin socket, or "Authorization: Bearer
@@ -101,6 +130,8 @@ class AdminApi {
 public:
     // An empty `admin_token` disables mutating calls over TCP.
     AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options = {});
+    // `keys`: RUNTIME_API_KEYS_FILE, accepted beside the admin token (itself an admin key).
+    AdminApi(SupervisorView& view, std::string admin_token, AdminOptions options, std::vector<ApiKey> keys);
 
     // True for the targets the admin API answers with the default prefix: "/_" and "/_/..."
     // (give the raw request target; other reserved paths such as "/.well-known/..." are not
@@ -114,6 +145,13 @@ public:
     // The reply for one request. Never throws: a failure inside becomes a 500 reply.
     Reply handle(const Request& request) noexcept;
 
+    // POST <api>/apps: an upload, which the core reads and installs off the loop.
+    bool isUpload(const Request& request) const noexcept;
+    // The refusal (401, 403) of `request` for a call that needs `needed`, or nullopt when it
+    // may go on; `who` (when given) receives the key's name for the logs ("admin socket",
+    // "loopback" without keys). Keys are never logged.
+    std::optional<Reply> authorize(const Request& request, Role needed, std::string* who = nullptr) const;
+
 private:
     Reply route(const Request& request);
     // The refusal of a protected read, or nullopt when `request` may read.
@@ -121,6 +159,8 @@ private:
     Reply retire(std::string_view path);
     Reply apps(std::string_view query);
     Reply logs(std::string_view name, std::string_view query);
+    Reply removeApp(const Request& request, std::string_view rest);
+    Reply reloadApp(const Request& request, std::string_view name);
 
     SupervisorView& view_;
     std::string admin_token_;
@@ -128,6 +168,8 @@ private:
     std::string api_;             // "/_/api"
     std::string root_;            // "/_"
     std::string workers_prefix_;  // "/_/api/workers/"
+    std::string apps_prefix_;     // "/_/api/apps/"
+    KeyRing keys_;                // the admin token and the keys file
 };
 
 }  // namespace buntime::admin

@@ -248,6 +248,25 @@ struct AppLogLineView {
     std::string line;      // printable: control bytes and bytes of invalid UTF-8 as \xNN
     bool truncated = false;
 };
+struct DeployedReply {  // POST /_/api/apps (201)
+    bool success = true;
+    std::string name;
+    std::string version;
+    std::string dir;
+    bool replaced = false;  // ?replace=1 swapped out an installed version (its workers drain)
+};
+struct RemovedReply {  // DELETE /_/api/apps/<name>[/<version>]
+    bool success = true;
+    std::string name;
+    std::vector<std::string> versions;  // the versions removed
+    std::uint64_t draining = 0;         // workers finishing their requests (0 with ?force=1)
+    std::uint64_t killed = 0;           // workers stopped at once (?force=1)
+};
+struct AppReloadedReply {  // POST /_/api/apps/<name>/reload
+    bool success = true;
+    std::string name;
+    std::uint64_t recycled = 0;  // workers recycled after their in-flight requests
+};
 // Every error answer: {"success": false, "code": CODE, "error": CODE, "message": TEXT} (the
 // seed's success/code/message and the native error). Its from_json is lenient (a missing or
 // non-string member reads as ""; code stands in for a missing error), because error bodies
@@ -557,6 +576,40 @@ inline void from_json(const nlohmann::json& j, AppLogLineView& v) {
     schema_detail::read(j, "stream", v.stream);
     schema_detail::read(j, "line", v.line);
     v.truncated = j.contains("truncated") && j.at("truncated").is_boolean() && j.at("truncated").get<bool>();
+}
+inline void to_json(nlohmann::json& j, const DeployedReply& v) {
+    j = {{"success", v.success}, {"name", v.name}, {"version", v.version}, {"dir", v.dir}, {"replaced", v.replaced}};
+}
+inline void from_json(const nlohmann::json& j, DeployedReply& v) {
+    schema_detail::read(j, "success", v.success);
+    schema_detail::read(j, "name", v.name);
+    schema_detail::read(j, "version", v.version);
+    schema_detail::read(j, "dir", v.dir);
+    schema_detail::read(j, "replaced", v.replaced);
+}
+
+inline void to_json(nlohmann::json& j, const RemovedReply& v) {
+    j = {{"success", v.success},
+         {"name", v.name},
+         {"versions", v.versions},
+         {"draining", v.draining},
+         {"killed", v.killed}};
+}
+inline void from_json(const nlohmann::json& j, RemovedReply& v) {
+    schema_detail::read(j, "success", v.success);
+    schema_detail::read(j, "name", v.name);
+    schema_detail::read(j, "versions", v.versions);
+    schema_detail::read(j, "draining", v.draining);
+    schema_detail::read(j, "killed", v.killed);
+}
+
+inline void to_json(nlohmann::json& j, const AppReloadedReply& v) {
+    j = {{"success", v.success}, {"name", v.name}, {"recycled", v.recycled}};
+}
+inline void from_json(const nlohmann::json& j, AppReloadedReply& v) {
+    schema_detail::read(j, "success", v.success);
+    schema_detail::read(j, "name", v.name);
+    schema_detail::read(j, "recycled", v.recycled);
 }
 
 inline void to_json(nlohmann::json& j, const ErrorReply& v) {

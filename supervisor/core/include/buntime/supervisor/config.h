@@ -45,6 +45,8 @@ struct SupervisorConfig {
     std::string node_env;                                // NODE_ENV: pool-size default; passed to workers
     std::size_t app_log_lines = 1000;                    // RUNTIME_APP_LOG_LINES (output lines kept per app)
     std::string trusted_proxies;                         // RUNTIME_TRUSTED_PROXIES (IPs and CIDRs, ',')
+    std::string api_keys_file;                           // RUNTIME_API_KEYS_FILE (keys with roles)
+    std::uint64_t deploy_max_upload = 100ull << 20;      // RUNTIME_DEPLOY_MAX_UPLOAD (bytes; POST <api>/apps)
 };
 
 // Reads the variables above; an invalid value is reported in `warnings` and replaced by
