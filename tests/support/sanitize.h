@@ -23,7 +23,7 @@ inline constexpr const char* kCapOffUnderSanitizers =
 // The supervisor's environment gets RUNTIME_WORKER_MAX_MEMORY=0 in a sanitizer run, unless
 // the test set it itself.
 inline void addSanitizeEnv(std::map<std::string, std::string>& env) {
-    if (sanitizeRun() && !env.count("RUNTIME_WORKER_MAX_MEMORY")) env["RUNTIME_WORKER_MAX_MEMORY"] = "0";
+    if (sanitizeRun()) env.try_emplace("RUNTIME_WORKER_MAX_MEMORY", 1, '0');  // keeps a value the test set
 }
 
 }  // namespace buntime::test
