@@ -178,47 +178,6 @@ std::string CommandEndpoint::describe() const {
     return socket_path.empty() ? "127.0.0.1:" + std::to_string(port) : socket_path;
 }
 
-std::string printableLine(std::string_view text) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(text.size());
-    auto escape = [&](unsigned char c) {
-        out += "\\x";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    };
-    std::size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<unsigned char>(text[i]);
-        if (c < 0x80) {
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                escape(c);
-            else
-                out += static_cast<char>(c);
-            ++i;
-            continue;
-        }
-        // A well-formed UTF-8 sequence (no overlongs, no surrogates) is kept whole.
-        std::size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-        bool ok = n != 0 && i + n <= text.size();
-        for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-        if (ok && n >= 3) {
-            const auto c1 = static_cast<unsigned char>(text[i + 1]);
-            if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
-                (c == 0xf4 && c1 > 0x8f))
-                ok = false;
-        }
-        if (!ok) {
-            escape(c);
-            ++i;
-            continue;
-        }
-        out.append(text.substr(i, n));
-        i += n;
-    }
-    return out;
-}
-
 base::Expected<std::unique_ptr<CommandProcess>, std::string> CommandProcess::spawn(const CommandSpec& spec) {
     if (spec.argv.empty()) return std::string("the manifest's command is empty");
     std::unique_ptr<CommandProcess> self(new CommandProcess());

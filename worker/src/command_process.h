@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "buntime/base/expected.h"
+#include "buntime/base/printable.h"
 #include "buntime/base/unique_fd.h"
 
 namespace buntime::worker {
@@ -94,7 +95,6 @@ private:
     std::thread drainer_;
 };
 
-// `text` with bytes that are not printable UTF-8 shown as \xNN (tabs kept): safe for a log line.
-std::string printableLine(std::string_view text);
+using base::printableLine;  // the app's lines and reasons, safe for a log line
 
 }  // namespace buntime::worker

@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "buntime/base/log.h"
+#include "buntime/base/printable.h"
 #include "buntime/base/unique_fd.h"
 #include "buntime/supervisor/client.h"
 
@@ -52,10 +53,8 @@ nlohmann::json toJson(const AppLogLine& line);
 // "2026-11-30T03:04:05.678Z".
 std::string formatLogTime(std::int64_t time_ms);
 
-// `raw` as printable text: valid UTF-8 sequences kept, tab kept, every other control byte
-// (CR, ESC, NUL, DEL, ...) and every byte of an invalid sequence written as \xNN. The result
-// never holds a newline, so it cannot forge a log line, and is always valid JSON text.
-std::string printableLine(std::string_view raw);
+// App output as one printable line (never a newline, always valid JSON text).
+using base::printableLine;
 
 // The level of `line` in the supervisor's log: info for stdout; for stderr the level of a
 // worker's own log line ("2026-11-30T03:04:05.678Z debug [app@1] ..."), else warn.
