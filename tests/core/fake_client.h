@@ -64,6 +64,12 @@ public:
         held_.clear();
         for (auto& [n, done] : held)
             if (done) done(false);
+        // The pending body read and the gone callback are dropped too, as on a real close
+        // (they also hold the call); moved out first, since the call may own this client.
+        auto read = std::move(pending_read_);
+        auto gone = std::move(gone_);
+        pending_read_ = nullptr;
+        gone_ = nullptr;
     }
     std::size_t heldWrites() const { return held_.size(); }
 
