@@ -60,29 +60,19 @@ void Router::reloadHosts() {
 Route Router::route(std::string_view target, std::string_view host, TimePoint now) {
     if (!host.empty()) {
         auto index = hosts();
-        if (const std::string* app = index ? index->match(host) : nullptr) {
-            Route r;
-            r.target = parseHostTarget(target, *app, options_.reserved_root);
-            switch (r.target.kind) {
-            case TargetKind::Reserved:
-                r.status = RouteStatus::Reserved;
-                r.http_status = 200;
-                return r;
-            case TargetKind::BadRequest:
-                r.status = RouteStatus::BadRequest;
-                r.http_status = 400;
-                r.message = r.target.error;
-                return r;
-            default: return resolveTarget(std::move(r), now);
-            }
-        }
+        if (const std::string* app = index ? index->match(host) : nullptr)
+            return routeParsed(parseHostTarget(target, *app, options_.reserved_root), now);
     }
     return route(target, now);
 }
 
 Route Router::route(std::string_view target, TimePoint now) {
+    return routeParsed(parseTarget(target, options_.reserved_root), now);
+}
+
+Route Router::routeParsed(ParsedTarget target, TimePoint now) {
     Route r;
-    r.target = parseTarget(target, options_.reserved_root);
+    r.target = std::move(target);
     switch (r.target.kind) {
     case TargetKind::Reserved:
         r.status = RouteStatus::Reserved;

@@ -76,6 +76,8 @@ public:
     const RouterOptions& options() const noexcept { return options_; }
 
 private:
+    // The status of a parsed target; an app target is resolved to a version.
+    Route routeParsed(ParsedTarget target, TimePoint now);
     Route resolveTarget(Route r, TimePoint now);
     void warn(const std::string& message) const {
         if (options_.warn) options_.warn(message);
