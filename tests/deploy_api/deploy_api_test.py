@@ -48,6 +48,8 @@ class Supervisor:
         self.log_path = os.path.join(work, f'supervisor-{self.port}.log')
         env = {k: v for k, v in os.environ.items() if not k.startswith('RUNTIME_') and k != 'PORT'}
         env.update({'PORT': str(self.port), 'RUNTIME_BIND': '127.0.0.1'})
+        if os.environ.get('BUNTIME_SANITIZE'):  # ASan workers need their shadow memory: no cap
+            env['RUNTIME_WORKER_MAX_MEMORY'] = '0'
         env.update(env_extra)
         self.log = open(self.log_path, 'wb')
         self.proc = subprocess.Popen([BUNTIME], env=env, stdout=self.log, stderr=subprocess.STDOUT)

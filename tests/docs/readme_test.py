@@ -105,6 +105,38 @@ def base_env(port):
     return env
 
 
+def sanitize_env(env):
+    """A sanitizer build (scripts/test --sanitize), as in tests/js/integration_test.py: the
+    JavaScript addon is instrumented and bun is not, so the supervisor (whose workers inherit
+    it) preloads the compiler's ASan and UBSan runtimes, which must come first; leak checks
+    are off there (the JavaScript engine keeps memory until exit)."""
+    preload = []
+    for lib in ('libasan.so', 'libubsan.so'):
+        path = subprocess.run(['g++', f'-print-file-name={lib}'], capture_output=True, text=True).stdout.strip()
+        if not os.path.isabs(path):
+            fail(f'sanitizer run, but g++ does not know {lib}')
+        preload.append(os.path.realpath(path))
+    return {'LD_PRELOAD': ' '.join(preload + ([env['LD_PRELOAD']] if env.get('LD_PRELOAD') else [])),
+            'ASAN_OPTIONS': ':'.join(filter(None, [env.get('ASAN_OPTIONS'), 'detect_leaks=0']))}
+
+
+def sanitize_compiler(scratch):
+    """A sanitizer build: build/'s libraries are instrumented, so a README block that links
+    against them (the `app` executable) needs the sanitizer runtimes, as the build's own
+    programs do. The sh blocks find this g++ first: the real one plus -fsanitize=…."""
+    real = shutil.which('g++')
+    if not real:
+        fail('sanitizer run, but no g++ on PATH')
+    tools = os.path.join(scratch, '.sanitize-bin')
+    os.mkdir(tools)
+    wrapper = os.path.join(tools, 'g++')
+    with open(wrapper, 'w') as f:
+        f.write(f'#!/bin/sh\nexec {shlex.quote(real)} "$@" '
+                f'{shlex.quote("-fsanitize=" + os.environ["BUNTIME_SANITIZE"])}\n')
+    os.chmod(wrapper, 0o755)
+    return tools
+
+
 def expand(value, env):
     return re.sub(r'\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?', lambda m: env.get(m.group(1), ''), value)
 
@@ -125,6 +157,8 @@ class Supervisor:
             fail(f'README.md:{block.line}: a supervisor block needs exactly one scripts/run line')
         tokens = shlex.split(lines[0].lstrip('$ ').strip())
         env = base_env(self.port)
+        if os.environ.get('BUNTIME_SANITIZE'):  # JavaScript workers: bun loads the instrumented addon
+            env.update(sanitize_env(env))
         env['PWD'] = self.scratch
         env['RUNTIME_STATE_DIR'] = os.path.join(self.scratch, 'state')
         while tokens and re.match(r'^[A-Za-z_][A-Za-z0-9_]*=', tokens[0]):
@@ -219,6 +253,9 @@ def run(readme, source, build):
     scratch = make_scratch(source, build, created)
     port = free_port()
     sup = Supervisor(scratch, port)
+    sh_env = base_env(port)
+    if os.environ.get('BUNTIME_SANITIZE'):
+        sh_env['PATH'] = sanitize_compiler(scratch) + os.pathsep + sh_env.get('PATH', os.defpath)
     ran, checked, ok = 0, 0, False
     try:
         last_sh, prev = None, None
@@ -246,7 +283,7 @@ def run(readme, source, build):
                     fail(f'README.md:{b.line}: sh block before any supervisor block')
                 text = b.text.replace(':8000', f':{port}')
                 try:
-                    r = subprocess.run(['bash', '-euo', 'pipefail', '-c', text], cwd=scratch, env=base_env(port),
+                    r = subprocess.run(['bash', '-euo', 'pipefail', '-c', text], cwd=scratch, env=sh_env,
                                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
                 except subprocess.TimeoutExpired:
                     fail(f'README.md:{b.line}: block did not finish within 60 s\n{b.text}')

@@ -6,6 +6,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -78,6 +81,35 @@ TEST_CASE("cancel: the callback never runs and the loop has no work left") {
     p->wait();
     io.run();  // would block forever if the wait were still registered
     CHECK(!called);
+}
+
+TEST_CASE("a process once watched is still reaped by a blocking wait and by its destructor") {
+    // The watcher's dup shares the pidfd's file description and Asio made it non-blocking:
+    // wait() must not give up with EAGAIN and leave a zombie.
+    boost::asio::io_context io;
+    SpawnOptions o;
+    o.executable = "/bin/sleep";
+    o.argv = {"sleep", "30"};
+    auto p = Process::spawn(o);
+    REQUIRE(p);
+    auto w = ExitWatcher::watch(io, *p, [](ExitStatus) {});
+    REQUIRE(w);
+    w->cancel();
+    CHECK(p->signal(SIGTERM));
+    const auto status = p->wait();
+    CHECK(status.signaled());
+    CHECK(status.signal == SIGTERM);
+
+    auto q = Process::spawn(o);
+    REQUIRE(q);
+    const auto pid = q->pid();
+    {
+        auto w2 = ExitWatcher::watch(io, *q, [](ExitStatus) {});
+        REQUIRE(w2);
+        Process gone = std::move(*q);  // destroyed while running: killed and reaped
+    }
+    CHECK(::kill(pid, 0) == -1);  // no zombie left behind
+    CHECK(errno == ESRCH);
 }
 
 TEST_CASE("destroying the watcher cancels it") {

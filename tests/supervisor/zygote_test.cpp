@@ -8,6 +8,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -136,6 +137,80 @@ TEST_CASE("ephemeral and pooled .so workers are forked from the app's template, 
     };
     CHECK(line("worker pooled@1.0.0 pid=" + fpid + " ready in").ends_with("(fork)"));
     CHECK(line("worker pooledx@1.0.0 pid=" + epid + " ready in").ends_with("(exec)"));
+}
+
+namespace {
+
+// Waits until the app's template has `n` parked children; their pids.
+std::vector<int> waitParked(SupervisorProcess& s, const std::string& app, std::size_t n) {
+    std::vector<int> pids;
+    for (int i = 0; i < 200 && pids.size() != n; ++i) {
+        std::this_thread::sleep_for(25ms);
+        pids = childrenTitled(s.pid(), "buntime: parked " + app);
+    }
+    return pids;
+}
+
+bool exists(int pid) { return fs::exists("/proc/" + std::to_string(pid)); }
+
+}  // namespace
+
+TEST_CASE("an ephemeral app's template parks children ahead of demand; requests take them; they die with it") {
+    TempDir dir;
+    writeApp(dir.root(), "eph", "ttl: 0\n");
+    SupervisorProcess s(
+        {{"RUNTIME_WORKER_DIRS", dir.path()}, {"RUNTIME_EPHEMERAL_CONCURRENCY", "2"}, {"RUNTIME_LOG_LEVEL", "debug"}});
+    REQUIRE(s.waitReady());
+    REQUIRE(waitTemplate(s, "eph@1.0.0") > 0);
+    auto c = s.client();
+    REQUIRE(c.Get("/eph/"));                      // the first fork asks for parked children
+    auto parked = waitParked(s, "eph@1.0.0", 2);  // min(RUNTIME_EPHEMERAL_CONCURRENCY, 2)
+    REQUIRE(parked.size() == 2);
+
+    // The next two requests are served by exactly those children (no fork on their path),
+    // each reseeded and with its own WORKER_ID.
+    std::set<int> served;
+    std::set<std::string> ids;
+    for (int i = 0; i < 2; ++i) {
+        auto r = c.Get("/eph/");
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+        const auto w = words(r->body);
+        REQUIRE(w.size() == 4);
+        CHECK(w[2] == std::to_string(s.pid()));
+        served.insert(std::stoi(w[3]));
+        ids.insert(w[0]);
+    }
+    CHECK(served == std::set<int>(parked.begin(), parked.end()));
+    CHECK(ids.size() == 2);
+    // Served and gone: reaped by the supervisor, not left as zombies.
+    for (int pid : parked)
+        for (int i = 0; i < 200 && exists(pid); ++i) std::this_thread::sleep_for(10ms);
+    for (int pid : parked) CHECK_FALSE(exists(pid));
+
+    // New ones were parked; a dying template takes them along, and they are reaped.
+    const int tpl = waitTemplate(s, "eph@1.0.0");
+    parked = waitParked(s, "eph@1.0.0", 2);
+    REQUIRE(parked.size() == 2);
+    REQUIRE(::kill(tpl, SIGKILL) == 0);
+    for (int pid : parked)
+        for (int i = 0; i < 300 && exists(pid); ++i) std::this_thread::sleep_for(10ms);
+    for (int pid : parked) CHECK_MESSAGE(!exists(pid), pid, slurp("/proc/" + std::to_string(pid) + "/status"), s.log());
+    auto r = c.Get("/eph/");  // exec meanwhile, then a new template
+    REQUIRE(r);
+    CHECK(r->status == 200);
+}
+
+TEST_CASE("a pooled app's template parks nothing") {
+    TempDir dir;
+    writeApp(dir.root(), "pooled", "ttl: 5m\nmaxRequests: 1\n");
+    SupervisorProcess s({{"RUNTIME_WORKER_DIRS", dir.path()}});
+    REQUIRE(s.waitReady());
+    REQUIRE(waitTemplate(s, "pooled@1.0.0") > 0);
+    auto c = s.client();
+    for (int i = 0; i < 3; ++i) REQUIRE(c.Get("/pooled/"));
+    std::this_thread::sleep_for(300ms);
+    CHECK(childrenTitled(s.pid(), "buntime: parked pooled@1.0.0").empty());
 }
 
 TEST_CASE("a dead template is restarted, and requests meanwhile use exec") {

@@ -294,7 +294,9 @@ int serve(int argc, char** argv, const buntime_app_v1* builtin) {
         if (auto err = checkTable(app.table); !err.empty()) refuseTemplate(control, err);
         if (auto err = runInit(app.table, cfg, app_dir, &app.ctx); !err.empty()) refuseTemplate(control, err);
         base::setProcessTitle(argc, argv, "buntime: template " + detail::log_category);
-        const ForkedChild child = runTemplate(control);  // returns in a forked child only
+        const ForkedChild child = runTemplate(control, [&](const char* role) {
+            base::setProcessTitle(argc, argv, std::string("buntime: ") + role + " " + detail::log_category);
+        });  // returns in a forked child only
         auto opened = shm::Channel::open(child.channel);
         if (!opened) {
             auto e = shm::toString(opened.error());

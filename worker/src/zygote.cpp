@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -79,34 +80,21 @@ std::uint64_t randomWord() {
     return v;
 }
 
-// The signal state right after the app's init: what an exec'd worker has when it starts
-// serving, and what every forked child starts from whatever the template did since.
-struct SignalState {
-    struct sigaction actions[NSIG];
-    bool saved[NSIG];
-    sigset_t mask;
-};
-
-SignalState& savedSignals() {
-    static SignalState state{};
-    return state;
+// The signal mask right after the app's init. Dispositions need no saving: the template
+// only reads its socket and forks, so every child inherits the post-init ones, which is
+// what an exec'd worker has when it starts serving (pending signals are not inherited).
+sigset_t& savedMask() {
+    static sigset_t mask{};
+    return mask;
 }
 
-void saveSignals() {
-    auto& s = savedSignals();
-    for (int sig = 1; sig < NSIG; ++sig) s.saved[sig] = ::sigaction(sig, nullptr, &s.actions[sig]) == 0;
-    ::sigprocmask(SIG_SETMASK, nullptr, &s.mask);
-}
+void saveSignals() { ::sigprocmask(SIG_SETMASK, nullptr, &savedMask()); }
 
-// Everything the child must not share with its siblings or keep from the template.
-void resetChild(pid_t supervisor, const ForkedChild& child, int control) {
+// Everything a child must not share with its siblings or keep from the template; what
+// does not depend on the Fork's descriptors (a parked child does this ahead of demand).
+void resetChild(pid_t supervisor, int control) {
     ::close(control);
-    const auto& s = savedSignals();
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig == SIGKILL || sig == SIGSTOP || !s.saved[sig]) continue;
-        ::sigaction(sig, &s.actions[sig], nullptr);
-    }
-    ::sigprocmask(SIG_SETMASK, &s.mask, nullptr);
+    ::sigprocmask(SIG_SETMASK, &savedMask(), nullptr);
     ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (::getppid() != supervisor) ::_exit(0);
     // Fresh randomness: the template's seeds were copied into every child.
@@ -115,11 +103,65 @@ void resetChild(pid_t supervisor, const ForkedChild& child, int control) {
     ::srand(static_cast<unsigned>(seed >> 32));
     ::srand48(static_cast<long>(randomWord()));
     ::setenv("WORKER_ID", randomUuid().c_str(), 1);
-    ::setenv(proto::kChannelEnv, child.channel.toString().c_str(), 1);
     ::unsetenv(proto::kZygoteEnv);
     if (const char* bind = std::getenv("LD_BIND_NOW"); bind && std::strcmp(bind, proto::kZygoteBindNow) == 0)
         ::unsetenv("LD_BIND_NOW");
+}
+
+// The Fork's descriptors put in place: stdout/stderr, BUNTIME_CHANNEL, the log level.
+ForkedChild takeDescriptors(const proto::ZygoteMessage& m, const std::vector<int>& fds) {
+    if (fds.size() > 5 && fds[5] != 1) ::dup2(fds[5], 1);
+    if (fds.size() > 6 && fds[6] != 2) ::dup2(fds[6], 2);
+    for (std::size_t i = 5; i < fds.size(); ++i)
+        if (fds[i] > 2) ::close(fds[i]);
+    ForkedChild child;
+    child.channel = {fds[0], fds[1], fds[2], fds[3], fds[4]};
+    child.log_level = m.log == proto::kZygoteKeepLogLevel ? -1 : m.log;
+    ::setenv(proto::kChannelEnv, child.channel.toString().c_str(), 1);
     if (child.log_level >= 0) base::setLogLevel(static_cast<base::LogLevel>(child.log_level));
+    return child;
+}
+
+bool validFork(const proto::ZygoteMessage& m, const std::vector<int>& fds) {
+    return m.kind == proto::ZygoteKind::Fork && fds.size() >= proto::kZygoteChannelFds && fds.size() == m.fds;
+}
+
+// A child forked ahead of demand: the template's end of its socket (where a Fork's
+// descriptors are handed over) and its pid.
+struct ParkedChild {
+    pid_t pid = 0;
+    int socket = -1;
+};
+
+// In a parked child: waits for a Fork; exits when the template goes away first.
+ForkedChild waitParked(int socket) {
+    proto::ZygoteMessage m;
+    std::vector<int> fds;
+    if (!receive(socket, m, fds) || !validFork(m, fds)) ::_exit(0);
+    ::close(socket);
+    return takeDescriptors(m, fds);
+}
+
+// Gives `fds` to a parked child; false when it is gone (the supervisor reaps it).
+bool handOver(const ParkedChild& p, const proto::ZygoteMessage& m, const std::vector<int>& fds) {
+    const auto packet = proto::encodeZygote(m);
+    iovec iov{const_cast<char*>(packet.data()), packet.size()};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * proto::kZygoteMaxFds)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf;
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    ssize_t n;
+    do {
+        n = ::sendmsg(p.socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n == static_cast<ssize_t>(packet.size());
 }
 
 }  // namespace
@@ -166,7 +208,7 @@ void refuseTemplate(int control, const std::string& reason, int threads) {
     ::_exit(0);
 }
 
-ForkedChild runTemplate(int control) {
+ForkedChild runTemplate(int control, const std::function<void(const char* role)>& retitle) {
     const pid_t supervisor = ::getppid();
     saveSignals();
     if (const int threads = threadCount(); threads != 1)
@@ -183,8 +225,12 @@ ForkedChild runTemplate(int control) {
 
     proto::ZygoteMessage m;
     std::vector<int> fds;
+    std::vector<ParkedChild> parked;
+    auto closeParked = [&parked] {
+        for (const auto& p : parked) ::close(p.socket);
+    };
     while (receive(control, m, fds)) {
-        if (m.kind != proto::ZygoteKind::Fork || fds.size() < proto::kZygoteChannelFds || fds.size() != m.fds) {
+        if (!validFork(m, fds)) {
             if (m.kind == proto::ZygoteKind::Fork) {
                 proto::ZygoteMessage reply{proto::ZygoteKind::Forked,
                                            0,
@@ -197,27 +243,54 @@ ForkedChild runTemplate(int control) {
             closeAll(fds);
             continue;
         }
-        ForkedChild child;
-        child.channel = {fds[0], fds[1], fds[2], fds[3], fds[4]};
-        child.log_level = m.log == proto::kZygoteKeepLogLevel ? -1 : m.log;
-        // spawn (fork path): the child is the supervisor's (CLONE_PARENT); no exec, no relocation.
-        const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
-        if (pid == 0) {
-            if (fds.size() > 5 && fds[5] != 1) ::dup2(fds[5], 1);
-            if (fds.size() > 6 && fds[6] != 2) ::dup2(fds[6], 2);
-            for (std::size_t i = 5; i < fds.size(); ++i)
-                if (fds[i] > 2) ::close(fds[i]);
-            resetChild(supervisor, child, control);
-            return child;
-        }
-        const int err = errno;
-        closeAll(fds);
         proto::ZygoteMessage reply;
         reply.kind = proto::ZygoteKind::Forked;
         reply.seq = m.seq;
-        reply.value = pid > 0 ? static_cast<std::int32_t>(pid) : -err;
-        if (pid < 0) reply.text = std::string("clone: ") + std::strerror(err);
+        // A parked child takes the descriptors: no fork on the request path.
+        while (!parked.empty() && reply.value == 0) {
+            const ParkedChild p = parked.front();
+            parked.erase(parked.begin());
+            if (handOver(p, m, fds)) reply.value = p.pid;
+            ::close(p.socket);
+        }
+        if (reply.value == 0) {
+            // spawn (fork path): the child is the supervisor's (CLONE_PARENT); no exec, no relocation.
+            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+            if (pid == 0) {
+                closeParked();
+                resetChild(supervisor, control);
+                return takeDescriptors(m, fds);
+            }
+            reply.value = pid > 0 ? static_cast<std::int32_t>(pid) : -errno;
+            if (pid < 0) reply.text = std::string("clone: ") + std::strerror(-reply.value);
+        }
+        closeAll(fds);
         sendMessage(control, reply);
+
+        // Children forked ahead of the next Fork, after this one is answered.
+        const auto want = static_cast<std::size_t>(std::clamp(m.value, 0, proto::kZygoteMaxParked));
+        while (parked.size() < want) {
+            int pair[2];
+            if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) break;
+            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+            if (pid == 0) {
+                ::close(pair[0]);
+                closeParked();
+                resetChild(supervisor, control);
+                retitle("parked");
+                return waitParked(pair[1]);
+            }
+            ::close(pair[1]);
+            if (pid < 0) {
+                ::close(pair[0]);
+                break;
+            }
+            parked.push_back({static_cast<pid_t>(pid), pair[0]});
+            proto::ZygoteMessage note;
+            note.kind = proto::ZygoteKind::Parked;
+            note.value = static_cast<std::int32_t>(pid);
+            sendMessage(control, note);
+        }
     }
     std::fflush(stdout);
     std::fflush(stderr);

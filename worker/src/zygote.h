@@ -3,6 +3,7 @@
 // the template forks ready workers on the supervisor's request (proto/zygote.h).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "buntime/shm/channel.h"
@@ -24,14 +25,15 @@ int zygoteControlFd();
 // Threads of this process (entries of /proc/self/task); 0 when unreadable.
 int threadCount();
 
-// Sends Hello, then forks a child per Fork request with clone(CLONE_PARENT) and answers
-// Forked with its pid. Returns only in a child, already reset for serving: signal
-// dispositions and mask as they were when runTemplate was called (right after the app's
-// init, so as in an exec'd worker), PR_SET_PDEATHSIG armed against the supervisor,
-// the given stdout/stderr in place, fresh randomness (WORKER_ID, rand/random seeds) and
-// BUNTIME_CHANNEL naming its descriptors. The template exits when the supervisor closes
-// the channel.
-ForkedChild runTemplate(int control);
+// Sends Hello, then answers each Fork with a child made by clone(CLONE_PARENT): one
+// parked ahead of demand when there is one (it gets the Fork's descriptors), else a new
+// one; then forks as many parked children as the Fork asked for (Parked to the supervisor). Returns only in a child,
+// already reset for serving: signal dispositions and mask as they were when runTemplate was called (right after the
+// app's init, so as in an exec'd worker), PR_SET_PDEATHSIG armed against the supervisor, the given stdout/stderr in
+// place, fresh randomness (WORKER_ID, rand/random seeds) and BUNTIME_CHANNEL naming its descriptors. The template exits
+// when the supervisor closes the channel. `retitle(role)` names this process "buntime: <role> <app>" (a parked child is
+// "parked").
+ForkedChild runTemplate(int control, const std::function<void(const char* role)>& retitle);
 
 // A random version 4 UUID from getrandom (the WORKER_ID of a worker).
 std::string randomUuid();

@@ -80,7 +80,8 @@ bool AsioWorkerHost::spawn(pool::WorkerId id, const router::ResolvedApp& app,
     // Fork vs exec: a .so app forks from its template when one is ready (zygotes.h).
     std::optional<proc::Process> forked;
     if (Zygotes::eligible(plan, manifest->config))
-        forked = zygotes_.fork(app.key, plan, channel->fds(), plan.spawn.stdout_fd, plan.spawn.stderr_fd);
+        forked = zygotes_.fork(app.key, plan, channel->fds(), plan.spawn.stdout_fd, plan.spawn.stderr_fd,
+                               ephemeral ? parkedPerEphemeralApp(config_) : 0);
     const SpawnPath spawn_path = forked ? SpawnPath::Fork : SpawnPath::Exec;
     auto process =
         forked ? proc::Expected<proc::Process, proc::SpawnError>(std::move(*forked)) : proc::Process::spawn(plan.spawn);

@@ -162,25 +162,74 @@ void Zygotes::start(App& app, const std::string& key, const LaunchPlan& plan, st
         return;
     }
     raw->waiter = std::make_unique<boost::asio::posix::stream_descriptor>(io_, dup);
-    raw->waiter->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                            [this, key, raw](const boost::system::error_code& ec) {
-                                if (!ec) onReadable(key, raw);
-                            });
+    arm(key, raw);
     base::logDebug("proc", "starting the template for " + key + " pid=" + std::to_string(raw->process.pid()));
     app.current = std::move(t);
+}
+
+void Zygotes::arm(const std::string& key, Template* t) {
+    t->waiter->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                          [this, key, t](const boost::system::error_code& ec) {
+                              if (!ec) onReadable(key, t);
+                          });
+}
+
+void Zygotes::adoptParked(Template& t, int pid) {
+    auto process = proc::Process::adopt(pid);
+    if (!process) {
+        base::logWarn("proc",
+                      "template " + t.key + ": parked child " + std::to_string(pid) + ": " + process.error().message);
+        return;
+    }
+    auto p = std::make_unique<Parked>();
+    p->process = std::move(process.value());
+    Template* owner = &t;
+    // Destroying the Parked inside its own watcher's callback is safe (the watcher's state
+    // outlives the callback); a Template destroyed first cancels it.
+    auto watcher = proc::ExitWatcher::watch(io_, p->process, [owner, pid](proc::ExitStatus st) {
+        base::logDebug("proc", "parked pid=" + std::to_string(pid) + " " + st.describe());
+        owner->parked.erase(pid);
+    });
+    if (!watcher) {
+        base::logWarn("proc", "template " + t.key + ": cannot watch parked child " + std::to_string(pid) + ": " +
+                                  watcher.error().message);
+        return;  // ~Process kills and reaps it
+    }
+    p->watcher = std::move(watcher.value());
+    t.parked[pid] = std::move(p);
+    base::logDebug("proc", "template " + t.key + " parked pid=" + std::to_string(pid));
 }
 
 void Zygotes::onReadable(const std::string& key, Template* t) {
     auto it = apps_.find(key);
     if (it == apps_.end() || it->second.current.get() != t) return;
     App& app = it->second;
+    if (t->state == State::Ready) {
+        // Parked notes arrive between Forks; anything else here is stale (a Forked whose
+        // Fork timed out retired the template already).
+        for (;;) {
+            auto packet = proc::recvPacket(t->control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText,
+                                           std::chrono::milliseconds(0));
+            if (!packet || packet->eof) break;  // nothing more now, or EOF (the exit watcher reports it)
+            auto m = proto::decodeZygote(packet->bytes);
+            if (m && m->kind == proto::ZygoteKind::Parked && m->value > 0) {
+                adoptParked(*t, m->value);
+            } else {
+                base::logWarn("proc", "template " + key + " sent an unexpected message; retiring it");
+                retire(app, "protocol error");
+                return;
+            }
+        }
+        arm(key, t);
+        return;
+    }
     auto packet = proc::recvPacket(t->control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText,
                                    std::chrono::milliseconds(0));
     std::optional<proto::ZygoteMessage> m;
     if (packet && !packet->eof) m = proto::decodeZygote(packet->bytes);
     if (m && m->kind == proto::ZygoteKind::Hello) {
         t->state = State::Ready;
-        t->waiter.reset();
+        arm(key, t);
         base::logInfo("proc", "template " + key + " pid=" + std::to_string(t->process.pid()) + " ready in " +
                                   std::to_string(static_cast<long>(base::msBetween(t->started, base::Clock::now()))) +
                                   " ms: workers of " + key + " are forked from it");
@@ -227,8 +276,17 @@ void Zygotes::onExit(const std::string& key, Template* t, proc::ExitStatus statu
         io_, [this, t] { std::erase_if(retired_, [t](const std::unique_ptr<Template>& p) { return p.get() == t; }); });
 }
 
+std::vector<int> Zygotes::parkedPids(const std::string& key) const {
+    std::vector<int> pids;
+    auto it = apps_.find(key);
+    if (it == apps_.end() || !it->second.current) return pids;
+    for (const auto& [pid, p] : it->second.current->parked) pids.push_back(pid);
+    std::sort(pids.begin(), pids.end());
+    return pids;
+}
+
 std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchPlan& plan,
-                                           const shm::ChannelFds& channel, int stdout_fd, int stderr_fd) {
+                                           const shm::ChannelFds& channel, int stdout_fd, int stderr_fd, int park) {
     App& app = apps_[key];
     auto identity = templateIdentity(plan);
     const auto so = soStamp(plan);
@@ -251,6 +309,7 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
     m.kind = proto::ZygoteKind::Fork;
     m.seq = ++t.seq;
     m.log = logLevelOf(plan);
+    m.value = std::clamp(park, 0, proto::kZygoteMaxParked);
     std::vector<int> fds = {channel.segment, channel.to_worker_data, channel.to_worker_space,
                             channel.to_supervisor_data, channel.to_supervisor_space};
     if (stdout_fd >= 0 || stderr_fd >= 0) fds.push_back(stdout_fd >= 0 ? stdout_fd : 1);
@@ -268,15 +327,29 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
                              kZygoteForkTimeout);
         !sent)
         return fail("Fork: " + sent.error().message);
-    auto reply =
-        proc::recvPacket(t.control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, kZygoteForkTimeout);
-    if (!reply) return fail("Forked: " + reply.error().message);
-    if (reply->eof) return fail("the template closed its channel");
-    auto r = proto::decodeZygote(reply->bytes);
+    // Parked notes from the previous Fork may come first (they always precede a Forked
+    // naming the same child).
+    std::optional<proto::ZygoteMessage> r;
+    for (int i = 0; i <= proto::kZygoteMaxParked; ++i) {
+        auto reply =
+            proc::recvPacket(t.control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, kZygoteForkTimeout);
+        if (!reply) return fail("Forked: " + reply.error().message);
+        if (reply->eof) return fail("the template closed its channel");
+        r = proto::decodeZygote(reply->bytes);
+        if (!r || r->kind != proto::ZygoteKind::Parked || r->value <= 0) break;
+        adoptParked(t, r->value);
+        r.reset();
+    }
     if (!r || r->kind != proto::ZygoteKind::Forked || r->seq != m.seq) return fail("unexpected answer to Fork");
     if (r->value <= 0) {
         base::logWarn("proc", "template " + key + " could not fork: " + r->text + "; this worker is exec'd");
         return std::nullopt;
+    }
+    if (auto p = t.parked.find(r->value); p != t.parked.end()) {
+        auto parked = std::move(p->second);
+        t.parked.erase(p);
+        parked->watcher.cancel();
+        return std::move(parked->process);
     }
     auto process = proc::Process::adopt(r->value);
     if (!process) {

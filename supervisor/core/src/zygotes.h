@@ -8,6 +8,7 @@
 // Thread-safety: core loop only (the io_context given at construction).
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "buntime/proc/exit_watcher.h"
 #include "buntime/proc/process.h"
 #include "buntime/shm/channel.h"
+#include "buntime/supervisor/config.h"
 #include "worker_launch.h"
 
 namespace buntime::supervisor {
@@ -49,17 +51,27 @@ public:
 
     // A worker forked by the app's template with `channel` (and optional stdout/stderr),
     // or nullopt: then the caller execs (the template is starting, refused, dead or
-    // stale; this call starts or restarts it as needed).
+    // stale; this call starts or restarts it as needed). `park`: how many children the
+    // template keeps forked ahead of the next call (ephemeral apps; 0 for pooled ones,
+    // whose spawns are rare), so that call hands one over instead of forking.
     std::optional<proc::Process> fork(const std::string& key, const LaunchPlan& plan, const shm::ChannelFds& channel,
-                                      int stdout_fd = -1, int stderr_fd = -1);
+                                      int stdout_fd = -1, int stderr_fd = -1, int park = 0);
 
     // Kills every template (shutdown).
     void stopAll();
     // Pid of the app's template when it is ready (tests, admin), else 0.
     int templatePid(const std::string& key) const;
+    // Pids of the app's parked children (tests).
+    std::vector<int> parkedPids(const std::string& key) const;
 
 private:
     enum class State { Starting, Ready };
+    // A child the template forked ahead of demand: ours to watch and reap (CLONE_PARENT)
+    // until a Forked names it.
+    struct Parked {
+        proc::Process process;
+        proc::ExitWatcher watcher;  // after process: destroyed first
+    };
     struct Template {
         std::string key;
         std::vector<std::string> identity;  // what the plan must still match
@@ -70,7 +82,8 @@ private:
         proc::Process process;
         proc::ExitWatcher watcher;
         base::UniqueFd control;
-        std::unique_ptr<boost::asio::posix::stream_descriptor> waiter;  // a dup of control, for Hello
+        std::unique_ptr<boost::asio::posix::stream_descriptor> waiter;  // a dup of control: Hello, Parked
+        std::unordered_map<int, std::unique_ptr<Parked>> parked;        // by pid
     };
     struct App {
         std::unique_ptr<Template> current;
@@ -83,6 +96,8 @@ private:
     void start(App& app, const std::string& key, const LaunchPlan& plan, std::vector<std::string> identity,
                std::string so_stamp);
     void onReadable(const std::string& key, Template* t);
+    void arm(const std::string& key, Template* t);
+    void adoptParked(Template& t, int pid);
     void onExit(const std::string& key, Template* t, proc::ExitStatus status);
     void retire(App& app, const std::string& why);
 
@@ -94,5 +109,11 @@ private:
 // The plan's identity for a template: argv, environment without the per-worker entries
 // (BUNTIME_CHANNEL, WORKER_ID, RUNTIME_LOG_LEVEL), working directory, cgroup, rlimits.
 std::vector<std::string> templateIdentity(const LaunchPlan& plan);
+
+// Children an ephemeral app's template keeps forked ahead of demand: one per request the
+// gate lets run at once, at most 2 (each costs about 400 KiB of private memory).
+inline int parkedPerEphemeralApp(const SupervisorConfig& config) {
+    return static_cast<int>(std::min(config.ephemeral_concurrency, 2u));
+}
 
 }  // namespace buntime::supervisor

@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -398,9 +399,19 @@ std::optional<ExitStatus> Process::reap(bool block) noexcept {
     siginfo_t info{};
     int flags = WEXITED | (block ? 0 : WNOHANG);
     int rc;
-    do {
+    for (;;) {
         rc = ::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, flags);
-    } while (rc != 0 && errno == EINTR);
+        if (rc == 0 || errno == EINTR) {
+            if (rc == 0) break;
+            continue;
+        }
+        // An ExitWatcher's dup shares this descriptor's file description, and Asio made it
+        // O_NONBLOCK: a blocking wait then gets EAGAIN while the child runs. Wait for the
+        // pidfd to turn readable (the child exited) instead.
+        if (!block || errno != EAGAIN) break;
+        pollfd p{pidfd_.get(), POLLIN, 0};
+        while (::poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    }
     if (rc != 0) {
         if (errno == ECHILD) status_ = ExitStatus{};  // reaped elsewhere: status unknowable
         return status_;

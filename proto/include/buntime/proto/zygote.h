@@ -17,7 +17,9 @@
 //   offset 7   u8  log       Fork: the child's log level (base::LogLevel 0..4), 0xff = keep
 //   offset 8   u32 seq       Fork: chosen by the supervisor; Forked echoes it; else 0
 //   offset 12  i32 value     Hello: the template's pid; Forked: the child's pid (> 0) or
-//                            -errno; Refused: the template's thread count (or 0)
+//                            -errno; Refused: the template's thread count (or 0);
+//                            Fork: how many children to keep parked (0..kZygoteMaxParked);
+//                            Parked: the parked child's pid
 //   offset 16  text          Refused and Forked-with-error only
 //
 // FLOW.
@@ -34,6 +36,14 @@
 //                           pidfd, reaping and PR_SET_PDEATHSIG refer to the supervisor) and
 //                           a dying template does not take it down. It then serves exactly
 //                           like an exec'd worker: Ready over its channel, and so on.
+//   template -> supervisor  Parked (unsolicited, after a Fork asked for parked children):
+//                           the pid of a child forked ahead of demand, already reset and
+//                           waiting for its descriptors. The supervisor's child too
+//                           (CLONE_PARENT), so the supervisor watches and reaps it from
+//                           now on; it exits by itself when the template goes away. A later
+//                           Forked may name it: the template handed it that Fork's
+//                           descriptors instead of forking (no fork on the request path).
+//                           Parked always precedes any Forked naming the same pid.
 // EOF on the socket means the peer is gone: the template exits; the supervisor restarts it.
 #pragma once
 
@@ -58,8 +68,9 @@ inline constexpr std::size_t kMaxZygoteText = 1024;
 inline constexpr std::size_t kZygoteChannelFds = 5;
 inline constexpr std::size_t kZygoteMaxFds = 7;  // + stdout, stderr
 inline constexpr std::uint8_t kZygoteKeepLogLevel = 0xff;
+inline constexpr std::int32_t kZygoteMaxParked = 4;
 
-enum class ZygoteKind : std::uint16_t { Hello = 1, Refused = 2, Fork = 3, Forked = 4 };
+enum class ZygoteKind : std::uint16_t { Hello = 1, Refused = 2, Fork = 3, Forked = 4, Parked = 5 };
 
 struct ZygoteMessage {
     ZygoteKind kind = ZygoteKind::Hello;
@@ -104,7 +115,7 @@ inline std::optional<ZygoteMessage> decodeZygote(std::span<const std::byte> pack
     const std::byte* p = packet.data();
     if (detail::getLe(p, 4) != kZygoteMagic) return std::nullopt;
     const auto kind = static_cast<std::uint16_t>(detail::getLe(p + 4, 2));
-    if (kind < 1 || kind > 4) return std::nullopt;
+    if (kind < 1 || kind > 5) return std::nullopt;
     ZygoteMessage m;
     m.kind = static_cast<ZygoteKind>(kind);
     m.fds = static_cast<std::uint8_t>(p[6]);

@@ -314,10 +314,18 @@ void terminateHook(void* ctx) noexcept {
     }
 }
 
+// Hooks the app does not define stay NULL: the worker then skips them (an ephemeral
+// worker with no onTerminate exits on Terminate without starting a drain thread).
 template <typename T, std::uint32_t Style>
 const buntime_app_v1* table() noexcept {
-    static const buntime_app_v1 app{BUNTIME_APP_ABI_VERSION, Style,        &initApp<T>,
-                                    &handleRequest<T>,       &idleHook<T>, &terminateHook<T>};
+    constexpr bool has_idle = requires(T & t) { t.onIdle(); };
+    constexpr bool has_terminate = requires(T & t) { t.onTerminate(); };
+    static const buntime_app_v1 app{BUNTIME_APP_ABI_VERSION,
+                                    Style,
+                                    &initApp<T>,
+                                    &handleRequest<T>,
+                                    has_idle ? &idleHook<T> : nullptr,
+                                    has_terminate ? &terminateHook<T> : nullptr};
     return &app;
 }
 
