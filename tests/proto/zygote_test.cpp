@@ -32,6 +32,18 @@ TEST_CASE("a Fork message has the documented layout") {
     CHECK(*back == m);
 }
 
+TEST_CASE("Park asks for children in value") {
+    ZygoteMessage m;
+    m.kind = ZygoteKind::Park;
+    m.value = 2;
+    const auto packet = encodeZygote(m);
+    const std::vector<unsigned char> expected = {'B', 'Z', 'Y', '1', 6, 0, 0, 0xff, 0, 0, 0, 0, 2, 0, 0, 0};
+    CHECK(std::vector<unsigned char>(packet.begin(), packet.end()) == expected);
+    auto back = decodeZygote(bytes(packet));
+    REQUIRE(back);
+    CHECK(*back == m);
+}
+
 TEST_CASE("Parked names its child in value") {
     ZygoteMessage m;
     m.kind = ZygoteKind::Parked;
@@ -70,7 +82,7 @@ TEST_CASE("malformed packets are refused") {
     auto bad_magic = good;
     bad_magic[3] = '2';
     CHECK_FALSE(decodeZygote(bytes(bad_magic)));
-    for (unsigned char kind : {0, 6, 0xff}) {
+    for (unsigned char kind : {0, 7, 0xff}) {
         auto bad_kind = good;
         bad_kind[4] = static_cast<char>(kind);
         CHECK_FALSE(decodeZygote(bytes(bad_kind)));

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "buntime/proc/zygote.h"
 #include "buntime/proto/control.h"
@@ -93,6 +94,44 @@ public:
                             fds.to_supervisor_space};
         auto reply = forkWith(list, 5);
         return reply && reply->kind == proto::ZygoteKind::Forked ? reply->value : -1;
+    }
+
+    struct ParkedChild {
+        pid_t pid = -1;
+        base::UniqueFd socket;
+    };
+    // Sends Park{n}; the n children the template reports.
+    std::vector<ParkedChild> park(int n) {
+        proto::ZygoteMessage m;
+        m.kind = proto::ZygoteKind::Park;
+        m.value = n;
+        const auto packet = proto::encodeZygote(m);
+        std::vector<ParkedChild> out;
+        if (!proc::sendPacket(control_.get(), proto::bytesOf(packet), {}, 5s)) return out;
+        for (int i = 0; i < n; ++i) {
+            auto reply = proc::recvPacket(control_.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, 10s);
+            if (!reply || reply->eof) break;
+            auto decoded = proto::decodeZygote(reply->bytes);
+            if (!decoded || decoded->kind != proto::ZygoteKind::Parked || reply->fds.size() != 1) break;
+            out.push_back({decoded->value, std::move(reply->fds[0])});
+        }
+        return out;
+    }
+
+    // Starts a worker from a parked child: the Fork goes to the child's socket.
+    WorkerOptions fromParked(const std::string& app_dir, ParkedChild& child) {
+        WorkerOptions o;
+        o.app_dir = app_dir;
+        o.start = [&child](const shm::ChannelFds& fds) -> pid_t {
+            const int list[] = {fds.segment, fds.to_worker_data, fds.to_worker_space, fds.to_supervisor_data,
+                                fds.to_supervisor_space};
+            proto::ZygoteMessage m;
+            m.kind = proto::ZygoteKind::Fork;
+            m.fds = 5;
+            const auto packet = proto::encodeZygote(m);
+            return proc::sendPacket(child.socket.get(), proto::bytesOf(packet), list, 5s) ? child.pid : -1;
+        };
+        return o;
     }
 
     WorkerOptions forked(const std::string& app_dir) {
@@ -194,6 +233,40 @@ TEST_CASE("a forked worker starts with default signals and a worker's title") {
     CHECK(readProc(t.pid(), "cmdline").starts_with("buntime: template fixture@1.0.0"));
     // And it keeps the template's resource limits (the supervisor set them on the template).
     CHECK(readProc(forked.pid(), "limits") == readProc(t.pid(), "limits"));
+}
+
+TEST_CASE("Park: children forked ahead wait on their own socket; a Fork there starts one, closing it ends one") {
+    TempDir dir;
+    dir.copy(FIXTURE_ZYGOTE, "app.so");
+    Template t(dir.path());
+    REQUIRE(t.receive());
+    auto parked = t.park(2);
+    REQUIRE(parked.size() == 2);
+    for (const auto& p : parked) {
+        REQUIRE(p.pid > 0);
+        // Retitled by the child itself, just after the template reported it.
+        for (int i = 0; i < 200 && !readProc(p.pid, "cmdline").starts_with("buntime: parked"); ++i)
+            std::this_thread::sleep_for(10ms);
+        CHECK(readProc(p.pid, "cmdline").starts_with("buntime: parked fixture@1.0.0"));
+        CHECK(statusField(p.pid, "PPid").find(std::to_string(::getpid())) != std::string::npos);  // CLONE_PARENT
+    }
+
+    WorkerClient w(t.fromParked(dir.path(), parked[0]));
+    REQUIRE(w.startup().ready);
+    CHECK(w.pid() == parked[0].pid);
+    auto r = w.get("/");
+    CHECK(r.head.status == 200);
+    const auto answer = words(r.body);
+    REQUIRE(answer.size() == 4);
+    CHECK(answer[0] != "the-template");  // its own WORKER_ID
+    CHECK(answer[3] == std::to_string(parked[0].pid));
+
+    // The other one exits once nobody can start it any more.
+    const pid_t other = parked[1].pid;
+    parked[1].socket.reset();
+    int status = -1;
+    CHECK(::waitpid(other, &status, 0) == other);
+    CHECK(WIFEXITED(status));
 }
 
 TEST_CASE("workers outlive their template") {

@@ -27,10 +27,26 @@
 namespace buntime::worker {
 namespace {
 
-void sendMessage(int control, const proto::ZygoteMessage& m) {
+// One packet, with `fds` in SCM_RIGHTS; false when the peer is gone.
+bool sendMessage(int socket, const proto::ZygoteMessage& m, const std::vector<int>& fds = {}) {
     const auto packet = proto::encodeZygote(m);
+    iovec iov{const_cast<char*>(packet.data()), packet.size()};
+    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * proto::kZygoteMaxFds)];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (!fds.empty()) {
+        msg.msg_control = cbuf;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+    }
     for (;;) {
-        if (::send(control, packet.data(), packet.size(), MSG_NOSIGNAL) >= 0 || errno != EINTR) return;
+        if (::sendmsg(socket, &msg, MSG_NOSIGNAL) >= 0) return true;
+        if (errno != EINTR) return false;
     }
 }
 
@@ -126,42 +142,13 @@ bool validFork(const proto::ZygoteMessage& m, const std::vector<int>& fds) {
     return m.kind == proto::ZygoteKind::Fork && fds.size() >= proto::kZygoteChannelFds && fds.size() == m.fds;
 }
 
-// A child forked ahead of demand: the template's end of its socket (where a Fork's
-// descriptors are handed over) and its pid.
-struct ParkedChild {
-    pid_t pid = 0;
-    int socket = -1;
-};
-
-// In a parked child: waits for a Fork; exits when the template goes away first.
+// In a parked child: waits for the supervisor's Fork; exits when the socket closes first.
 ForkedChild waitParked(int socket) {
     proto::ZygoteMessage m;
     std::vector<int> fds;
     if (!receive(socket, m, fds) || !validFork(m, fds)) ::_exit(0);
     ::close(socket);
     return takeDescriptors(m, fds);
-}
-
-// Gives `fds` to a parked child; false when it is gone (the supervisor reaps it).
-bool handOver(const ParkedChild& p, const proto::ZygoteMessage& m, const std::vector<int>& fds) {
-    const auto packet = proto::encodeZygote(m);
-    iovec iov{const_cast<char*>(packet.data()), packet.size()};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * proto::kZygoteMaxFds)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-    std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    ssize_t n;
-    do {
-        n = ::sendmsg(p.socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    return n == static_cast<ssize_t>(packet.size());
 }
 
 }  // namespace
@@ -225,11 +212,31 @@ ForkedChild runTemplate(int control, const std::function<void(const char* role)>
 
     proto::ZygoteMessage m;
     std::vector<int> fds;
-    std::vector<ParkedChild> parked;
-    auto closeParked = [&parked] {
-        for (const auto& p : parked) ::close(p.socket);
-    };
     while (receive(control, m, fds)) {
+        if (m.kind == proto::ZygoteKind::Park && fds.empty()) {
+            for (int i = 0; i < std::clamp(m.value, 0, proto::kZygoteMaxParked); ++i) {
+                proto::ZygoteMessage note;
+                note.kind = proto::ZygoteKind::Parked;
+                int pair[2];
+                if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+                    note.value = -errno;
+                    sendMessage(control, note);
+                    continue;
+                }
+                const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+                if (pid == 0) {
+                    ::close(pair[0]);
+                    resetChild(supervisor, control);
+                    retitle("parked");
+                    return waitParked(pair[1]);
+                }
+                note.value = pid > 0 ? static_cast<std::int32_t>(pid) : -errno;
+                ::close(pair[1]);
+                sendMessage(control, note, pid > 0 ? std::vector<int>{pair[0]} : std::vector<int>{});
+                ::close(pair[0]);  // the supervisor holds the child's socket now
+            }
+            continue;
+        }
         if (!validFork(m, fds)) {
             if (m.kind == proto::ZygoteKind::Fork) {
                 proto::ZygoteMessage reply{proto::ZygoteKind::Forked,
@@ -243,54 +250,20 @@ ForkedChild runTemplate(int control, const std::function<void(const char* role)>
             closeAll(fds);
             continue;
         }
+        // spawn (fork path): the child is the supervisor's (CLONE_PARENT); no exec, no relocation.
+        const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
+        if (pid == 0) {
+            resetChild(supervisor, control);
+            return takeDescriptors(m, fds);
+        }
+        const int err = errno;
+        closeAll(fds);
         proto::ZygoteMessage reply;
         reply.kind = proto::ZygoteKind::Forked;
         reply.seq = m.seq;
-        // A parked child takes the descriptors: no fork on the request path.
-        while (!parked.empty() && reply.value == 0) {
-            const ParkedChild p = parked.front();
-            parked.erase(parked.begin());
-            if (handOver(p, m, fds)) reply.value = p.pid;
-            ::close(p.socket);
-        }
-        if (reply.value == 0) {
-            // spawn (fork path): the child is the supervisor's (CLONE_PARENT); no exec, no relocation.
-            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
-            if (pid == 0) {
-                closeParked();
-                resetChild(supervisor, control);
-                return takeDescriptors(m, fds);
-            }
-            reply.value = pid > 0 ? static_cast<std::int32_t>(pid) : -errno;
-            if (pid < 0) reply.text = std::string("clone: ") + std::strerror(-reply.value);
-        }
-        closeAll(fds);
+        reply.value = pid > 0 ? static_cast<std::int32_t>(pid) : -err;
+        if (pid < 0) reply.text = std::string("clone: ") + std::strerror(err);
         sendMessage(control, reply);
-
-        // Children forked ahead of the next Fork, after this one is answered.
-        const auto want = static_cast<std::size_t>(std::clamp(m.value, 0, proto::kZygoteMaxParked));
-        while (parked.size() < want) {
-            int pair[2];
-            if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) break;
-            const long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, 0);
-            if (pid == 0) {
-                ::close(pair[0]);
-                closeParked();
-                resetChild(supervisor, control);
-                retitle("parked");
-                return waitParked(pair[1]);
-            }
-            ::close(pair[1]);
-            if (pid < 0) {
-                ::close(pair[0]);
-                break;
-            }
-            parked.push_back({static_cast<pid_t>(pid), pair[0]});
-            proto::ZygoteMessage note;
-            note.kind = proto::ZygoteKind::Parked;
-            note.value = static_cast<std::int32_t>(pid);
-            sendMessage(control, note);
-        }
     }
     std::fflush(stdout);
     std::fflush(stderr);

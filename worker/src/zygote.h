@@ -25,9 +25,9 @@ int zygoteControlFd();
 // Threads of this process (entries of /proc/self/task); 0 when unreadable.
 int threadCount();
 
-// Sends Hello, then answers each Fork with a child made by clone(CLONE_PARENT): one
-// parked ahead of demand when there is one (it gets the Fork's descriptors), else a new
-// one; then forks as many parked children as the Fork asked for (Parked to the supervisor). Returns only in a child,
+// Sends Hello, then answers each Fork with a child made by clone(CLONE_PARENT) and each
+// Park with children forked ahead of demand (Parked to the supervisor, with the socket on
+// which the child waits for its Fork). Returns only in a child,
 // already reset for serving: signal dispositions and mask as they were when runTemplate was called (right after the
 // app's init, so as in an exec'd worker), PR_SET_PDEATHSIG armed against the supervisor, the given stdout/stderr in
 // place, fresh randomness (WORKER_ID, rand/random seeds) and BUNTIME_CHANNEL naming its descriptors. The template exits

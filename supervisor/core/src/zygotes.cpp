@@ -174,21 +174,30 @@ void Zygotes::arm(const std::string& key, Template* t) {
                           });
 }
 
-void Zygotes::adoptParked(Template& t, int pid) {
+void Zygotes::onParked(Template& t, const proto::ZygoteMessage& m, std::vector<base::UniqueFd> fds) {
+    if (t.parks_pending > 0) --t.parks_pending;
+    if (m.value <= 0 || fds.size() != 1) {
+        base::logWarn("proc", "template " + t.key + " could not park a child" +
+                                  (m.value < 0 ? ": " + base::errnoText(-m.value) : std::string()));
+        return;
+    }
+    const int pid = m.value;
     auto process = proc::Process::adopt(pid);
     if (!process) {
         base::logWarn("proc",
                       "template " + t.key + ": parked child " + std::to_string(pid) + ": " + process.error().message);
-        return;
+        return;  // closing its socket ends it
     }
     auto p = std::make_unique<Parked>();
+    p->pid = pid;
     p->process = std::move(process.value());
+    p->socket = std::move(fds[0]);
     Template* owner = &t;
     // Destroying the Parked inside its own watcher's callback is safe (the watcher's state
     // outlives the callback); a Template destroyed first cancels it.
     auto watcher = proc::ExitWatcher::watch(io_, p->process, [owner, pid](proc::ExitStatus st) {
         base::logDebug("proc", "parked pid=" + std::to_string(pid) + " " + st.describe());
-        owner->parked.erase(pid);
+        std::erase_if(owner->parked, [pid](const std::unique_ptr<Parked>& q) { return q->pid == pid; });
     });
     if (!watcher) {
         base::logWarn("proc", "template " + t.key + ": cannot watch parked child " + std::to_string(pid) + ": " +
@@ -196,8 +205,37 @@ void Zygotes::adoptParked(Template& t, int pid) {
         return;  // ~Process kills and reaps it
     }
     p->watcher = std::move(watcher.value());
-    t.parked[pid] = std::move(p);
+    t.parked.push_back(std::move(p));
     base::logDebug("proc", "template " + t.key + " parked pid=" + std::to_string(pid));
+}
+
+std::optional<proc::Process> Zygotes::startParked(Template& t, const proto::ZygoteMessage& fork,
+                                                  std::span<const int> fds) {
+    const auto packet = proto::encodeZygote(fork);
+    while (!t.parked.empty()) {
+        auto oldest = std::move(t.parked.front());  // the longest settled
+        t.parked.erase(t.parked.begin());
+        auto& p = *oldest;
+        p.watcher.cancel();
+        // The child waits in recvmsg, so this never blocks; failing, the child is gone (the
+        // Process destructor reaps it).
+        if (proc::sendPacket(p.socket.get(), {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, fds,
+                             std::chrono::milliseconds(0)))
+            return std::move(p.process);
+    }
+    return std::nullopt;
+}
+
+void Zygotes::replenish(Template& t, int park) {
+    const int missing = park - static_cast<int>(t.parked.size()) - t.parks_pending;
+    if (missing <= 0) return;
+    proto::ZygoteMessage m;
+    m.kind = proto::ZygoteKind::Park;
+    m.value = std::min(missing, proto::kZygoteMaxParked);
+    const auto packet = proto::encodeZygote(m);
+    if (proc::sendPacket(t.control.get(), {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, {},
+                         std::chrono::milliseconds(0)))
+        t.parks_pending += m.value;
 }
 
 void Zygotes::onReadable(const std::string& key, Template* t) {
@@ -212,8 +250,8 @@ void Zygotes::onReadable(const std::string& key, Template* t) {
                                            std::chrono::milliseconds(0));
             if (!packet || packet->eof) break;  // nothing more now, or EOF (the exit watcher reports it)
             auto m = proto::decodeZygote(packet->bytes);
-            if (m && m->kind == proto::ZygoteKind::Parked && m->value > 0) {
-                adoptParked(*t, m->value);
+            if (m && m->kind == proto::ZygoteKind::Parked) {
+                onParked(*t, *m, std::move(packet->fds));
             } else {
                 base::logWarn("proc", "template " + key + " sent an unexpected message; retiring it");
                 retire(app, "protocol error");
@@ -280,7 +318,7 @@ std::vector<int> Zygotes::parkedPids(const std::string& key) const {
     std::vector<int> pids;
     auto it = apps_.find(key);
     if (it == apps_.end() || !it->second.current) return pids;
-    for (const auto& [pid, p] : it->second.current->parked) pids.push_back(pid);
+    for (const auto& p : it->second.current->parked) pids.push_back(p->pid);
     std::sort(pids.begin(), pids.end());
     return pids;
 }
@@ -309,12 +347,18 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
     m.kind = proto::ZygoteKind::Fork;
     m.seq = ++t.seq;
     m.log = logLevelOf(plan);
-    m.value = std::clamp(park, 0, proto::kZygoteMaxParked);
     std::vector<int> fds = {channel.segment, channel.to_worker_data, channel.to_worker_space,
                             channel.to_supervisor_data, channel.to_supervisor_space};
     if (stdout_fd >= 0 || stderr_fd >= 0) fds.push_back(stdout_fd >= 0 ? stdout_fd : 1);
     if (stderr_fd >= 0) fds.push_back(stderr_fd);
     m.fds = static_cast<std::uint8_t>(fds.size());
+    park = std::min(park, proto::kZygoteMaxParked);
+    if (park > 0) {
+        if (auto parked = startParked(t, m, fds)) {
+            replenish(t, park);
+            return parked;
+        }
+    }
     const auto packet = proto::encodeZygote(m);
     auto fail = [&](const std::string& why) -> std::optional<proc::Process> {
         base::logWarn("proc", "template " + key + ": " + why + "; this worker is exec'd");
@@ -327,17 +371,16 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
                              kZygoteForkTimeout);
         !sent)
         return fail("Fork: " + sent.error().message);
-    // Parked notes from the previous Fork may come first (they always precede a Forked
-    // naming the same child).
+    // Parked notes of an earlier Park may come first.
     std::optional<proto::ZygoteMessage> r;
-    for (int i = 0; i <= proto::kZygoteMaxParked; ++i) {
+    for (int i = 0; i <= 2 * proto::kZygoteMaxParked; ++i) {
         auto reply =
             proc::recvPacket(t.control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, kZygoteForkTimeout);
         if (!reply) return fail("Forked: " + reply.error().message);
         if (reply->eof) return fail("the template closed its channel");
         r = proto::decodeZygote(reply->bytes);
-        if (!r || r->kind != proto::ZygoteKind::Parked || r->value <= 0) break;
-        adoptParked(t, r->value);
+        if (!r || r->kind != proto::ZygoteKind::Parked) break;
+        onParked(t, *r, std::move(reply->fds));
         r.reset();
     }
     if (!r || r->kind != proto::ZygoteKind::Forked || r->seq != m.seq) return fail("unexpected answer to Fork");
@@ -345,18 +388,13 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
         base::logWarn("proc", "template " + key + " could not fork: " + r->text + "; this worker is exec'd");
         return std::nullopt;
     }
-    if (auto p = t.parked.find(r->value); p != t.parked.end()) {
-        auto parked = std::move(p->second);
-        t.parked.erase(p);
-        parked->watcher.cancel();
-        return std::move(parked->process);
-    }
     auto process = proc::Process::adopt(r->value);
     if (!process) {
         ::kill(r->value, SIGKILL);  // our child (CLONE_PARENT): the pid is not reused before we reap it
         ::waitpid(r->value, nullptr, 0);
         return fail("forked pid " + std::to_string(r->value) + ": " + process.error().message);
     }
+    if (park > 0) replenish(t, park);  // after the Fork: its worker does not wait for them
     return std::move(process.value());
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "buntime/base/unique_fd.h"
 #include "buntime/proc/exit_watcher.h"
 #include "buntime/proc/process.h"
+#include "buntime/proto/zygote.h"
 #include "buntime/shm/channel.h"
 #include "buntime/supervisor/config.h"
 #include "worker_launch.h"
@@ -52,8 +54,9 @@ public:
     // A worker forked by the app's template with `channel` (and optional stdout/stderr),
     // or nullopt: then the caller execs (the template is starting, refused, dead or
     // stale; this call starts or restarts it as needed). `park`: how many children the
-    // template keeps forked ahead of the next call (ephemeral apps; 0 for pooled ones,
-    // whose spawns are rare), so that call hands one over instead of forking.
+    // template keeps forked ahead of demand (ephemeral apps; 0 for pooled ones, whose
+    // spawns are rare): a call then starts a parked child over its own socket, with no
+    // fork and no round trip to the template, and asks the template for a replacement.
     std::optional<proc::Process> fork(const std::string& key, const LaunchPlan& plan, const shm::ChannelFds& channel,
                                       int stdout_fd = -1, int stderr_fd = -1, int park = 0);
 
@@ -66,11 +69,13 @@ public:
 
 private:
     enum class State { Starting, Ready };
-    // A child the template forked ahead of demand: ours to watch and reap (CLONE_PARENT)
-    // until a Forked names it.
+    // A child the template forked ahead of demand: ours to watch and reap (CLONE_PARENT);
+    // it waits for a Fork on `socket` and exits when the socket closes.
     struct Parked {
+        int pid = 0;
         proc::Process process;
-        proc::ExitWatcher watcher;  // after process: destroyed first
+        base::UniqueFd socket;
+        proc::ExitWatcher watcher;  // last: destroyed first
     };
     struct Template {
         std::string key;
@@ -83,7 +88,8 @@ private:
         proc::ExitWatcher watcher;
         base::UniqueFd control;
         std::unique_ptr<boost::asio::posix::stream_descriptor> waiter;  // a dup of control: Hello, Parked
-        std::unordered_map<int, std::unique_ptr<Parked>> parked;        // by pid
+        std::vector<std::unique_ptr<Parked>> parked;                    // oldest first
+        int parks_pending = 0;                                          // Park asked, Parked not yet seen
     };
     struct App {
         std::unique_ptr<Template> current;
@@ -97,7 +103,9 @@ private:
                std::string so_stamp);
     void onReadable(const std::string& key, Template* t);
     void arm(const std::string& key, Template* t);
-    void adoptParked(Template& t, int pid);
+    void onParked(Template& t, const proto::ZygoteMessage& m, std::vector<base::UniqueFd> fds);
+    std::optional<proc::Process> startParked(Template& t, const proto::ZygoteMessage& fork, std::span<const int> fds);
+    void replenish(Template& t, int park);
     void onExit(const std::string& key, Template* t, proc::ExitStatus status);
     void retire(App& app, const std::string& why);
 

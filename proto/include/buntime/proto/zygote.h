@@ -18,8 +18,8 @@
 //   offset 8   u32 seq       Fork: chosen by the supervisor; Forked echoes it; else 0
 //   offset 12  i32 value     Hello: the template's pid; Forked: the child's pid (> 0) or
 //                            -errno; Refused: the template's thread count (or 0);
-//                            Fork: how many children to keep parked (0..kZygoteMaxParked);
-//                            Parked: the parked child's pid
+//                            Park: how many children to fork ahead (1..kZygoteMaxParked);
+//                            Parked: the parked child's pid (> 0) or -errno
 //   offset 16  text          Refused and Forked-with-error only
 //
 // FLOW.
@@ -36,14 +36,16 @@
 //                           pidfd, reaping and PR_SET_PDEATHSIG refer to the supervisor) and
 //                           a dying template does not take it down. It then serves exactly
 //                           like an exec'd worker: Ready over its channel, and so on.
-//   template -> supervisor  Parked (unsolicited, after a Fork asked for parked children):
-//                           the pid of a child forked ahead of demand, already reset and
-//                           waiting for its descriptors. The supervisor's child too
-//                           (CLONE_PARENT), so the supervisor watches and reaps it from
-//                           now on; it exits by itself when the template goes away. A later
-//                           Forked may name it: the template handed it that Fork's
-//                           descriptors instead of forking (no fork on the request path).
-//                           Parked always precedes any Forked naming the same pid.
+//   supervisor -> template  Park, no descriptors, no answer but Parked notes: fork `value`
+//                           children ahead of demand (ephemeral apps).
+//   template -> supervisor  Parked, one per child: its pid and, in SCM_RIGHTS (fds = 1), one
+//                           end of a SOCK_SEQPACKET pair whose other end the child waits on,
+//                           already reset (as a forked child is) and reseeded. The child is
+//                           the supervisor's (CLONE_PARENT): it watches and reaps it. To start
+//                           it, the supervisor sends a Fork (same layout and descriptors as
+//                           above) on that socket instead of to the template: no fork and no
+//                           template round trip on the request path. Closing the socket
+//                           makes the child exit. A fork that failed is Parked with -errno.
 // EOF on the socket means the peer is gone: the template exits; the supervisor restarts it.
 #pragma once
 
@@ -70,7 +72,7 @@ inline constexpr std::size_t kZygoteMaxFds = 7;  // + stdout, stderr
 inline constexpr std::uint8_t kZygoteKeepLogLevel = 0xff;
 inline constexpr std::int32_t kZygoteMaxParked = 4;
 
-enum class ZygoteKind : std::uint16_t { Hello = 1, Refused = 2, Fork = 3, Forked = 4, Parked = 5 };
+enum class ZygoteKind : std::uint16_t { Hello = 1, Refused = 2, Fork = 3, Forked = 4, Parked = 5, Park = 6 };
 
 struct ZygoteMessage {
     ZygoteKind kind = ZygoteKind::Hello;
@@ -115,7 +117,7 @@ inline std::optional<ZygoteMessage> decodeZygote(std::span<const std::byte> pack
     const std::byte* p = packet.data();
     if (detail::getLe(p, 4) != kZygoteMagic) return std::nullopt;
     const auto kind = static_cast<std::uint16_t>(detail::getLe(p + 4, 2));
-    if (kind < 1 || kind > 5) return std::nullopt;
+    if (kind < 1 || kind > 6) return std::nullopt;
     ZygoteMessage m;
     m.kind = static_cast<ZygoteKind>(kind);
     m.fds = static_cast<std::uint8_t>(p[6]);
