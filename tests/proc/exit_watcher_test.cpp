@@ -30,6 +30,15 @@ Process spawnShell(const std::string& script) {
     return std::move(*p);
 }
 
+Process spawnSleeper() {
+    SpawnOptions o;
+    o.executable = "/bin/sleep";
+    o.argv = {"sleep", "30"};
+    auto p = Process::spawn(o);
+    REQUIRE_MESSAGE(p, (p ? "" : p.error().message));
+    return std::move(*p);
+}
+
 }  // namespace
 
 TEST_CASE("reports the exit code on the loop") {
@@ -50,11 +59,7 @@ TEST_CASE("reports the exit code on the loop") {
 
 TEST_CASE("reports the terminating signal") {
     boost::asio::io_context io;
-    SpawnOptions o;
-    o.executable = "/bin/sleep";
-    o.argv = {"sleep", "30"};
-    auto p = Process::spawn(o);
-    REQUIRE(p);
+    auto p = std::make_optional(spawnSleeper());
     std::optional<ExitStatus> got;
     auto w = ExitWatcher::watch(io, *p, [&](ExitStatus s) { got = s; });
     REQUIRE(w);
@@ -67,11 +72,7 @@ TEST_CASE("reports the terminating signal") {
 
 TEST_CASE("cancel: the callback never runs and the loop has no work left") {
     boost::asio::io_context io;
-    SpawnOptions o;
-    o.executable = "/bin/sleep";
-    o.argv = {"sleep", "30"};
-    auto p = Process::spawn(o);
-    REQUIRE(p);
+    auto p = std::make_optional(spawnSleeper());
     bool called = false;
     auto w = ExitWatcher::watch(io, *p, [&](ExitStatus) { called = true; });
     REQUIRE(w);
@@ -87,11 +88,7 @@ TEST_CASE("a process once watched is still reaped by a blocking wait and by its 
     // The watcher's dup shares the pidfd's file description and Asio made it non-blocking:
     // wait() must not give up with EAGAIN and leave a zombie.
     boost::asio::io_context io;
-    SpawnOptions o;
-    o.executable = "/bin/sleep";
-    o.argv = {"sleep", "30"};
-    auto p = Process::spawn(o);
-    REQUIRE(p);
+    auto p = std::make_optional(spawnSleeper());
     auto w = ExitWatcher::watch(io, *p, [](ExitStatus) {});
     REQUIRE(w);
     w->cancel();
@@ -100,8 +97,7 @@ TEST_CASE("a process once watched is still reaped by a blocking wait and by its 
     CHECK(status.signaled());
     CHECK(status.signal == SIGTERM);
 
-    auto q = Process::spawn(o);
-    REQUIRE(q);
+    auto q = std::make_optional(spawnSleeper());
     const auto pid = q->pid();
     {
         auto w2 = ExitWatcher::watch(io, *q, [](ExitStatus) {});

@@ -32,28 +32,26 @@ TEST_CASE("a Fork message has the documented layout") {
     CHECK(*back == m);
 }
 
-TEST_CASE("Park asks for children in value") {
-    ZygoteMessage m;
-    m.kind = ZygoteKind::Park;
-    m.value = 2;
-    const auto packet = encodeZygote(m);
-    const std::vector<unsigned char> expected = {'B', 'Z', 'Y', '1', 6, 0, 0, 0xff, 0, 0, 0, 0, 2, 0, 0, 0};
-    CHECK(std::vector<unsigned char>(packet.begin(), packet.end()) == expected);
-    auto back = decodeZygote(bytes(packet));
-    REQUIRE(back);
-    CHECK(*back == m);
-}
-
-TEST_CASE("Parked names its child in value") {
-    ZygoteMessage m;
-    m.kind = ZygoteKind::Parked;
-    m.value = 4242;
-    const auto packet = encodeZygote(m);
-    const std::vector<unsigned char> expected = {'B', 'Z', 'Y', '1', 5, 0, 0, 0xff, 0, 0, 0, 0, 0x92, 0x10, 0, 0};
-    CHECK(std::vector<unsigned char>(packet.begin(), packet.end()) == expected);
-    auto back = decodeZygote(bytes(packet));
-    REQUIRE(back);
-    CHECK(*back == m);
+TEST_CASE("Park (children wanted) and Parked (a child's pid) carry their number in value") {
+    struct Case {
+        ZygoteKind kind;
+        std::int32_t value;
+        std::vector<unsigned char> bytes;
+    };
+    const Case cases[] = {
+        {ZygoteKind::Park, 2, {'B', 'Z', 'Y', '1', 6, 0, 0, 0xff, 0, 0, 0, 0, 2, 0, 0, 0}},
+        {ZygoteKind::Parked, 4242, {'B', 'Z', 'Y', '1', 5, 0, 0, 0xff, 0, 0, 0, 0, 0x92, 0x10, 0, 0}},
+    };
+    for (const auto& c : cases) {
+        ZygoteMessage m;
+        m.kind = c.kind;
+        m.value = c.value;
+        const auto packet = encodeZygote(m);
+        CHECK(std::vector<unsigned char>(packet.begin(), packet.end()) == c.bytes);
+        auto back = decodeZygote(bytes(packet));
+        REQUIRE(back);
+        CHECK(*back == m);
+    }
 }
 
 TEST_CASE("Refused carries its reason, cut at kMaxZygoteText") {

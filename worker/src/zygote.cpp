@@ -19,6 +19,7 @@
 #include <cstring>
 #include <vector>
 
+#include "buntime/base/fd_passing.h"
 #include "buntime/base/log.h"
 #include "buntime/proto/launch.h"
 #include "buntime/proto/zygote.h"
@@ -30,54 +31,21 @@ namespace {
 // One packet, with `fds` in SCM_RIGHTS; false when the peer is gone.
 bool sendMessage(int socket, const proto::ZygoteMessage& m, const std::vector<int>& fds = {}) {
     const auto packet = proto::encodeZygote(m);
-    iovec iov{const_cast<char*>(packet.data()), packet.size()};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * proto::kZygoteMaxFds)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-        msg.msg_control = cbuf;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    for (;;) {
-        if (::sendmsg(socket, &msg, MSG_NOSIGNAL) >= 0) return true;
-        if (errno != EINTR) return false;
-    }
+    return base::sendWithFds(socket, {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, fds)
+        .has_value();
 }
 
 // One packet with its descriptors; false on EOF or error (the supervisor is gone).
 bool receive(int control, proto::ZygoteMessage& out, std::vector<int>& fds) {
     fds.clear();
     std::byte buf[proto::kZygoteHeaderBytes + proto::kMaxZygoteText + 1];
-    iovec iov{buf, sizeof buf};
-    alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int) * 16)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf;
-    msg.msg_controllen = sizeof cbuf;
-    ssize_t n;
-    do {
-        n = ::recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return false;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            fds.push_back(fd);
-        }
-    }
-    auto decoded = proto::decodeZygote({buf, static_cast<std::size_t>(n)});
-    if (!decoded || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-        BUNTIME_LOG(Error, "template: malformed control message (%zd bytes); ignored", n);
+    std::vector<base::UniqueFd> received;
+    auto got = base::receiveWithFds(control, buf, received);
+    for (auto& fd : received) fds.push_back(fd.release());
+    if (!got || got->size == 0) return false;
+    auto decoded = proto::decodeZygote({buf, got->size});
+    if (!decoded || got->truncated) {
+        BUNTIME_LOG(Error, "template: malformed control message (%zu bytes); ignored", got->size);
         out = {};
         out.kind = proto::ZygoteKind::Hello;  // not Fork: the caller ignores it
         return true;
