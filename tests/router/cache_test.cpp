@@ -3,6 +3,8 @@
 // for the TTL, negative resolutions are not.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "buntime/router/cache.h"
 #include "temp_dir.h"
 
@@ -170,4 +172,64 @@ TEST_CASE("ResolverCache does not cache negative results") {
     CHECK_FALSE(cache.resolve("late", "^2", t0 + milliseconds(2)));
     t.write("r/late@2.0.0/manifest.yaml", "");
     CHECK(cache.resolve("late", "^2", t0 + milliseconds(3))->version == "2.0.0");
+}
+
+TEST_CASE("TtlCache renews an expired entry only with its own stamp, and not forever") {
+    TtlCache<std::string, int> c(milliseconds(1000));
+    c.put("a", 1, t0, "s1");
+    CHECK(c.lookup("a", t0).live == 1);
+    auto stale = c.lookup("a", t0 + milliseconds(1000));
+    CHECK_FALSE(stale.live);
+    CHECK(stale.stale_stamp == "s1");
+    CHECK_FALSE(c.renew("a", "s2", t0 + milliseconds(1000)));  // changed: the caller reloads
+    CHECK(c.renew("a", "s1", t0 + milliseconds(1000)) == 1);
+    CHECK(c.lookup("a", t0 + milliseconds(1999)).live == 1);  // another ttl from the renewal
+    // At most kMaxRenewals ttls after the load.
+    const auto late = t0 + milliseconds(1000) * decltype(c)::kMaxRenewals;
+    CHECK_FALSE(c.renew("a", "s1", late));
+    // An entry without a stamp expires as before.
+    c.put("b", 2, t0);
+    CHECK_FALSE(c.lookup("b", t0 + milliseconds(1000)).stale_stamp);
+    CHECK_FALSE(c.renew("b", "", t0 + milliseconds(1000)));
+}
+
+TEST_CASE("stampOf changes with a write, a replacement or a new entry, and is empty for files changed just now") {
+    TempDir t;
+    t.write("app/manifest.yaml", "maxRequests: 1\n");
+    const auto dir = t.root() / "app", file = dir / "manifest.yaml";
+    CHECK(stampOf({dir, file}).empty());  // racy: written a moment ago
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 * kRacySeconds + 1100));
+    const auto before = stampOf({dir, file});
+    REQUIRE_FALSE(before.empty());
+    CHECK(stampOf({dir, file}) == before);
+    CHECK(stampOf({dir, dir / "missing"}) != stampOf({dir, file}));
+    t.write("app/other", "x");  // the directory's entries changed
+    CHECK(stampOf({dir, file}) != before);
+}
+
+TEST_CASE("past the TTL, an unchanged manifest and resolution are renewed, a changed one reloaded") {
+    TempDir t;
+    t.write("r/app/manifest.yaml", "version: 1.0.0\nmaxRequests: 1\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000 * kRacySeconds + 1100));
+    ConfigCache config(milliseconds(1000));
+    Resolver resolver({t.root() / "r"});
+    ResolverCache resolved(resolver, milliseconds(1000));
+    auto first = config.get(t.root() / "r" / "app", t0);
+    REQUIRE(first);
+    auto app = resolved.resolve("app", "", t0);
+    REQUIRE(app);
+    // Unchanged: the same parsed manifest, not a new parse.
+    auto renewed = config.get(t.root() / "r" / "app", t0 + milliseconds(1500));
+    REQUIRE(renewed);
+    CHECK(renewed->get() == first->get());
+    CHECK(resolved.resolve("app", "", t0 + milliseconds(1500))->version == "1.0.0");
+
+    // Changed: seen at the next expiry, as without renewal.
+    t.write("r/app/manifest.yaml", "version: 2.0.0\nmaxRequests: 2\n");
+    auto changed = config.get(t.root() / "r" / "app", t0 + milliseconds(2600));
+    REQUIRE(changed);
+    CHECK((*changed)->config.max_requests == 2);
+    CHECK(resolved.resolve("app", "", t0 + milliseconds(2600))->version == "2.0.0");
+    t.write("r/app@3.0.0/manifest.yaml", "");  // a new version directory in the root
+    CHECK(resolved.resolve("app", "", t0 + milliseconds(3700))->version == "3.0.0");
 }

@@ -2,11 +2,42 @@
 // Config and resolver caches: look up, load on a miss, store the result (error or not).
 #include "buntime/router/cache.h"
 
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <string>
+
 namespace buntime::router {
+
+std::string stampOf(std::initializer_list<std::filesystem::path> paths) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    std::string out;
+    for (const auto& p : paths) {
+        struct stat st {};
+        if (::stat(p.c_str(), &st) != 0) {
+            out += "-;";
+            continue;
+        }
+        // Changed a moment ago: a second change within the timestamps' granularity would
+        // leave the same stamp (git's "racy" case), so this load is not renewable.
+        if (std::max(st.st_mtim.tv_sec, st.st_ctim.tv_sec) + kRacySeconds >= now.tv_sec) return {};
+        out += std::to_string(st.st_ino) + ' ' + std::to_string(st.st_size) + ' ' + std::to_string(st.st_mtim.tv_sec) +
+               '.' + std::to_string(st.st_mtim.tv_nsec) + ' ' + std::to_string(st.st_ctim.tv_sec) + '.' +
+               std::to_string(st.st_ctim.tv_nsec) + ';';
+    }
+    return out;
+}
 
 Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::path& dir, TimePoint now) {
     std::string key = dir.string();
-    if (auto hit = cache_.get(key, now)) return std::move(*hit);
+    auto found = cache_.lookup(key, now);
+    if (found.live) return std::move(*found.live);
+    // Taken before the load: a change while parsing shows at the next expiry.
+    std::string stamp = stampOf({dir, dir / kManifestFile, dir / kManifestFileYml});
+    if (found.stale_stamp == stamp)
+        if (auto renewed = cache_.renew(key, stamp, now)) return std::move(*renewed);
     // Parsed outside the cache lock: two threads missing together both parse, harmlessly.
     // A failure is kept for the TTL too, so a broken manifest is not re-read per request.
     auto m = loadAppManifest(dir);
@@ -14,7 +45,7 @@ Result<std::shared_ptr<const Manifest>> ConfigCache::get(const std::filesystem::
     Result<std::shared_ptr<const Manifest>> result =
         m ? Result<std::shared_ptr<const Manifest>>(std::make_shared<const Manifest>(std::move(*m)))
           : Result<std::shared_ptr<const Manifest>>(std::move(m).error());
-    cache_.put(std::move(key), result, now);
+    cache_.put(std::move(key), result, now, std::move(stamp));
     return result;
 }
 
@@ -41,14 +72,28 @@ Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_vi
     key.reserve(name.size() + range.size() + 1);
     key.append(name).push_back('\0');
     key.append(range);
-    if (auto hit = cache_.get(key, now)) return std::move(*hit);
+    if (!isValidAppName(name)) return resolver_.resolve(name, range);  // an error, never cached
+    auto found = cache_.lookup(key, now);
+    if (found.live) return std::move(*found.live);
+    std::string stamp = stampOf(name);
+    if (found.stale_stamp == stamp)
+        if (auto renewed = cache_.renew(key, stamp, now)) return std::move(*renewed);
     auto r = resolver_.resolve(name, range);
     // Manifest failures cost a parse: kept for the TTL. "Not found" and "no match" are
     // not, so an app deployed a moment ago is seen on the next request.
     const bool manifest_failure = !r && (r.error().code == ErrorCode::BadManifest ||
                                          r.error().code == ErrorCode::Syntax || r.error().code == ErrorCode::Io);
-    if (r || manifest_failure) cache_.put(std::move(key), r, now);
+    if (r || manifest_failure) cache_.put(std::move(key), r, now, std::move(stamp));
     return r;
+}
+
+std::string ResolverCache::stampOf(std::string_view name) const {
+    std::string out;
+    for (const auto& root : resolver_.roots()) {
+        const auto dir = root / std::string(name);
+        out += router::stampOf({root, dir, dir / kManifestFile, dir / kManifestFileYml, dir / "package.json"});
+    }
+    return out;
 }
 
 }  // namespace buntime::router
