@@ -119,7 +119,7 @@ private:
 std::vector<std::string> templateIdentity(const LaunchPlan& plan);
 
 // Children an ephemeral app's template keeps forked ahead of demand: one per request the
-// gate lets run at once, at most 2 (each costs about 400 KiB of private memory).
+// gate lets run at once, at most 2 (each holds about 50 KiB of private memory while parked).
 inline int parkedPerEphemeralApp(const SupervisorConfig& config) {
     return static_cast<int>(std::min(config.ephemeral_concurrency, 2u));
 }
