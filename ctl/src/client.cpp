@@ -79,6 +79,30 @@ bool parsePort(std::string_view text, int& port) {
     return ec == std::errc{} && ptr == end && port > 0 && port < 65536;
 }
 
+// A one-request client for `endpoint` (no keep-alive: buntimectl makes one call and exits).
+std::unique_ptr<httplib::Client> openClient(const Endpoint& endpoint, std::chrono::milliseconds connect_timeout,
+                                            std::chrono::milliseconds read_timeout,
+                                            std::chrono::milliseconds write_timeout) {
+    std::unique_ptr<httplib::Client> http;
+    if (endpoint.kind == Endpoint::Kind::Unix) {
+        http = std::make_unique<httplib::Client>(endpoint.socket_path);
+        http->set_address_family(AF_UNIX);
+    } else {
+        http = std::make_unique<httplib::Client>(endpoint.host, endpoint.port);
+    }
+    http->set_connection_timeout(connect_timeout);
+    http->set_read_timeout(read_timeout);
+    http->set_write_timeout(write_timeout);
+    http->set_keep_alive(false);
+    return http;
+}
+
+httplib::Headers requestHeaders(const char* accept, const std::string& token) {
+    httplib::Headers headers{{"Accept", accept}};
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return headers;
+}
+
 }  // namespace
 
 std::string Endpoint::display() const {
@@ -158,22 +182,8 @@ Reply Client::call(bool post, std::string_view path) const {
 
 Reply Client::send(std::string_view method, std::string_view path, std::string body, std::string_view content_type,
                    std::chrono::milliseconds read_timeout) const {
-    std::unique_ptr<httplib::Client> http;
-    if (endpoint_.kind == Endpoint::Kind::Unix) {
-        http = std::make_unique<httplib::Client>(endpoint_.socket_path);
-        http->set_address_family(AF_UNIX);
-    } else {
-        http = std::make_unique<httplib::Client>(endpoint_.host, endpoint_.port);
-    }
-    http->set_connection_timeout(timeout_);
-    http->set_read_timeout(read_timeout);
-    http->set_write_timeout(read_timeout);
-    http->set_keep_alive(false);
-
-    httplib::Headers headers{{"Accept", "application/json"}};
-    if (!token_.empty()) {
-        headers.emplace("Authorization", "Bearer " + token_);
-    }
+    auto http = openClient(endpoint_, timeout_, read_timeout, read_timeout);
+    const auto headers = requestHeaders("application/json", token_);
     const std::string target(path);
     const httplib::Result result = method == "POST"     ? http->Post(target, headers, body, std::string(content_type))
                                    : method == "DELETE" ? http->Delete(target, headers)
@@ -192,21 +202,9 @@ Reply Client::send(std::string_view method, std::string_view path, std::string b
 }
 
 Reply Client::stream(std::string_view path, const std::function<bool(std::string_view)>& on_data) const {
-    std::unique_ptr<httplib::Client> http;
-    if (endpoint_.kind == Endpoint::Kind::Unix) {
-        http = std::make_unique<httplib::Client>(endpoint_.socket_path);
-        http->set_address_family(AF_UNIX);
-    } else {
-        http = std::make_unique<httplib::Client>(endpoint_.host, endpoint_.port);
-    }
-    http->set_connection_timeout(timeout_);
-    http->set_read_timeout(std::max<std::chrono::milliseconds>(timeout_, std::chrono::minutes(1)));
-    http->set_write_timeout(timeout_);
-    http->set_keep_alive(false);
-    httplib::Headers headers{{"Accept", "text/event-stream"}};
-    if (!token_.empty()) {
-        headers.emplace("Authorization", "Bearer " + token_);
-    }
+    auto http = openClient(endpoint_, timeout_, std::max<std::chrono::milliseconds>(timeout_, std::chrono::minutes(1)),
+                           timeout_);
+    const auto headers = requestHeaders("text/event-stream", token_);
     Reply reply;
     bool stopped = false;
     const httplib::Result result = http->Get(

@@ -21,6 +21,7 @@
 
 #include "buntime/base/fd_passing.h"
 #include "buntime/base/log.h"
+#include "buntime/base/uuid.h"
 #include "buntime/proto/launch.h"
 #include "buntime/proto/zygote.h"
 #include "log.h"
@@ -141,14 +142,8 @@ int threadCount() {
 }
 
 std::string randomUuid() {
-    std::uint64_t hi = randomWord(), lo = randomWord();
-    hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
-    lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 10
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-    return buf;
+    const std::uint64_t hi = randomWord(), lo = randomWord();
+    return base::formatUuidV4(hi, lo);
 }
 
 void refuseTemplate(int control, const std::string& reason, int threads) {

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include <cstdio>
 #include <random>
 
 #include "buntime/base/ascii.h"
+#include "buntime/base/uuid.h"
 #include "buntime/proto/launch.h"
 #include "buntime/router/env_filter.h"
 #include "buntime/router/json.h"
@@ -265,14 +265,8 @@ base::Expected<std::optional<proc::Credentials>, std::string> workerUser(const s
 std::string randomUuid() {
     static thread_local std::mt19937_64 rng{std::random_device{}() ^
                                             (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
-    std::uint64_t hi = rng(), lo = rng();
-    hi = (hi & ~0xF000ull) | 0x4000ull;                  // version 4
-    lo = (lo & ~(0xC000ull << 48)) | (0x8000ull << 48);  // variant 10
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-    return buf;
+    const std::uint64_t hi = rng(), lo = rng();
+    return base::formatUuidV4(hi, lo);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "buntime/base/ascii.h"
+#include "buntime/base/uuid.h"
 
 namespace buntime::http {
 
@@ -106,20 +107,8 @@ std::string newRequestId() {
 
 void assignNewRequestId(std::string& out) {
     thread_local Rng rng;
-    std::uint64_t hi = rng.next(), lo = rng.next();
-    hi = (hi & ~0xf000ULL) | 0x4000ULL;                  // version 4
-    lo = (lo & ~(0xc000ULL << 48)) | (0x8000ULL << 48);  // variant 10xx
-    static constexpr char hex[] = "0123456789abcdef";
-    out.assign(36, '-');
-    std::size_t pos = 0;
-    auto put = [&](std::uint64_t v, int nibbles) {
-        for (int i = nibbles - 1; i >= 0; --i) {
-            if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-            out[pos++] = hex[(v >> (i * 4)) & 15];
-        }
-    };
-    put(hi, 16);
-    put(lo, 16);
+    const std::uint64_t hi = rng.next(), lo = rng.next();
+    base::formatUuidV4(hi, lo, out);
 }
 
 }  // namespace buntime::http
