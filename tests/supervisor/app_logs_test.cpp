@@ -17,13 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void makeApp(const fs::path& dir, const std::string& name) {
-    fs::create_directories(dir);
-    fs::copy_file(LOG_APP_SO, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", "name: " + name + "\nversion: 1.0.0\nttl: 5m\ntimeout: 60s\n");
-}
-
-std::map<std::string, std::string> baseEnv(const fs::path& apps) {
-    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
+    installApp(dir, LOG_APP_SO, "name: " + name + "\nversion: 1.0.0\nttl: 5m\ntimeout: 60s\n");
 }
 
 // The lines of GET …/logs, each parsed as strict JSON (nlohmann refuses invalid UTF-8).
@@ -57,22 +51,6 @@ const json* findLine(const std::vector<json>& lines, const std::string& text) {
 std::string get(SupervisorProcess& s, const std::string& path) {
     auto r = s.client().Get(path);
     return r && r->status == 200 ? r->body : std::string("(failed)");
-}
-
-// A connected TCP socket to the supervisor with a receive timeout.
-int connectTo(std::uint16_t port, int timeout_ms) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
 }
 
 // Reads from `fd` into `buf` until it holds `needle`; false on timeout or close.
@@ -209,7 +187,7 @@ TEST_CASE("follow=1 streams lines printed after the subscription as server-sent 
     REQUIRE(get(s, "/logapp/print?tag=before") == "printed");
     REQUIRE(waitFor([&] { return findLine(logs(s, "logapp"), "err before") != nullptr; }));
 
-    int fd = connectTo(s.port(), 500);
+    int fd = connectLoopback(s.port(), std::chrono::milliseconds(500));
     REQUIRE(fd >= 0);
     const std::string request = "GET /_/api/apps/logapp/logs?follow=1&tail=0 HTTP/1.1\r\nHost: t\r\n\r\n";
     REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));

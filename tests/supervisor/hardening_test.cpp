@@ -17,13 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void makeApp(const fs::path& dir, const std::string& manifest, const char* so = FIXTURE_APP_SO) {
-    fs::create_directories(dir);
-    fs::copy_file(so, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", manifest);
-}
-
-std::map<std::string, std::string> baseEnv(const fs::path& apps) {
-    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
+    installApp(dir, so, manifest);
 }
 
 // The body of a raw HTTP response (after the blank line).

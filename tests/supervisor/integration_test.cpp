@@ -19,15 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // An app directory with the fixture .so and the given manifest.
-void makeApp(const fs::path& dir, const std::string& manifest) {
-    fs::create_directories(dir);
-    fs::copy_file(FIXTURE_APP_SO, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", manifest);
-}
-
-std::map<std::string, std::string> baseEnv(const fs::path& apps) {
-    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
-}
+void makeApp(const fs::path& dir, const std::string& manifest) { installApp(dir, FIXTURE_APP_SO, manifest); }
 
 json getJson(SupervisorProcess& s, const std::string& path) {
     auto r = s.client().Get(path);

@@ -21,12 +21,6 @@ namespace {
 
 constexpr uid_t kNobody = 65534;
 
-void makeApp(const fs::path& dir, const char* so, const std::string& manifest) {
-    fs::create_directories(dir);
-    fs::copy_file(so, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", manifest);
-}
-
 // TempDir is private (0700); workers running as another user must reach the apps.
 void openToOthers(const fs::path& root) {
     for (auto p = root; !p.empty() && p != p.root_path(); p = p.parent_path()) {
@@ -34,10 +28,6 @@ void openToOthers(const fs::path& root) {
         ::chmod(p.c_str(), 0755);
     }
     for (auto& e : fs::recursive_directory_iterator(root)) ::chmod(e.path().c_str(), e.is_directory() ? 0755 : 0644);
-}
-
-std::map<std::string, std::string> baseEnv(const fs::path& apps) {
-    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
 }
 
 // The supervisor as another user (root only): the same as SupervisorProcess, with the
@@ -130,8 +120,8 @@ TEST_CASE("memory cap by default: a 2 GB allocation fails that request only; the
         return;
     }
     TempDir apps;
-    makeApp(apps.root() / "hog", HOSTILE_APP_SO, "ttl: 1m\n");
-    makeApp(apps.root() / "small", HOSTILE_APP_SO, "ttl: 1m\nmaxMemory: 128mb\n");
+    installApp(apps.root() / "hog", HOSTILE_APP_SO, "ttl: 1m\n");
+    installApp(apps.root() / "small", HOSTILE_APP_SO, "ttl: 1m\nmaxMemory: 128mb\n");
     SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto c = s.client();
@@ -169,7 +159,7 @@ TEST_CASE("a worker whose RSS passes 80% of its cap is recycled between requests
         return;
     }
     TempDir apps;
-    makeApp(apps.root() / "leaky", HOSTILE_APP_SO, "ttl: 1m\nthreads: 1\nmaxMemory: 256mb\n");
+    installApp(apps.root() / "leaky", HOSTILE_APP_SO, "ttl: 1m\nthreads: 1\nmaxMemory: 256mb\n");
     SupervisorProcess s(baseEnv(apps.root()));
     REQUIRE(s.waitReady());
     auto c = s.client();
@@ -198,7 +188,7 @@ TEST_CASE("workers run as RUNTIME_WORKER_USER with no_new_privs and cannot read 
         return;
     }
     TempDir apps;
-    makeApp(apps.root() / "peek", HOSTILE_APP_SO, "ttl: 1m\n");
+    installApp(apps.root() / "peek", HOSTILE_APP_SO, "ttl: 1m\n");
     openToOthers(apps.root());
     auto env = baseEnv(apps.root());
     env["RUNTIME_WORKER_USER"] = "nobody";
@@ -221,7 +211,7 @@ TEST_CASE("a supervisor running as an ordinary user is non-dumpable: its same-ui
     // PR_SET_DUMPABLE 0 keeps /proc/<supervisor>/environ and /mem closed. As root, the test
     // runs the supervisor as nobody; otherwise as the current user.
     TempDir apps;
-    makeApp(apps.root() / "peek", HOSTILE_APP_SO, "ttl: 1m\n");
+    installApp(apps.root() / "peek", HOSTILE_APP_SO, "ttl: 1m\n");
     openToOthers(apps.root());
     auto env = baseEnv(apps.root());
     env["RUNTIME_ADMIN_TOKEN"] = "do-not-leak";
@@ -257,7 +247,7 @@ TEST_CASE("RUNTIME_WORKER_USER naming a missing user: the supervisor refuses to 
 
 TEST_CASE("the worker environment: wider secret patterns by default, an allow-list on request") {
     TempDir apps;
-    makeApp(apps.root() / "fx", FIXTURE_APP_SO, "ttl: 1m\n");
+    installApp(apps.root() / "fx", FIXTURE_APP_SO, "ttl: 1m\n");
     auto env = baseEnv(apps.root());
     env["PGPASSWORD"] = "pg-secret";
     env["CACHE_ADDR"] = "redis://:hunter2@cache:6379";
@@ -284,8 +274,8 @@ TEST_CASE("the worker environment: wider secret patterns by default, an allow-li
 
 TEST_CASE("admin API: no env values, 403 from a non-loopback peer without a token, no paths in error bodies") {
     TempDir apps;
-    makeApp(apps.root() / "fx", FIXTURE_APP_SO, "ttl: 1m\nenv:\n  API_PASSWORD: manifest-secret\n");
-    makeApp(apps.root() / "broken", FIXTURE_APP_SO, "ttl: soon\n");
+    installApp(apps.root() / "fx", FIXTURE_APP_SO, "ttl: 1m\nenv:\n  API_PASSWORD: manifest-secret\n");
+    installApp(apps.root() / "broken", FIXTURE_APP_SO, "ttl: soon\n");
     auto env = baseEnv(apps.root());
     env["RUNTIME_BIND"] = "0.0.0.0";
     SupervisorProcess s(env);

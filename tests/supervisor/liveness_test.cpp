@@ -18,15 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void makeApp(const fs::path& dir, const std::string& manifest) {
-    fs::create_directories(dir);
-    fs::copy_file(FIXTURE_APP_SO, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", manifest);
-}
-
-std::map<std::string, std::string> baseEnv(const fs::path& apps) {
-    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
-}
+void makeApp(const fs::path& dir, const std::string& manifest) { installApp(dir, FIXTURE_APP_SO, manifest); }
 
 std::string errorOf(const httplib::Result& r) {
     if (!r) return "(no response)";
@@ -37,16 +29,13 @@ std::string errorOf(const httplib::Result& r) {
 // A TCP connection to the supervisor that sends `bytes` and stays open until destroyed.
 class OpenSocket {
 public:
-    OpenSocket(std::uint16_t port, const std::string& bytes) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    OpenSocket(std::uint16_t port, const std::string& bytes)
+        : fd_(connectLoopback(port, std::chrono::seconds(5))), connected_(fd_ >= 0) {
         if (connected_ && !bytes.empty()) ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     }
-    ~OpenSocket() { ::close(fd_); }
+    ~OpenSocket() {
+        if (fd_ >= 0) ::close(fd_);
+    }
     OpenSocket(const OpenSocket&) = delete;
     OpenSocket& operator=(const OpenSocket&) = delete;
     bool connected() const { return connected_; }

@@ -14,11 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void makeApp(const fs::path& dir, const std::string& manifest) {
-    fs::create_directories(dir);
-    fs::copy_file(FIXTURE_APP_SO, dir / "app.so", fs::copy_options::overwrite_existing);
-    writeFile(dir / "manifest.yaml", manifest);
-}
+void makeApp(const fs::path& dir, const std::string& manifest) { installApp(dir, FIXTURE_APP_SO, manifest); }
 
 struct Run {
     int exit_code = -1;  // -1: killed after the time limit (it did not exit by itself)

@@ -138,21 +138,42 @@ private:
     std::optional<int> exited_status_;
 };
 
-// Sends raw bytes on a new TCP connection and returns everything read until the server
-// closes (or the timeout passes).
-inline std::string rawExchange(std::uint16_t port, const std::string& bytes,
-                               std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+// The environment most supervisor tests start from: these apps, no access log, info logs.
+inline std::map<std::string, std::string> baseEnv(const std::filesystem::path& apps) {
+    return {{"RUNTIME_WORKER_DIRS", apps.string()}, {"RUNTIME_ACCESS_LOG", "off"}, {"RUNTIME_LOG_LEVEL", "info"}};
+}
+
+// An app directory: `so` copied in as app.so, `manifest` written as manifest.yaml.
+inline void installApp(const std::filesystem::path& dir, const std::filesystem::path& so, const std::string& manifest) {
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(so, dir / "app.so", std::filesystem::copy_options::overwrite_existing);
+    writeFile(dir / "manifest.yaml", manifest);
+}
+
+// A TCP connection to `port` on loopback whose reads give up after `receive_timeout`;
+// -1 when it cannot connect.
+inline int connectLoopback(std::uint16_t port, std::chrono::milliseconds receive_timeout) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
-        return {};
+        return -1;
     }
-    timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+    timeval tv{static_cast<time_t>(receive_timeout.count() / 1000),
+               static_cast<suseconds_t>((receive_timeout.count() % 1000) * 1000)};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+// Sends raw bytes on a new TCP connection and returns everything read until the server
+// closes (or the timeout passes).
+inline std::string rawExchange(std::uint16_t port, const std::string& bytes,
+                               std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    const int fd = connectLoopback(port, timeout);
+    if (fd < 0) return {};
     std::size_t off = 0;
     while (off < bytes.size()) {
         auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
