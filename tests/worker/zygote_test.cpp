@@ -70,7 +70,7 @@ public:
     }
 
     std::optional<proto::ZygoteMessage> receive(std::chrono::milliseconds timeout = 10s) {
-        auto packet = proc::recvPacket(control_.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, timeout);
+        auto packet = proc::recvPacket(control_.get(), proto::kMaxZygotePacket, timeout);
         if (!packet || packet->eof) return std::nullopt;
         return proto::decodeZygote(packet->bytes);
     }
@@ -109,7 +109,7 @@ public:
         std::vector<ParkedChild> out;
         if (!proc::sendPacket(control_.get(), proto::bytesOf(packet), {}, 5s)) return out;
         for (int i = 0; i < n; ++i) {
-            auto reply = proc::recvPacket(control_.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, 10s);
+            auto reply = proc::recvPacket(control_.get(), proto::kMaxZygotePacket, 10s);
             if (!reply || reply->eof) break;
             auto decoded = proto::decodeZygote(reply->bytes);
             if (!decoded || decoded->kind != proto::ZygoteKind::Parked || reply->fds.size() != 1) break;

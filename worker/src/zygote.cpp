@@ -22,6 +22,7 @@
 #include "buntime/base/fd_passing.h"
 #include "buntime/base/log.h"
 #include "buntime/base/uuid.h"
+#include "buntime/proto/control.h"
 #include "buntime/proto/launch.h"
 #include "buntime/proto/zygote.h"
 #include "log.h"
@@ -32,14 +33,13 @@ namespace {
 // One packet, with `fds` in SCM_RIGHTS; false when the peer is gone.
 bool sendMessage(int socket, const proto::ZygoteMessage& m, const std::vector<int>& fds = {}) {
     const auto packet = proto::encodeZygote(m);
-    return base::sendWithFds(socket, {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, fds)
-        .has_value();
+    return base::sendWithFds(socket, proto::bytesOf(packet), fds).has_value();
 }
 
 // One packet with its descriptors; false on EOF or error (the supervisor is gone).
 bool receive(int control, proto::ZygoteMessage& out, std::vector<int>& fds) {
     fds.clear();
-    std::byte buf[proto::kZygoteHeaderBytes + proto::kMaxZygoteText + 1];
+    std::byte buf[proto::kMaxZygotePacket + 1];
     std::vector<base::UniqueFd> received;
     auto got = base::receiveWithFds(control, buf, received);
     for (auto& fd : received) fds.push_back(fd.release());
@@ -95,9 +95,10 @@ void resetChild(pid_t supervisor, int control) {
 
 // The Fork's descriptors put in place: stdout/stderr, BUNTIME_CHANNEL, the log level.
 ForkedChild takeDescriptors(const proto::ZygoteMessage& m, const std::vector<int>& fds) {
-    if (fds.size() > 5 && fds[5] != 1) ::dup2(fds[5], 1);
-    if (fds.size() > 6 && fds[6] != 2) ::dup2(fds[6], 2);
-    for (std::size_t i = 5; i < fds.size(); ++i)
+    constexpr std::size_t out = proto::kZygoteChannelFds, err = out + 1;  // optional, after the channel's
+    if (fds.size() > out && fds[out] != 1) ::dup2(fds[out], 1);
+    if (fds.size() > err && fds[err] != 2) ::dup2(fds[err], 2);
+    for (std::size_t i = out; i < fds.size(); ++i)
         if (fds[i] > 2) ::close(fds[i]);
     ForkedChild child;
     child.channel = {fds[0], fds[1], fds[2], fds[3], fds[4]};

@@ -15,6 +15,7 @@
 
 #include "buntime/base/log.h"
 #include "buntime/proc/zygote.h"
+#include "buntime/proto/control.h"
 #include "buntime/proto/launch.h"
 #include "buntime/proto/zygote.h"
 
@@ -219,8 +220,7 @@ std::optional<proc::Process> Zygotes::startParked(Template& t, const proto::Zygo
         p.watcher.cancel();
         // The child waits in recvmsg, so this never blocks; failing, the child is gone (the
         // Process destructor reaps it).
-        if (proc::sendPacket(p.socket.get(), {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, fds,
-                             std::chrono::milliseconds(0)))
+        if (proc::sendPacket(p.socket.get(), proto::bytesOf(packet), fds, std::chrono::milliseconds(0)))
             return std::move(p.process);
     }
     return std::nullopt;
@@ -233,8 +233,7 @@ void Zygotes::replenish(Template& t, int park) {
     m.kind = proto::ZygoteKind::Park;
     m.value = std::min(missing, proto::kZygoteMaxParked);
     const auto packet = proto::encodeZygote(m);
-    if (proc::sendPacket(t.control.get(), {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, {},
-                         std::chrono::milliseconds(0)))
+    if (proc::sendPacket(t.control.get(), proto::bytesOf(packet), {}, std::chrono::milliseconds(0)))
         t.parks_pending += m.value;
 }
 
@@ -246,8 +245,7 @@ void Zygotes::onReadable(const std::string& key, Template* t) {
         // Parked notes arrive between Forks; anything else here is stale (a Forked whose
         // Fork timed out retired the template already).
         for (;;) {
-            auto packet = proc::recvPacket(t->control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText,
-                                           std::chrono::milliseconds(0));
+            auto packet = proc::recvPacket(t->control.get(), proto::kMaxZygotePacket, std::chrono::milliseconds(0));
             if (!packet || packet->eof) break;  // nothing more now, or EOF (the exit watcher reports it)
             auto m = proto::decodeZygote(packet->bytes);
             if (m && m->kind == proto::ZygoteKind::Parked) {
@@ -261,8 +259,7 @@ void Zygotes::onReadable(const std::string& key, Template* t) {
         arm(key, t);
         return;
     }
-    auto packet = proc::recvPacket(t->control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText,
-                                   std::chrono::milliseconds(0));
+    auto packet = proc::recvPacket(t->control.get(), proto::kMaxZygotePacket, std::chrono::milliseconds(0));
     std::optional<proto::ZygoteMessage> m;
     if (packet && !packet->eof) m = proto::decodeZygote(packet->bytes);
     if (m && m->kind == proto::ZygoteKind::Hello) {
@@ -314,15 +311,6 @@ void Zygotes::onExit(const std::string& key, Template* t, proc::ExitStatus statu
         io_, [this, t] { std::erase_if(retired_, [t](const std::unique_ptr<Template>& p) { return p.get() == t; }); });
 }
 
-std::vector<int> Zygotes::parkedPids(const std::string& key) const {
-    std::vector<int> pids;
-    auto it = apps_.find(key);
-    if (it == apps_.end() || !it->second.current) return pids;
-    for (const auto& p : it->second.current->parked) pids.push_back(p->pid);
-    std::sort(pids.begin(), pids.end());
-    return pids;
-}
-
 std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchPlan& plan,
                                            const shm::ChannelFds& channel, int stdout_fd, int stderr_fd, int park) {
     App& app = apps_[key];
@@ -366,16 +354,12 @@ std::optional<proc::Process> Zygotes::fork(const std::string& key, const LaunchP
         app.retry_at = base::Clock::now() + kZygoteFirstBackoff;
         return std::nullopt;
     };
-    if (auto sent =
-            proc::sendPacket(t.control.get(), {reinterpret_cast<const std::byte*>(packet.data()), packet.size()}, fds,
-                             kZygoteForkTimeout);
-        !sent)
+    if (auto sent = proc::sendPacket(t.control.get(), proto::bytesOf(packet), fds, kZygoteForkTimeout); !sent)
         return fail("Fork: " + sent.error().message);
     // Parked notes of an earlier Park may come first.
     std::optional<proto::ZygoteMessage> r;
     for (int i = 0; i <= 2 * proto::kZygoteMaxParked; ++i) {
-        auto reply =
-            proc::recvPacket(t.control.get(), proto::kZygoteHeaderBytes + proto::kMaxZygoteText, kZygoteForkTimeout);
+        auto reply = proc::recvPacket(t.control.get(), proto::kMaxZygotePacket, kZygoteForkTimeout);
         if (!reply) return fail("Forked: " + reply.error().message);
         if (reply->eof) return fail("the template closed its channel");
         r = proto::decodeZygote(reply->bytes);

@@ -64,8 +64,6 @@ public:
     void stopAll();
     // Pid of the app's template when it is ready (tests, admin), else 0.
     int templatePid(const std::string& key) const;
-    // Pids of the app's parked children (tests).
-    std::vector<int> parkedPids(const std::string& key) const;
 
 private:
     enum class State { Starting, Ready };

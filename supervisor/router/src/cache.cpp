@@ -75,7 +75,7 @@ Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_vi
     if (!isValidAppName(name)) return resolver_.resolve(name, range);  // an error, never cached
     auto found = cache_.lookup(key, now);
     if (found.live) return std::move(*found.live);
-    std::string stamp = stampOf(name);
+    std::string stamp = stampFor(name);
     if (found.stale_stamp == stamp)
         if (auto renewed = cache_.renew(key, stamp, now)) return std::move(*renewed);
     auto r = resolver_.resolve(name, range);
@@ -87,11 +87,11 @@ Result<ResolvedApp> ResolverCache::resolve(std::string_view name, std::string_vi
     return r;
 }
 
-std::string ResolverCache::stampOf(std::string_view name) const {
+std::string ResolverCache::stampFor(std::string_view name) const {
     std::string out;
     for (const auto& root : resolver_.roots()) {
         const auto dir = root / std::string(name);
-        out += router::stampOf({root, dir, dir / kManifestFile, dir / kManifestFileYml, dir / "package.json"});
+        out += stampOf({root, dir, dir / kManifestFile, dir / kManifestFileYml, dir / "package.json"});
     }
     return out;
 }

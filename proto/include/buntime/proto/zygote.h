@@ -67,6 +67,7 @@ inline constexpr const char* kZygoteBindNow = "buntime-template";
 inline constexpr std::uint32_t kZygoteMagic = 0x31595A42;  // "BZY1" little-endian
 inline constexpr std::size_t kZygoteHeaderBytes = 16;
 inline constexpr std::size_t kMaxZygoteText = 1024;
+inline constexpr std::size_t kMaxZygotePacket = kZygoteHeaderBytes + kMaxZygoteText;
 inline constexpr std::size_t kZygoteChannelFds = 5;
 inline constexpr std::size_t kZygoteMaxFds = 7;  // + stdout, stderr
 inline constexpr std::uint8_t kZygoteKeepLogLevel = 0xff;
@@ -113,7 +114,7 @@ inline std::string encodeZygote(const ZygoteMessage& m) {
 // nullopt for a packet that is short, has another magic, an unknown kind, more than
 // kZygoteMaxFds descriptors or text past kMaxZygoteText.
 inline std::optional<ZygoteMessage> decodeZygote(std::span<const std::byte> packet) {
-    if (packet.size() < kZygoteHeaderBytes || packet.size() > kZygoteHeaderBytes + kMaxZygoteText) return std::nullopt;
+    if (packet.size() < kZygoteHeaderBytes || packet.size() > kMaxZygotePacket) return std::nullopt;
     const std::byte* p = packet.data();
     if (detail::getLe(p, 4) != kZygoteMagic) return std::nullopt;
     const auto kind = static_cast<std::uint16_t>(detail::getLe(p + 4, 2));

@@ -163,7 +163,7 @@ public:
     std::size_t size() const { return cache_.size(); }
 
 private:
-    std::string stampOf(std::string_view name) const;
+    std::string stampFor(std::string_view name) const;  // every root's part
 
     const Resolver& resolver_;
     TtlCache<std::string, Result<ResolvedApp>> cache_;
