@@ -10,8 +10,7 @@ if [[ -z "$helm" ]]; then
   echo "SKIP: helm is not installed, the chart was not rendered (https://helm.sh/docs/intro/install/)"
   exit 77
 fi
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 "$helm" lint "$chart" || fail "helm lint"
 
@@ -43,5 +42,4 @@ render apps-image "ConfigMap Deployment PodDisruptionBudget Service" \
 render existing "ConfigMap Deployment PodDisruptionBudget Service" \
   --set persistence.apps.existingClaim=apps --set buntime.existingSecret=s --set podDisruptionBudget.enabled=false
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

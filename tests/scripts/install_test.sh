@@ -7,13 +7,7 @@ root=$1
 build=$2
 build_prefix=$3
 install="$root/scripts/install"
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -76,5 +70,4 @@ check "--purge without --uninstall exits 2" test $? -eq 2
 check "relative prefix exits 2" test $? -eq 2
 check "--help documents every flag" bash -c "out=\$('$install' --help); for f in --prefix --destdir --build-dir --no-build --no-rebuild --no-user --uninstall --purge; do grep -q -- \"\$f\" <<<\"\$out\" || exit 1; done"
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

@@ -9,13 +9,7 @@ set -uo pipefail
 root=$1
 build=$2
 build_prefix=$3
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() { # DESCRIPTION COMMAND...
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else fail "$what"; fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 
 work=$(mktemp -d)
 sup_pid=""
@@ -124,5 +118,4 @@ sup_pid=""
 check "the supervisor exits 0 on SIGTERM (rc $rc)" test $rc -eq 0
 [[ $failures -eq 0 ]] || tail -n 30 "$work/supervisor.log"
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish

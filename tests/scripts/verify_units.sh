@@ -4,8 +4,7 @@
 # Usage: verify_units.sh SCRIPTS_DIR. Exit 77 (meson: skipped) when systemd-analyze is missing.
 set -uo pipefail
 scripts=$1
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checks.sh"
 pass() { echo "ok: $*"; }
 
 # --- settings the issue requires, checked on the file itself -----------------------------
@@ -89,5 +88,4 @@ else
   fail "exposure above 3.0: $(grep -a 'Overall exposure' "$work/security.txt")"
 fi
 
-echo "$failures failure(s)"
-[[ $failures -eq 0 ]]
+finish
